@@ -1,0 +1,28 @@
+// swift-tools-version: 6.0
+// pplus2: a peer of the P+2 file-search protocol. No package dependencies:
+// Foundation-free library targets over Glibc, Dispatch-free threads we own.
+import PackageDescription
+
+let package = Package(
+    name: "pplus2",
+    products: [
+        .executable(name: "pplus2", targets: ["pplus2"])
+    ],
+    targets: [
+        // The few GNU C functions Swift's Glibc module does not export (renameat2, accept4, pipe2).
+        .target(name: "CPPlus2Shims"),
+        // Pure protocol logic: identities, line framing, name rules, matching, peer-table rules,
+        // command-line and console parsing. No syscalls, no threads: time is passed in as a value.
+        .target(name: "PPlus2Core"),
+        // The only module that calls the kernel: descriptors, sockets, poll, files, threads, signals.
+        .target(name: "PPlus2POSIX", dependencies: ["CPPlus2Shims"]),
+        // The peer: three services, peer list, shared folder, gossip, search and download, console.
+        .target(name: "PPlus2Node", dependencies: ["PPlus2Core", "PPlus2POSIX"]),
+        // main.swift: arguments to a configuration, start the peer, exit code.
+        .executableTarget(name: "pplus2", dependencies: ["PPlus2Core", "PPlus2POSIX", "PPlus2Node"]),
+
+        .testTarget(name: "PPlus2CoreTests", dependencies: ["PPlus2Core"]),
+        .testTarget(name: "PPlus2NodeTests", dependencies: ["PPlus2Node"]),
+        .testTarget(name: "PPlus2EndToEndTests", dependencies: ["pplus2", "PPlus2POSIX"]),
+    ]
+)

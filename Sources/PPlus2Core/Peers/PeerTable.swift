@@ -1,0 +1,213 @@
+/// The rules of a peer's list of known peers, as a pure value.
+///
+/// No clocks and no locks here: every call that depends on time takes `now`
+/// (monotonic seconds), and the node wraps the table in a mutex. The table
+/// - keeps peers in the order it learned them (the order a search lists them);
+/// - holds at most `capacity` peers, never a duplicate, never the peer itself;
+/// - walks its peers in turn for gossip, skipping those in back-off;
+/// - drops a peer after `dropAfterFailures` failed contacts in a row, except a
+///   bootstrap address, which is kept and retried with growing back-off;
+/// - does not learn a dropped peer again second-hand for `quarantineSeconds`
+///   (its live neighbours would keep teaching it back), though a peer that
+///   contacts us itself is welcome at once.
+public struct PeerTable: Sendable {
+    public struct Policy: Sendable {
+        public var capacity = 1000
+        public var dropAfterFailures = 3
+        /// Seconds before a dropped peer may be learned second-hand again.
+        public var quarantineSeconds: Double
+        /// Back-off after the first failure; it doubles with each further one.
+        public var firstBackoffSeconds: Double
+        /// The longest back-off between two contacts of a failing bootstrap.
+        public var maxBackoffSeconds: Double
+
+        /// The contract's defaults for a gossip interval: back-off starts at one
+        /// interval, quarantine lasts 10 intervals and at least 60 s.
+        public init(gossipInterval: Double, capacity: Int = 1000) {
+            self.capacity = capacity
+            self.quarantineSeconds = max(10 * gossipInterval, 60)
+            self.firstBackoffSeconds = gossipInterval
+            self.maxBackoffSeconds = max(32 * gossipInterval, 60)
+        }
+    }
+
+    /// How the peer came to be known.
+    public enum Origin: String, Sendable {
+        case bootstrap
+        case gossip
+        case contactedUs = "contacted us"
+    }
+
+    public enum State: String, Sendable {
+        /// Known, not contacted yet.
+        case new
+        /// The last contact succeeded.
+        case alive
+        /// The last contact failed; it is retried after a back-off.
+        case failing
+    }
+
+    public struct Entry: Sendable, Equatable {
+        public let identity: PeerIdentity
+        public let origin: Origin
+        public internal(set) var consecutiveFailures = 0
+        public internal(set) var lastContact: Double?
+        public internal(set) var lastSuccess: Double?
+        /// Not contacted by gossip before this time.
+        public internal(set) var notBefore: Double = 0
+
+        public var state: State {
+            if consecutiveFailures > 0 { return .failing }
+            return lastSuccess == nil ? .new : .alive
+        }
+    }
+
+    public let policy: Policy
+    public let selfFilter: SelfFilter
+    public private(set) var entries: [Entry] = []
+    private var positions: [PeerIdentity: Int] = [:]
+    private var quarantine: [PeerIdentity: Double] = [:]
+    private var cursor = 0
+
+    public init(policy: Policy, selfFilter: SelfFilter) {
+        self.policy = policy
+        self.selfFilter = selfFilter
+    }
+
+    public var count: Int { entries.count }
+
+    public func contains(_ peer: PeerIdentity) -> Bool { positions[peer] != nil }
+
+    public func entry(for peer: PeerIdentity) -> Entry? {
+        positions[peer].map { entries[$0] }
+    }
+
+    /// The known peers in the order they were learned.
+    public var peers: [PeerIdentity] { entries.map(\.identity) }
+
+    /// Adds a `--bootstrap` address; it is never dropped.
+    @discardableResult
+    public mutating func addBootstrap(_ peer: PeerIdentity) -> Bool {
+        quarantine[peer] = nil
+        return insert(peer, origin: .bootstrap)
+    }
+
+    /// A peer that contacted us and sent its identity: learned at once.
+    @discardableResult
+    public mutating func learnFirstHand(_ peer: PeerIdentity) -> Bool {
+        guard !selfFilter.isSelf(peer) else { return false }
+        quarantine[peer] = nil
+        return insert(peer, origin: .contactedUs)
+    }
+
+    /// Peers named in another peer's list. Returns how many were new.
+    @discardableResult
+    public mutating func learnSecondHand(_ peers: some Sequence<PeerIdentity>, now: Double) -> Int {
+        var added = 0
+        for peer in peers {
+            if let until = quarantine[peer] {
+                if now < until { continue }
+                quarantine[peer] = nil
+            }
+            if insert(peer, origin: .gossip) { added += 1 }
+        }
+        return added
+    }
+
+    /// The list to send in an answer: peers whose last contact did not fail,
+    /// never the caller nor ourselves.
+    public func answer(excluding caller: PeerIdentity?) -> [PeerIdentity] {
+        entries.compactMap { entry in
+            entry.consecutiveFailures == 0 && entry.identity != caller ? entry.identity : nil
+        }
+    }
+
+    /// The next peer to contact, walking the list in turn and skipping peers in
+    /// back-off; nil if none is due. The walk resumes after the chosen peer.
+    public mutating func nextToContact(now: Double) -> PeerIdentity? {
+        guard !entries.isEmpty else { return nil }
+        for step in 0..<entries.count {
+            let index = (cursor + step) % entries.count
+            if entries[index].notBefore <= now {
+                cursor = index + 1
+                return entries[index].identity
+            }
+        }
+        return nil
+    }
+
+    public mutating func recordSuccess(_ peer: PeerIdentity, now: Double) {
+        guard let index = positions[peer] else { return }
+        entries[index].consecutiveFailures = 0
+        entries[index].lastContact = now
+        entries[index].lastSuccess = now
+        entries[index].notBefore = now
+    }
+
+    /// Counts a failed contact. Returns true if the peer was dropped.
+    @discardableResult
+    public mutating func recordFailure(_ peer: PeerIdentity, now: Double) -> Bool {
+        guard let index = positions[peer] else { return false }
+        entries[index].consecutiveFailures += 1
+        entries[index].lastContact = now
+        let failures = entries[index].consecutiveFailures
+        if failures >= policy.dropAfterFailures && entries[index].origin != .bootstrap {
+            remove(at: index)
+            quarantine[peer] = now + policy.quarantineSeconds
+            pruneQuarantine(now: now)
+            return true
+        }
+        let doubling = Double(1 << min(failures - 1, 30))
+        let backoff = min(policy.firstBackoffSeconds * doubling, policy.maxBackoffSeconds)
+        entries[index].notBefore = now + backoff
+        return false
+    }
+
+    /// Whether `peer` is dropped and may not be learned second-hand yet.
+    public func isQuarantined(_ peer: PeerIdentity, now: Double) -> Bool {
+        quarantine[peer].map { now < $0 } ?? false
+    }
+
+    private mutating func insert(_ peer: PeerIdentity, origin: Origin) -> Bool {
+        guard positions[peer] == nil, entries.count < policy.capacity, !selfFilter.isSelf(peer) else { return false }
+        positions[peer] = entries.count
+        entries.append(Entry(identity: peer, origin: origin))
+        return true
+    }
+
+    private mutating func remove(at index: Int) {
+        positions[entries[index].identity] = nil
+        entries.remove(at: index)
+        for position in index..<entries.count { positions[entries[position].identity] = position }
+        if cursor > index { cursor -= 1 }
+    }
+
+    /// Keeps the quarantine bounded: expired entries go, and it never holds
+    /// more than the table's capacity.
+    private mutating func pruneQuarantine(now: Double) {
+        guard quarantine.count > policy.capacity else { return }
+        quarantine = quarantine.filter { $0.value > now }
+        while quarantine.count > policy.capacity, let oldest = quarantine.min(by: { $0.value < $1.value }) {
+            quarantine[oldest.key] = nil
+        }
+    }
+}
+
+/// Recognises the peer's own identity on every address it listens on.
+public struct SelfFilter: Sendable {
+    public let port: UInt16
+    public let addresses: Set<IPv4Address>
+    /// True when the listeners are bound to 0.0.0.0: the peer then answers on
+    /// every address of 127.0.0.0/8 too.
+    public let includesLoopbackRange: Bool
+
+    public init(port: UInt16, addresses: Set<IPv4Address>, includesLoopbackRange: Bool) {
+        self.port = port
+        self.addresses = addresses
+        self.includesLoopbackRange = includesLoopbackRange
+    }
+
+    public func isSelf(_ peer: PeerIdentity) -> Bool {
+        peer.port == port && (addresses.contains(peer.address) || includesLoopbackRange && peer.address.isLoopback)
+    }
+}

@@ -1,0 +1,159 @@
+/// Splits an answer read from another peer into lines, under caps.
+///
+/// Answers are untrusted: a line longer than `maxLineBytes` is skipped whole
+/// (counted in `skippedLines`), and after `maxLines` lines, or `maxBytes` bytes
+/// in all, the splitter reports that the reader should stop (`isFull`): the
+/// lines already taken are kept. A final line without `\n` counts as a line.
+public struct AnswerLines: Sendable {
+    public let maxLineBytes: Int
+    public let maxLines: Int
+    public let maxBytes: Int
+
+    public private(set) var lineCount = 0
+    public private(set) var byteCount = 0
+    public private(set) var skippedLines = 0
+    /// True once a cap was reached: the rest of the answer is ignored.
+    public private(set) var isFull = false
+    /// True if the answer held more than the caps let through.
+    public private(set) var wasCut = false
+
+    private var current: [UInt8] = []
+    private var isOverlong = false
+
+    public init(maxLineBytes: Int, maxLines: Int, maxBytes: Int) {
+        self.maxLineBytes = maxLineBytes
+        self.maxLines = maxLines
+        self.maxBytes = maxBytes
+    }
+
+    /// Consumes a chunk, calling `emit` with each complete line (terminator and a
+    /// trailing `\r` stripped). Returns false once the caller should stop reading.
+    @discardableResult
+    public mutating func consume(_ chunk: some Collection<UInt8>, emit: (ArraySlice<UInt8>) -> Void) -> Bool {
+        for byte in chunk {
+            if isFull {
+                wasCut = true
+                return false
+            }
+            byteCount += 1
+            if byteCount > maxBytes {
+                isFull = true
+                wasCut = true
+                return false
+            }
+            if byte == UInt8(ascii: "\n") {
+                endLine(emit: emit)
+                if lineCount >= maxLines { isFull = true }
+            } else if !isOverlong {
+                if current.count < maxLineBytes + 1 {  // + 1: room for a `\r`
+                    current.append(byte)
+                } else {
+                    isOverlong = true
+                    current.removeAll(keepingCapacity: true)
+                }
+            }
+        }
+        return !isFull
+    }
+
+    /// The answer ended: a last line without `\n` still counts.
+    public mutating func finish(emit: (ArraySlice<UInt8>) -> Void) {
+        if isFull {
+            if !current.isEmpty || isOverlong { wasCut = true }
+            return
+        }
+        if !current.isEmpty || isOverlong { endLine(emit: emit) }
+    }
+
+    private mutating func endLine(emit: (ArraySlice<UInt8>) -> Void) {
+        defer {
+            current.removeAll(keepingCapacity: true)
+            isOverlong = false
+        }
+        var line = current[...]
+        if line.last == UInt8(ascii: "\r") { line.removeLast() }
+        if isOverlong || line.count > maxLineBytes {
+            skippedLines += 1
+            return
+        }
+        lineCount += 1
+        emit(line)
+    }
+}
+
+/// What a peer-list answer held once parsed: the valid identities, in order,
+/// without duplicates, and how many lines were skipped as invalid.
+public struct PeerListAnswer: Sendable, Equatable {
+    /// At most this many lines are read from one answer.
+    public static let maxLines = 2000
+    /// At most this many bytes are read from one answer.
+    public static let maxBytes = 64 * 1024
+
+    public var peers: [PeerIdentity] = []
+    public var skippedLines = 0
+    public var wasCut = false
+
+    public init() {}
+
+    /// A splitter with the peer-list caps.
+    public static func makeSplitter() -> AnswerLines {
+        AnswerLines(maxLineBytes: PeerIdentity.maxTextBytes, maxLines: maxLines, maxBytes: maxBytes)
+    }
+
+    /// Parses a whole answer held in memory (tests, tools).
+    public init(parsing bytes: some Collection<UInt8>) {
+        var splitter = Self.makeSplitter()
+        var seen = Set<PeerIdentity>()
+        var result = PeerListAnswer()
+        let take: (ArraySlice<UInt8>) -> Void = { line in
+            if let peer = PeerIdentity(utf8: line) {
+                if seen.insert(peer).inserted { result.peers.append(peer) }
+            } else {
+                result.skippedLines += 1
+            }
+        }
+        splitter.consume(bytes, emit: take)
+        splitter.finish(emit: take)
+        result.skippedLines += splitter.skippedLines
+        result.wasCut = splitter.wasCut
+        self = result
+    }
+}
+
+/// What a query answer held once parsed: the names that are valid shared-file
+/// names (anything else could not be downloaded safely and is dropped).
+public struct QueryAnswer: Sendable, Equatable {
+    /// At most this many names are taken from one peer.
+    public static let maxLines = 10_000
+    /// At most this many bytes are read from one peer's answer.
+    public static let maxBytes = 4 * 1024 * 1024
+
+    public var names: [String] = []
+    public var skippedLines = 0
+    public var wasCut = false
+
+    public init() {}
+
+    public static func makeSplitter() -> AnswerLines {
+        AnswerLines(maxLineBytes: SharedFileName.maxBytes, maxLines: maxLines, maxBytes: maxBytes)
+    }
+
+    /// Parses a whole answer held in memory.
+    public init(parsing bytes: some Collection<UInt8>) {
+        var splitter = Self.makeSplitter()
+        var result = QueryAnswer()
+        var seen = Set<String>()
+        let take: (ArraySlice<UInt8>) -> Void = { line in
+            if let name = SharedFileName.validated(utf8: line) {
+                if seen.insert(name).inserted { result.names.append(name) }
+            } else {
+                result.skippedLines += 1
+            }
+        }
+        splitter.consume(bytes, emit: take)
+        splitter.finish(emit: take)
+        result.skippedLines += splitter.skippedLines
+        result.wasCut = splitter.wasCut
+        self = result
+    }
+}

@@ -1,0 +1,58 @@
+import PPlus2Core
+import PPlus2POSIX
+
+/// Keeps the peer list alive: one contact per interval for the whole peer.
+///
+/// Each turn takes the next known peer in order (skipping those in back-off),
+/// sends it our identity on its port p, and merges the answer into our list;
+/// a failed contact counts towards dropping that peer. The next turn starts
+/// one interval after this one started, however long the contact took.
+final class GossipLoop: Sendable {
+    private let peers: PeerList
+    private let client: PeerClient
+    private let identity: PeerIdentity
+    private let interval: Double
+    private let log: Log
+    private let stopFlag = StopFlag()
+    private let sleeper = ConditionLock()
+
+    init(peers: PeerList, client: PeerClient, identity: PeerIdentity, interval: Double, log: Log) {
+        self.peers = peers
+        self.client = client
+        self.identity = identity
+        self.interval = interval
+        self.log = log
+    }
+
+    func start() throws(IOFailure) {
+        try OSThread.start(name: "gossip") { [self] in run() }.detach()
+    }
+
+    func stop() {
+        _ = stopFlag.set()
+        sleeper.withLock { sleeper.broadcast() }
+    }
+
+    private func run() {
+        while !stopFlag.isSet {
+            let started = MonotonicClock.now
+            if let peer = peers.nextToContact() { contact(peer) }
+            sleeper.withLock {
+                while !stopFlag.isSet && sleeper.wait(until: started + interval) {}
+            }
+        }
+    }
+
+    /// One exchange with one peer.
+    func contact(_ peer: PeerIdentity) {
+        do {
+            let answer = try client.fetchPeers(from: peer, advertising: identity)
+            peers.recordSuccess(peer)
+            peers.learnSecondHand(answer.peers)
+            log.debug("gossip with \(peer): \(answer.peers.count) peers in its list")
+        } catch {
+            let dropped = peers.recordFailure(peer)
+            log.debug("gossip with \(peer) failed: \(error.reason)\(dropped ? "; dropped" : "")")
+        }
+    }
+}

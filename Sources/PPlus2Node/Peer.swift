@@ -1,0 +1,205 @@
+import PPlus2Core
+import PPlus2POSIX
+
+/// One running P+2 peer: it wires the parts together.
+///
+/// ```
+///            ┌──────────── Server (one event loop) ────────────┐
+///  port p    │ PeerListService ── PeerList ◀── GossipLoop      │
+///  port p+1  │ QueryService ───── SharedFolder (index)         │
+///  port p+2  │ DownloadService ── SharedFolder (sendfile)      │
+///            └─────────────────────────────────────────────────┘
+///  console ── Search (fan-out) ── PeerClient ──▶ other peers
+///          └─ Downloader ──────── PeerClient, SharedFolder (partial → rename)
+/// ```
+public final class Peer: Sendable {
+    public let configuration: Configuration
+    /// The identity this peer advertises, `A.B.C.D:p`.
+    public let identity: PeerIdentity
+    /// The address the listeners are bound to.
+    public let bindAddress: IPv4Address
+    public let peers: PeerList
+    public let folder: SharedFolder
+    public let client: PeerClient
+    private let server: Server
+    private let gossip: GossipLoop
+    private let log: Log
+    fileprivate let exitOnce = StopFlag()
+
+    public var port: UInt16 { identity.port }
+
+    /// Opens the folder, binds the three ports and starts serving and gossip.
+    /// When it returns, all three listeners accept connections.
+    public init(_ configuration: Configuration, log: Log = Log()) throws(StartError) {
+        self.configuration = configuration
+        self.log = log
+        do {
+            folder = try SharedFolder(path: configuration.directory)
+        } catch {
+            throw .folder(configuration.directory, reason: error.reason)
+        }
+        let listeners = try Self.bindTriple(address: configuration.bind, port: configuration.port)
+        bindAddress = configuration.bind
+        let host = Self.advertisedAddress(configuration)
+        identity = PeerIdentity(address: host, port: listeners.port)!
+        var ownAddresses: Set<IPv4Address> = [host, configuration.bind]
+        if configuration.bind == .any {
+            ownAddresses.formUnion(Resolver.interfaceAddresses().map(IPv4Address.init))
+        }
+        let selfFilter = SelfFilter(
+            port: listeners.port,
+            addresses: ownAddresses,
+            includesLoopbackRange: configuration.bind == .any
+        )
+        peers = PeerList(
+            policy: PeerTable.Policy(gossipInterval: configuration.gossipInterval, capacity: configuration.peerCapacity),
+            selfFilter: selfFilter
+        )
+        for bootstrap in configuration.bootstraps { peers.addBootstrap(bootstrap) }
+        client = PeerClient(timeout: configuration.timeout)
+
+        let sendTimeout = configuration.sendIdleTimeout
+        let endpoints = [
+            Server.Endpoint(
+                listener: listeners.sockets[0],
+                service: PeerListService(peers: peers, sendTimeout: sendTimeout, log: log),
+                workers: 2,
+                queueLimit: 256
+            ),
+            Server.Endpoint(
+                listener: listeners.sockets[1],
+                service: QueryService(
+                    folder: folder,
+                    maxNames: configuration.maxAnswerNames,
+                    sendTimeout: sendTimeout,
+                    log: log
+                ),
+                workers: 4,
+                queueLimit: 256
+            ),
+            Server.Endpoint(
+                listener: listeners.sockets[2],
+                service: DownloadService(folder: folder, sendTimeout: sendTimeout, log: log),
+                workers: 16,
+                queueLimit: 64
+            ),
+        ]
+        let limits = ServerLimits(
+            requestLineTimeout: configuration.requestLineTimeout,
+            maxPendingConnections: configuration.maxPendingConnections
+        )
+        do {
+            server = try Server(endpoints: endpoints, limits: limits, log: log)
+        } catch {
+            throw .system("cannot start the server: \(error)")
+        }
+        gossip = GossipLoop(
+            peers: peers,
+            client: client,
+            identity: identity,
+            interval: configuration.gossipInterval,
+            log: log
+        )
+        if configuration.gossipEnabled {
+            do {
+                try gossip.start()
+            } catch {
+                server.stop()
+                throw .system("cannot start gossip: \(error)")
+            }
+        }
+    }
+
+    /// The line printed once all three listeners accept connections.
+    public var readinessLine: String {
+        "listening on \(bindAddress):\(port) (peers \(port), query \(port + 1), download \(port + 2))"
+    }
+
+    /// Stops serving and gossiping and removes partial downloads.
+    public func stop() {
+        gossip.stop()
+        server.stop()
+        folder.closeAndRemovePartials()
+    }
+
+    // MARK: What the console does
+
+    /// Asks every known peer for `query`.
+    public func search(_ query: String) -> Search.Result {
+        Search(client: client).run(query, peers: peers.peers)
+    }
+
+    /// Downloads a match into the shared folder.
+    public func download(_ match: Search.Match, progress: (Int64) -> Void = { _ in }) throws(DownloadError)
+        -> Downloader.Outcome
+    {
+        try Downloader(client: client, folder: folder, maxSize: configuration.maxDownloadSize)
+            .download(match.name, from: match.peer, progress: progress)
+    }
+
+    /// One gossip contact with `peer` now (tests and tools; the loop does this
+    /// on its own every interval).
+    public func gossip(with peer: PeerIdentity) {
+        gossip.contact(peer)
+    }
+
+    // MARK: Start-up
+
+    /// The contract's rule: `--host`; else the bind address if not 0.0.0.0;
+    /// else the local address of the route to the first bootstrap; else 127.0.0.1.
+    static func advertisedAddress(_ configuration: Configuration) -> IPv4Address {
+        if let host = configuration.host { return host }
+        if configuration.bind != .any { return configuration.bind }
+        if let first = configuration.bootstraps.first,
+            let local = Resolver.localAddressForRoute(to: first.address.value, port: first.port),
+            IPv4Address(local).isUnicastDestination
+        {
+            return IPv4Address(local)
+        }
+        return .loopback
+    }
+
+    private static let serviceNames = ["peers", "query", "download"]
+
+    /// Binds p, p+1 and p+2. With port 0, tries kernel-chosen ports until a
+    /// free consecutive triple turns up.
+    private static func bindTriple(address: IPv4Address, port: UInt16) throws(StartError)
+        -> (port: UInt16, sockets: [TCPSocket])
+    {
+        if port != 0 {
+            var sockets: [TCPSocket] = []
+            for offset in 0..<3 {
+                let current = port + UInt16(offset)
+                do {
+                    sockets.append(try TCPSocket.listen(address: address.value, port: current))
+                } catch {
+                    if error.errno == .addressInUse { throw .portInUse(current, service: serviceNames[offset]) }
+                    throw .cannotListen(current, reason: error.reason)
+                }
+            }
+            return (port, sockets)
+        }
+        for _ in 0..<200 {
+            guard let first = try? TCPSocket.listen(address: address.value, port: 0),
+                let chosen = try? first.localAddress().port,
+                chosen <= PeerIdentity.maxBasePort,
+                let second = try? TCPSocket.listen(address: address.value, port: chosen + 1),
+                let third = try? TCPSocket.listen(address: address.value, port: chosen + 2)
+            else { continue }
+            return (chosen, [first, second, third])
+        }
+        throw .noFreePorts
+    }
+}
+
+extension Peer {
+    /// Stops the peer and ends the process with status 0. Safe to call from
+    /// several threads at once (a signal and `/quit`): the first one exits.
+    public func stopAndExit() -> Never {
+        if exitOnce.set() {
+            stop()
+            ProcessControl.exit(0)
+        }
+        while true { ProcessControl.waitForever() }
+    }
+}

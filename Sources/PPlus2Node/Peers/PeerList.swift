@@ -1,0 +1,49 @@
+import PPlus2Core
+import PPlus2POSIX
+import Synchronization
+
+/// The peer's list of known peers, shared by the services, the gossip loop and
+/// the console: the pure `PeerTable` rules behind a mutex, with the clock
+/// read here so the table itself stays testable.
+public final class PeerList: Sendable {
+    private let table: Mutex<PeerTable>
+
+    public init(policy: PeerTable.Policy, selfFilter: SelfFilter) {
+        table = Mutex(PeerTable(policy: policy, selfFilter: selfFilter))
+    }
+
+    public var peers: [PeerIdentity] { table.withLock { $0.peers } }
+    public var entries: [PeerTable.Entry] { table.withLock { $0.entries } }
+    public var count: Int { table.withLock { $0.count } }
+
+    public func contains(_ peer: PeerIdentity) -> Bool { table.withLock { $0.contains(peer) } }
+
+    public func addBootstrap(_ peer: PeerIdentity) { table.withLock { _ = $0.addBootstrap(peer) } }
+
+    public func learnFirstHand(_ peer: PeerIdentity) { table.withLock { _ = $0.learnFirstHand(peer) } }
+
+    public func learnSecondHand(_ peers: [PeerIdentity]) {
+        let now = MonotonicClock.now
+        table.withLock { _ = $0.learnSecondHand(peers, now: now) }
+    }
+
+    public func answer(excluding caller: PeerIdentity?) -> [PeerIdentity] {
+        table.withLock { $0.answer(excluding: caller) }
+    }
+
+    public func nextToContact() -> PeerIdentity? {
+        let now = MonotonicClock.now
+        return table.withLock { $0.nextToContact(now: now) }
+    }
+
+    public func recordSuccess(_ peer: PeerIdentity) {
+        let now = MonotonicClock.now
+        table.withLock { $0.recordSuccess(peer, now: now) }
+    }
+
+    @discardableResult
+    public func recordFailure(_ peer: PeerIdentity) -> Bool {
+        let now = MonotonicClock.now
+        return table.withLock { $0.recordFailure(peer, now: now) }
+    }
+}

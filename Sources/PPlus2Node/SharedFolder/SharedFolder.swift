@@ -1,0 +1,221 @@
+import PPlus2Core
+import PPlus2POSIX
+import Synchronization
+
+/// The one folder a peer shares: what it offers, what it serves, and where its
+/// downloads land.
+///
+/// - Offered: regular files directly inside, whose names pass `SharedFileName`
+///   (no dotfiles, no sub-folders, no symbolic links, FIFOs or devices).
+/// - Searched through an in-memory index of folded names, rebuilt only when the
+///   folder's modification time changes.
+/// - Downloads are written to hidden partial files (`.pplus2-PID-N.part`) and
+///   renamed to their final name only when complete, never over an existing file.
+public final class SharedFolder: Sendable {
+    public let folder: Folder
+    private let index = Mutex(Index())
+    private let partials = Mutex(Partials())
+
+    public var path: String { folder.path }
+
+    /// Opens (and creates if missing) the folder at `path`, and removes partial
+    /// files left behind by peers that are no longer running.
+    public init(path: String) throws(IOFailure) {
+        folder = try Folder.open(creatingIfMissing: path)
+        removeStalePartials()
+    }
+
+    // MARK: Offering
+
+    /// A file the folder offers.
+    public struct OfferedFile: Sendable {
+        public let name: String
+        public let size: Int64
+        let folded: FoldedName
+    }
+
+    private struct Index {
+        var files: [OfferedFile] = []
+        var stamp: Folder.ChangeStamp?
+        /// True when the last scan ran so soon after a change that another
+        /// change within the same timestamp tick could have been missed.
+        var mayBeStale = true
+    }
+
+    /// The offered files, sorted by name.
+    public func offeredFiles() -> [OfferedFile] {
+        index.withLock { index in
+            refresh(&index)
+            return index.files
+        }
+    }
+
+    /// The names that match `query`, sorted, at most `limit`. A query that starts
+    /// with a control character matches nothing (reserved for extensions).
+    public func search(_ query: String, limit: Int) -> [String] {
+        if let first = query.unicodeScalars.first, first.value < 0x20 || first.value == 0x7F { return [] }
+        let matcher = NameMatcher(query: query)
+        return index.withLock { index in
+            refresh(&index)
+            var names: [String] = []
+            for file in index.files where matcher.matches(folded: file.folded) {
+                names.append(file.name)
+                if names.count == limit { break }
+            }
+            return names
+        }
+    }
+
+    private func refresh(_ index: inout Index) {
+        let stamp = folder.changeStamp()
+        guard stamp == nil || stamp != index.stamp || index.mayBeStale else { return }
+        let entries = (try? folder.entries()) ?? []
+        var files: [OfferedFile] = []
+        for entry in entries where entry.kind == .regular {
+            guard let name = SharedFileName.validated(utf8: entry.nameBytes) else { continue }
+            files.append(OfferedFile(name: name, size: entry.size, folded: FoldedName(name)))
+        }
+        files.sort { $0.name < $1.name }
+        index.files = files
+        index.stamp = stamp
+        // Folder times have a coarse tick on some file systems: a change in the
+        // same tick as this scan would leave the stamp unchanged. Rescan once more
+        // while the change is recent.
+        index.mayBeStale = stamp.map { FileWriting.wallClock - $0.time < 2 } ?? true
+    }
+
+    // MARK: Serving
+
+    /// Opens an offered file for reading. Anything else (a name that breaks the
+    /// rules, a folder, a link, a FIFO, a missing file) throws.
+    public func openForServing(_ name: String) throws(IOFailure) -> (file: FileDescriptor, size: Int64) {
+        guard SharedFileName.isValid(name) else { throw .system(call: "open", errno: .noSuchFile) }
+        return try folder.openRegularFile(name)
+    }
+
+    // MARK: Receiving
+
+    private struct Partials {
+        var active: Set<String> = []
+        var counter = 0
+        var isClosed = false
+    }
+
+    private static let partialPrefix = ".pplus2-"
+    private static let partialSuffix = ".part"
+
+    /// Creates a new hidden partial file for a download.
+    public func createPartial() throws(DownloadError) -> PartialFile {
+        let name: String? = partials.withLock { partials in
+            guard !partials.isClosed else { return nil }
+            partials.counter += 1
+            let name = "\(Self.partialPrefix)\(ProcessControl.pid)-\(partials.counter)\(Self.partialSuffix)"
+            partials.active.insert(name)
+            return name
+        }
+        guard let name else { throw .stopping }
+        do {
+            return PartialFile(name: name, file: try folder.createExclusive(name))
+        } catch {
+            _ = partials.withLock { $0.active.remove(name) }
+            throw .local("cannot create a file in \(path): \(error.reason)")
+        }
+    }
+
+    /// Gives a complete partial file its final name: `wanted` if free, else the
+    /// first free `stem (k).ext`. Never replaces a file. Returns the name used.
+    public func commit(_ partial: PartialFile, as wanted: String) throws(DownloadError) -> String {
+        let outcome: Result<String, DownloadError> = partials.withLock { partials in
+            guard !partials.isClosed, partials.active.contains(partial.name) else { return .failure(.stopping) }
+            for attempt in 0...999 {
+                let candidate = Self.candidateName(for: wanted, attempt: attempt)
+                guard candidate.utf8.count <= SharedFileName.maxBytes else { continue }
+                switch Result(catching: { () throws(IOFailure) in
+                    try folder.renameWithoutReplacing(partial.name, to: candidate)
+                }) {
+                case .success(true):
+                    partials.active.remove(partial.name)
+                    return .success(candidate)
+                case .success(false):
+                    continue  // taken: try the next name
+                case .failure(let failure):
+                    return .failure(.local("cannot save \(candidate) in \(path): \(failure.reason)"))
+                }
+            }
+            return .failure(.local("no free name for \(wanted) in \(path)"))
+        }
+        return try outcome.get()
+    }
+
+    /// Deletes a partial file that will not be completed.
+    public func discard(_ partial: PartialFile) {
+        partials.withLock { partials in
+            if partials.active.remove(partial.name) != nil { folder.remove(partial.name) }
+        }
+    }
+
+    /// Removes every partial file of this peer and refuses new ones: at shutdown.
+    public func closeAndRemovePartials() {
+        partials.withLock { partials in
+            partials.isClosed = true
+            for name in partials.active { folder.remove(name) }
+            partials.active.removeAll()
+        }
+    }
+
+    /// Attempt 0 is `name` itself, attempt k is `stem (k).ext`.
+    static func candidateName(for name: String, attempt: Int) -> String {
+        guard attempt > 0 else { return name }
+        let (stem, suffix) = splitExtension(name)
+        return "\(stem) (\(attempt))\(suffix)"
+    }
+
+    /// `report.pdf` → (`report`, `.pdf`); `archive.tar.gz` → (`archive.tar`, `.gz`);
+    /// `README` → (`README`, ``).
+    static func splitExtension(_ name: String) -> (stem: String, suffix: String) {
+        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return (name, "") }
+        return (String(name[..<dot]), String(name[dot...]))
+    }
+
+    /// Removes `.pplus2-PID-N.part` files whose process is gone (a crash or a
+    /// SIGKILL leaves them behind); those of a live peer sharing the folder stay.
+    private func removeStalePartials() {
+        guard let entries = try? folder.entries() else { return }
+        for entry in entries where entry.kind == .regular {
+            let name = String(decoding: entry.nameBytes, as: UTF8.self)
+            guard name.hasPrefix(Self.partialPrefix), name.hasSuffix(Self.partialSuffix) else { continue }
+            let middle = name.dropFirst(Self.partialPrefix.count).prefix { $0 != "-" }
+            if let pid = Int32(middle), !ProcessControl.isAlive(pid) { folder.remove(name) }
+        }
+    }
+}
+
+/// A hidden file a download is written into.
+public struct PartialFile: Sendable {
+    public let name: String
+    public let file: FileDescriptor
+}
+
+/// Why a download failed, in words for the console.
+public enum DownloadError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The name is not a valid shared-file name: nothing was requested.
+    case invalidName
+    /// The other peer could not be reached or broke off.
+    case network(String)
+    /// Writing here failed (disk full, folder gone, no permission).
+    case local(String)
+    /// The answer grew past the size limit.
+    case tooLarge(Int64)
+    /// The peer is shutting down.
+    case stopping
+
+    public var description: String {
+        switch self {
+        case .invalidName: "the name is not a valid shared-file name"
+        case .network(let reason): reason
+        case .local(let reason): reason
+        case .tooLarge(let limit): "the file is larger than the limit of \(Formatting.bytes(limit))"
+        case .stopping: "the peer is stopping"
+        }
+    }
+}

@@ -1,0 +1,45 @@
+import Glibc
+
+/// Owns one open file descriptor and closes it exactly once, when the last
+/// reference goes away.
+///
+/// Tying the close to the owner's lifetime means no path (early return, thrown
+/// error, abandoned connection) can leak a descriptor or close one twice; and a
+/// descriptor number is never reused while some thread still holds it. To wake
+/// a thread blocked on a socket, `shutdown` it; never close it from outside.
+public final class FileDescriptor: Sendable, CustomStringConvertible {
+    public let rawValue: CInt
+
+    /// Takes ownership of `rawValue`.
+    public init(adopting rawValue: CInt) {
+        self.rawValue = rawValue
+    }
+
+    deinit {
+        Sys.close(rawValue)
+    }
+
+    public var description: String { "fd \(rawValue)" }
+
+    /// Sets or clears `O_NONBLOCK`.
+    public func setNonBlocking(_ on: Bool) throws(IOFailure) {
+        let flags = try checked("fcntl") { fcntl(rawValue, F_GETFL) }
+        let wanted = on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK
+        if wanted != flags { _ = try checked("fcntl") { fcntl(rawValue, F_SETFL, wanted) } }
+    }
+
+    /// Waits until the descriptor is ready for `events` (`POLLIN`, `POLLOUT`).
+    /// Returns false if `timeout` seconds pass first. Errors and hang-ups count as
+    /// ready: the next read or write reports them.
+    public func wait(for events: Int16, timeout: Double) -> Bool {
+        let deadline = MonotonicClock.now + timeout
+        var entry = pollfd(fd: rawValue, events: events, revents: 0)
+        while true {
+            let remaining = deadline - MonotonicClock.now
+            if remaining <= 0 { return false }
+            let result = Sys.poll(&entry, 1, MonotonicClock.milliseconds(remaining))
+            if result > 0 { return true }
+            if result == -1 && errno != EINTR { return true }  // let the next call report it
+        }
+    }
+}

@@ -1,0 +1,175 @@
+import Glibc
+
+/// An open folder: every file operation of the peer goes through a descriptor
+/// of its shared folder (`openat`, `renameat2`...), so a name can never reach
+/// outside it, even if the folder's path is renamed or swapped meanwhile.
+public struct Folder: Sendable {
+    public let descriptor: FileDescriptor
+    /// The absolute path the folder was opened by.
+    public let path: String
+
+    /// Creates the folder and its parents if missing (mode 0755), then opens it.
+    public static func open(creatingIfMissing path: String) throws(IOFailure) -> Folder {
+        try makeDirectories(path)
+        let raw = try checked("open \(path)") {
+            Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        }
+        let descriptor = FileDescriptor(adopting: raw)
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        var absolute = path
+        if realpath(path, &buffer) != nil {
+            absolute = buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        }
+        return Folder(descriptor: descriptor, path: absolute)
+    }
+
+    private static func makeDirectories(_ path: String) throws(IOFailure) {
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for component in path.split(separator: "/") {
+            prefix += component
+            if mkdir(prefix, 0o755) == -1 && errno != EEXIST { throw .lastError("mkdir \(prefix)") }
+            prefix += "/"
+        }
+    }
+
+    /// Opens `name` for reading only if it is a regular file: the final
+    /// component is never followed as a symbolic link (`O_NOFOLLOW`), a FIFO
+    /// cannot block the open (`O_NONBLOCK`), and the type is checked on the
+    /// opened descriptor, not before it (no check-then-use race).
+    public func openRegularFile(_ name: String) throws(IOFailure) -> (file: FileDescriptor, size: Int64) {
+        let raw = try Sys.openAt(descriptor.rawValue, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY)
+        let file = FileDescriptor(adopting: raw)
+        let info = try Sys.fstat(raw)
+        guard info.st_mode & S_IFMT == S_IFREG else { throw .system(call: "open", errno: Errno(EINVAL)) }
+        return (file, Int64(info.st_size))
+    }
+
+    /// Creates `name` for writing; fails if anything already has that name.
+    public func createExclusive(_ name: String, mode: mode_t = 0o644) throws(IOFailure) -> FileDescriptor {
+        let flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY
+        return FileDescriptor(adopting: try Sys.openAt(descriptor.rawValue, name, flags, mode))
+    }
+
+    /// Gives `from` the name `to`, atomically, and only if `to` is free: returns
+    /// false if `to` exists. Never replaces a file. Falls back to `link` +
+    /// `unlink` (equally atomic and non-replacing) on file systems without
+    /// `RENAME_NOREPLACE`.
+    public func renameWithoutReplacing(_ from: String, to: String) throws(IOFailure) -> Bool {
+        if Sys.renameNoReplace(descriptor.rawValue, from, to) == 0 { return true }
+        switch errno {
+        case EEXIST: return false
+        case EINVAL, ENOSYS:
+            if Sys.linkAt(descriptor.rawValue, from, to) == 0 {
+                _ = Sys.unlinkAt(descriptor.rawValue, from)
+                return true
+            }
+            if errno == EEXIST { return false }
+            throw .lastError("link")
+        default:
+            throw .lastError("rename")
+        }
+    }
+
+    /// Removes `name`; true if it was there.
+    @discardableResult
+    public func remove(_ name: String) -> Bool {
+        Sys.unlinkAt(descriptor.rawValue, name) == 0
+    }
+
+    /// Whether something (of any type) has this name in the folder.
+    public func exists(_ name: String) -> Bool {
+        name.withCString { Sys.lstatAt(descriptor.rawValue, $0) } != nil
+    }
+
+    /// The folder's change stamp: its modification time and inode. Adding,
+    /// removing or renaming an entry changes it.
+    public func changeStamp() -> ChangeStamp? {
+        guard let info = try? Sys.fstat(descriptor.rawValue) else { return nil }
+        return ChangeStamp(seconds: info.st_mtim.tv_sec, nanoseconds: info.st_mtim.tv_nsec, inode: info.st_ino)
+    }
+
+    /// Lists the entries of the folder: one `readdir` pass plus one `fstatat`
+    /// per entry, not following symbolic links. `.` and `..` are left out.
+    public func entries() throws(IOFailure) -> [Entry] {
+        // fdopendir takes ownership of its descriptor: give it a fresh one.
+        let raw = try Sys.openAt(descriptor.rawValue, ".", O_RDONLY | O_DIRECTORY)
+        guard let stream = fdopendir(raw) else {
+            let failure = IOFailure.lastError("opendir")
+            Sys.close(raw)
+            throw failure
+        }
+        defer { closedir(stream) }
+        var result: [Entry] = []
+        while let entry = readdir(stream) {
+            let entryName = withUnsafePointer(to: &entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { pointer -> (bytes: [UInt8], info: stat?) in
+                    let bytes = UnsafeRawBufferPointer(start: pointer, count: strlen(pointer))
+                    return (Array(bytes), Sys.lstatAt(descriptor.rawValue, pointer))
+                }
+            }
+            if entryName.bytes == [0x2E] || entryName.bytes == [0x2E, 0x2E] { continue }
+            guard let info = entryName.info else { continue }  // vanished since readdir
+            let kind: Entry.Kind =
+                switch info.st_mode & S_IFMT {
+                case S_IFREG: .regular
+                case S_IFDIR: .directory
+                case S_IFLNK: .symbolicLink
+                default: .other
+                }
+            result.append(Entry(nameBytes: entryName.bytes, kind: kind, size: Int64(info.st_size)))
+        }
+        return result
+    }
+
+    /// One entry of a folder listing.
+    public struct Entry: Sendable {
+        public enum Kind: Sendable {
+            case regular
+            case directory
+            case symbolicLink
+            /// FIFO, socket, device.
+            case other
+        }
+
+        /// The raw name: file names are bytes, not always valid UTF-8.
+        public let nameBytes: [UInt8]
+        public let kind: Kind
+        public let size: Int64
+    }
+
+    /// When a folder last changed.
+    public struct ChangeStamp: Equatable, Sendable {
+        public let seconds: Int
+        public let nanoseconds: Int
+        public let inode: UInt
+
+        /// The change time in seconds since the epoch (wall clock).
+        public var time: Double { Double(seconds) + Double(nanoseconds) / 1e9 }
+    }
+}
+
+/// An open file written by the peer.
+public enum FileWriting {
+    /// Writes every byte of `bytes` to `file`.
+    public static func writeAll(_ file: FileDescriptor, _ bytes: UnsafeRawBufferPointer) throws(IOFailure) {
+        var offset = 0
+        while offset < bytes.count {
+            let count = Sys.write(file.rawValue, UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+            if count < 0 { throw .lastError("write") }
+            if count == 0 { throw .system(call: "write", errno: Errno(ENOSPC)) }
+            offset += count
+        }
+    }
+
+    /// Flushes the file's data to the disk.
+    public static func sync(_ file: FileDescriptor) throws(IOFailure) {
+        try Sys.fsync(file.rawValue)
+    }
+
+    /// Wall-clock seconds since the epoch.
+    public static var wallClock: Double {
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+}

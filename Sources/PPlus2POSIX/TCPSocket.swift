@@ -1,0 +1,201 @@
+import Glibc
+
+/// A TCP socket over IPv4, non-blocking underneath, with blocking-style calls
+/// that take timeouts: every wait is a `poll` with a deadline, so no call can
+/// hang forever on a silent or slow peer.
+///
+/// Addresses are host-order `UInt32` values (`0x7F00_0001` is 127.0.0.1): this
+/// module knows nothing of the protocol's types.
+public struct TCPSocket: Sendable {
+    public let descriptor: FileDescriptor
+
+    public init(_ descriptor: FileDescriptor) {
+        self.descriptor = descriptor
+    }
+
+    var fd: CInt { descriptor.rawValue }
+
+    // MARK: Listening
+
+    /// A non-blocking listening socket bound to `address:port` (`port` 0: the
+    /// kernel picks one). Throws `EADDRINUSE` when the port is taken.
+    public static func listen(address: UInt32, port: UInt16, backlog: CInt = 511) throws(IOFailure) -> TCPSocket {
+        let socket = TCPSocket(FileDescriptor(adopting: try Sys.socket(AF_INET, socketStream)))
+        try Sys.setOption(socket.fd, SOL_SOCKET, SO_REUSEADDR, 1)
+        try socket.descriptor.setNonBlocking(true)
+        try Sys.bind(socket.fd, sockaddr_in(address: address, port: port))
+        try Sys.listen(socket.fd, backlog: backlog)
+        return socket
+    }
+
+    /// Takes one waiting connection as a non-blocking socket; nil if none waits.
+    public func accept() throws(IOFailure) -> TCPSocket? {
+        guard let raw = try Sys.acceptNonBlocking(fd) else { return nil }
+        return TCPSocket(FileDescriptor(adopting: raw))
+    }
+
+    /// The local address and port the socket is bound to.
+    public func localAddress() throws(IOFailure) -> (address: UInt32, port: UInt16) {
+        let address = try Sys.localAddress(fd)
+        return (address.hostAddress, address.hostPort)
+    }
+
+    /// The address and port of the other end.
+    public func peerAddress() throws(IOFailure) -> (address: UInt32, port: UInt16) {
+        let address = try Sys.peerAddress(fd)
+        return (address.hostAddress, address.hostPort)
+    }
+
+    // MARK: Connecting
+
+    /// Connects to `address:port`, giving up after `timeout` seconds.
+    public static func connect(address: UInt32, port: UInt16, timeout: Double) throws(IOFailure) -> TCPSocket {
+        let socket = TCPSocket(FileDescriptor(adopting: try Sys.socket(AF_INET, socketStream)))
+        try socket.descriptor.setNonBlocking(true)
+        if try Sys.connectNonBlocking(socket.fd, sockaddr_in(address: address, port: port)) { return socket }
+        guard socket.descriptor.wait(for: Int16(POLLOUT), timeout: timeout) else { throw .timedOut("connecting") }
+        let error = Sys.socketError(socket.fd)
+        guard error == 0 else { throw .system(call: "connect", errno: Errno(error)) }
+        return socket
+    }
+
+    // MARK: Reading and writing
+
+    /// Reads what has arrived, up to `buffer.count` bytes, waiting at most
+    /// `timeout` seconds for the first byte. Returns 0 at end of stream.
+    public func receive(into buffer: UnsafeMutableRawBufferPointer, timeout: Double) throws(IOFailure) -> Int {
+        while true {
+            let count = Sys.receive(fd, buffer)
+            if count >= 0 { return count }
+            guard errno == EAGAIN || errno == EWOULDBLOCK else { throw .lastError("recv") }
+            guard descriptor.wait(for: Int16(POLLIN), timeout: timeout) else { throw .timedOut("reading") }
+        }
+    }
+
+    /// `receive(into:timeout:)` into the start of an array.
+    public func receive(into buffer: inout [UInt8], timeout: Double) throws(IOFailure) -> Int {
+        try buffer.withUnsafeMutableBytes { bytes in
+            Result { () throws(IOFailure) in try receive(into: bytes, timeout: timeout) }
+        }.get()
+    }
+
+    /// Reads what has arrived without waiting: nil if nothing is there yet, 0 at end of stream.
+    public func receiveNow(into buffer: UnsafeMutableRawBufferPointer) throws(IOFailure) -> Int? {
+        let count = Sys.receive(fd, buffer)
+        if count >= 0 { return count }
+        if errno == EAGAIN || errno == EWOULDBLOCK { return nil }
+        throw .lastError("recv")
+    }
+
+    /// Sends every byte, waiting at most `idleTimeout` seconds each time the
+    /// other end stops taking data. Never raises SIGPIPE.
+    public func send(_ bytes: UnsafeRawBufferPointer, idleTimeout: Double) throws(IOFailure) {
+        var offset = 0
+        while offset < bytes.count {
+            let count = Sys.send(fd, UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+            if count >= 0 {
+                offset += count
+                continue
+            }
+            guard errno == EAGAIN || errno == EWOULDBLOCK else { throw .lastError("send") }
+            guard descriptor.wait(for: Int16(POLLOUT), timeout: idleTimeout) else { throw .timedOut("writing") }
+        }
+    }
+
+    public func send(_ bytes: [UInt8], idleTimeout: Double) throws(IOFailure) {
+        // withUnsafeBytes rethrows untyped errors: carry ours out in a Result.
+        try bytes.withUnsafeBytes { buffer in
+            Result { () throws(IOFailure) in try send(buffer, idleTimeout: idleTimeout) }
+        }.get()
+    }
+
+    /// Sends `count` bytes of `file` from `offset` with `sendfile(2)`: the
+    /// kernel copies from the page cache to the socket, no user-space buffer.
+    /// Returns the bytes sent, fewer than `count` only if the file ended early.
+    public func sendFile(
+        _ file: FileDescriptor,
+        offset: Int64,
+        count: Int64,
+        idleTimeout: Double
+    ) throws(IOFailure) -> Int64 {
+        var position = off_t(offset)
+        let end = off_t(offset + count)
+        while position < end {
+            let chunk = Int(min(end - position, 0x7fff_f000))  // the most one call moves
+            let sent = Sys.sendfile(fd, file.rawValue, &position, chunk)
+            if sent > 0 { continue }
+            if sent == 0 { break }  // the file is shorter than it was
+            guard errno == EAGAIN || errno == EWOULDBLOCK else { throw .lastError("sendfile") }
+            guard descriptor.wait(for: Int16(POLLOUT), timeout: idleTimeout) else { throw .timedOut("writing") }
+        }
+        return Int64(position) - offset
+    }
+
+    /// Ends our direction of the stream (the other end reads end of stream).
+    public func shutdownWrite() {
+        Sys.shutdown(fd, CInt(SHUT_WR))
+    }
+
+    /// Wakes any thread blocked on this socket; the owner still closes it.
+    public func shutdown() {
+        Sys.shutdown(fd, CInt(SHUT_RDWR))
+    }
+
+    /// Makes the close send a reset instead of a clean end of stream, so that
+    /// the other end cannot mistake a cut-off transfer for a complete one.
+    public func abortOnClose() {
+        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+        _ = Glibc.setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+    }
+}
+
+/// The self-pipe: lets another thread wake a thread blocked in `poll`.
+public struct WakeUpPipe: Sendable {
+    public let readEnd: FileDescriptor
+    public let writeEnd: FileDescriptor
+
+    public init() throws(IOFailure) {
+        let (readEnd, writeEnd) = try Sys.pipeNonBlocking()
+        self.readEnd = FileDescriptor(adopting: readEnd)
+        self.writeEnd = FileDescriptor(adopting: writeEnd)
+    }
+
+    public func wake() {
+        var byte: UInt8 = 1
+        _ = withUnsafeBytes(of: &byte) { Sys.write(writeEnd.rawValue, $0) }
+    }
+
+    public func drain() {
+        var buffer = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+        while withUnsafeMutableBytes(of: &buffer, { Sys.read(readEnd.rawValue, $0) }) > 0 {}
+    }
+}
+
+/// Waits on many descriptors at once (`poll(2)`): the server's event loop.
+/// Add descriptors in order, wait, then ask by position which are ready.
+public struct PollSet {
+    private var entries: [pollfd] = []
+
+    public init() {}
+
+    public mutating func removeAll() {
+        entries.removeAll(keepingCapacity: true)
+    }
+
+    /// Adds `descriptor`, to be reported when it has data, an end of stream,
+    /// a waiting connection or an error.
+    public mutating func addReadable(_ descriptor: FileDescriptor) {
+        entries.append(pollfd(fd: descriptor.rawValue, events: Int16(POLLIN), revents: 0))
+    }
+
+    /// Waits until a descriptor is ready or `timeout` seconds pass.
+    public mutating func wait(timeout: Double) {
+        let milliseconds = MonotonicClock.milliseconds(timeout)
+        _ = entries.withUnsafeMutableBufferPointer { Sys.poll($0.baseAddress!, $0.count, milliseconds) }
+    }
+
+    /// Whether the descriptor added at `position` is ready.
+    public func isReady(_ position: Int) -> Bool {
+        entries[position].revents != 0
+    }
+}

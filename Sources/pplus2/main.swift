@@ -1,0 +1,64 @@
+// pplus2: arguments to a configuration, start the peer, wait, exit.
+//
+// Exit status: 0 after /quit, SIGINT or SIGTERM; 1 when the peer cannot start
+// (a busy port, an unusable folder); 2 on a bad command line.
+
+import PPlus2Core
+import PPlus2Node
+import PPlus2POSIX
+
+// Before any thread starts: a closed socket must not kill us, and SIGINT and
+// SIGTERM go to the one thread that waits for them (below), not a random one.
+ProcessControl.ignoreBrokenPipes()
+ProcessControl.blockTerminationSignals()
+ProcessControl.raiseDescriptorLimit()
+
+func fail(_ message: String, status: Int32, showUsage: Bool = false) -> Never {
+    StandardStreams.write("pplus2: error: \(message)\n" + (showUsage ? Options.usage + "\n" : ""), to: 2)
+    ProcessControl.exit(status)
+}
+
+let options: Options
+do {
+    switch try Options.parse(Array(CommandLine.arguments.dropFirst())) {
+    case .help:
+        StandardStreams.write(Options.help + "\n", to: 1)
+        ProcessControl.exit(0)
+    case .version:
+        StandardStreams.write("pplus2 \(Options.version)\n", to: 1)
+        ProcessControl.exit(0)
+    case .run(let parsed):
+        options = parsed
+    }
+} catch {
+    fail(error.message, status: 2, showUsage: true)
+}
+
+let configuration: Configuration
+do {
+    configuration = try Configuration(options)
+} catch {
+    fail(error.message, status: 2, showUsage: true)
+}
+if options.discover {
+    StandardStreams.write("pplus2: --discover: LAN discovery is not built yet; going on without it\n", to: 2)
+}
+
+let peer: Peer
+do {
+    peer = try Peer(configuration)
+} catch {
+    fail(error.description, status: error.exitStatus)
+}
+StandardStreams.write(peer.readinessLine + "\n", to: 2)
+
+if options.console {
+    let console = try? OSThread.start(name: "console") {
+        if Console.run(peer: peer) == .quit { peer.stopAndExit() }
+        // End of input: the console stops, the peer keeps serving.
+    }
+    console?.detach()
+}
+
+_ = ProcessControl.waitForTermination()
+peer.stopAndExit()
