@@ -21,8 +21,13 @@ let package = Package(
         // main.swift: arguments to a configuration, start the peer, exit code.
         .executableTarget(name: "pplus2", dependencies: ["PPlus2Core", "PPlus2POSIX", "PPlus2Node"]),
 
+        // Helpers shared by the test targets: temporary folders, raw wire requests, waiting.
+        .target(name: "PPlus2TestSupport", dependencies: ["PPlus2POSIX"], path: "Tests/PPlus2TestSupport"),
         .testTarget(name: "PPlus2CoreTests", dependencies: ["PPlus2Core"]),
-        .testTarget(name: "PPlus2NodeTests", dependencies: ["PPlus2Node"]),
-        .testTarget(name: "PPlus2EndToEndTests", dependencies: ["pplus2", "PPlus2POSIX"]),
+        .testTarget(name: "PPlus2NodeTests", dependencies: ["PPlus2Node", "PPlus2POSIX", "PPlus2TestSupport"]),
+        .testTarget(
+            name: "PPlus2EndToEndTests",
+            dependencies: ["pplus2", "PPlus2POSIX", "PPlus2TestSupport"]
+        ),
     ]
 )

@@ -1,0 +1,43 @@
+import Testing
+
+@testable import PPlus2Core
+
+@Suite("Console input")
+struct ConsoleInputTests {
+    @Test func linesAreQueriesUnlessTheyStartWithASlash() {
+        #expect(ConsoleInput.parse("report", isPicking: false) == .query("report"))
+        #expect(ConsoleInput.parse(" two words ", isPicking: false) == .query(" two words "))
+        #expect(ConsoleInput.parse("", isPicking: false) == .query(""))
+        #expect(ConsoleInput.parse("3", isPicking: false) == .query("3"))
+        #expect(ConsoleInput.parse("/peers", isPicking: false) == .command(.peers))
+        #expect(ConsoleInput.parse("/files", isPicking: true) == .command(.files))
+        #expect(ConsoleInput.parse("/help", isPicking: false) == .command(.help))
+        #expect(ConsoleInput.parse("/quit", isPicking: false) == .command(.quit))
+        #expect(ConsoleInput.parse("/nope x", isPicking: false) == .command(.unknown("/nope x")))
+    }
+
+    @Test func afterAListingANumberPicksAndAnEmptyLineSkips() {
+        #expect(ConsoleInput.parse("2", isPicking: true) == .pick(2))
+        #expect(ConsoleInput.parse(" 12 ", isPicking: true) == .pick(12))
+        #expect(ConsoleInput.parse("", isPicking: true) == .skip)
+        #expect(ConsoleInput.parse("  ", isPicking: true) == .skip)
+        #expect(ConsoleInput.parse("2a", isPicking: true) == .query("2a"))
+        #expect(ConsoleInput.parse("-1", isPicking: true) == .query("-1"))
+        #expect(ConsoleInput.parse("99999999999999999999", isPicking: true) == .query("99999999999999999999"))
+    }
+}
+
+@Suite("Formatting")
+struct FormattingTests {
+    @Test func formatsSizesAndTimes() {
+        #expect(Formatting.bytes(0) == "0 B")
+        #expect(Formatting.bytes(1023) == "1023 B")
+        #expect(Formatting.bytes(1536) == "1.5 KiB")
+        #expect(Formatting.bytes(3 << 30) == "3.0 GiB")
+        #expect(Formatting.seconds(0.256) == "0.26 s")
+        #expect(Formatting.seconds(12.34) == "12.3 s")
+        #expect(Formatting.seconds(185) == "3 min 05 s")
+        #expect(Formatting.decimal(-0.04, places: 1) == "0.0")
+        #expect(Formatting.decimal(2.05, places: 2) == "2.05")
+    }
+}

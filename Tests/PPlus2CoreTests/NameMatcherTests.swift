@@ -1,0 +1,57 @@
+import Testing
+
+@testable import PPlus2Core
+
+@Suite("Name matching")
+struct NameMatcherTests {
+    @Test func matchesSubstringsIgnoringCase() {
+        let matcher = NameMatcher(query: "PORT")
+        #expect(matcher.matches("report.pdf"))
+        #expect(matcher.matches("Portrait.PNG"))
+        #expect(!matcher.matches("pot.txt"))
+    }
+
+    @Test func ignoresCaseTheUnicodeWay() {
+        #expect(NameMatcher(query: "CAFÉ").matches("café.txt"))
+        #expect(NameMatcher(query: "café").matches("CAFÉ.TXT"))
+        #expect(NameMatcher(query: "STRASSE").matches("Straße.pdf"))
+        #expect(NameMatcher(query: "ΣΟΦΊΑ").matches("σοφία.txt"))
+        #expect(!NameMatcher(query: "cafe").matches("café.txt"))
+    }
+
+    @Test func comparesCanonicallyEquivalentText() {
+        // é as one scalar in the query, as e + combining acute in the name.
+        #expect(NameMatcher(query: "caf\u{E9}").matches("cafe\u{301}.txt"))
+        // A plain e does not match the first half of an accented one.
+        #expect(!NameMatcher(query: "cafe.").matches("cafe\u{301}.txt"))
+    }
+
+    @Test func emptyQueryMatchesEverything() {
+        let matcher = NameMatcher(query: "")
+        #expect(matcher.matches("anything"))
+        #expect(matcher.matches("é"))
+    }
+
+    @Test func agreesWithTheCharacterSearchOnASCII() {
+        var generator = SplitMix(seed: 7)
+        let alphabet = Array("abAB.-_ 0")
+        for _ in 0..<2000 {
+            let name = String((0..<Int(generator.next() % 12)).map { _ in alphabet[Int(generator.next() % 9)] })
+            let query = String((0..<Int(generator.next() % 4)).map { _ in alphabet[Int(generator.next() % 9)] })
+            let expected = query.isEmpty || name.lowercased().contains(query.lowercased())
+            #expect(NameMatcher(query: query).matches(name) == expected, "\(query) in \(name)")
+        }
+    }
+}
+
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -1,0 +1,140 @@
+import Testing
+
+@testable import PPlus2Core
+
+@Suite("Peer table rules")
+struct PeerTableTests {
+    let me = PeerIdentity("10.0.0.1:5000")!
+
+    func makeTable(capacity: Int = 1000, interval: Double = 10) -> PeerTable {
+        PeerTable(
+            policy: PeerTable.Policy(gossipInterval: interval, capacity: capacity),
+            selfFilter: SelfFilter(port: 5000, addresses: [me.address], includesLoopbackRange: true)
+        )
+    }
+
+    func peer(_ index: Int, port: UInt16 = 6000) -> PeerIdentity {
+        PeerIdentity(address: IPv4Address(UInt32(0x0B00_0000) + UInt32(index)), port: port)!
+    }
+
+    @Test func staysBoundedAndDeduplicated() {
+        var table = makeTable(capacity: 50)
+        let many = (0..<500).map { peer($0) }
+        let result1 = table.learnSecondHand(many + many, now: 0)
+        #expect(result1 == 50)
+        #expect(table.count == 50)
+        #expect(Set(table.peers).count == 50)
+        let result2 = table.learnFirstHand(peer(999))
+        #expect(!result2)
+    }
+
+    @Test func neverHoldsItself() {
+        var table = makeTable()
+        table.learnSecondHand([me, PeerIdentity("127.0.0.1:5000")!, PeerIdentity("127.8.9.1:5000")!], now: 0)
+        let result3 = table.learnFirstHand(me)
+        #expect(!result3)
+        let result4 = table.addBootstrap(me)
+        #expect(!result4)
+        #expect(table.count == 0)
+        // Same address, other port: another peer.
+        let result5 = table.learnFirstHand(PeerIdentity("127.0.0.1:5003")!)
+        #expect(result5)
+        let result6 = table.learnFirstHand(PeerIdentity("10.0.0.1:5001")!)
+        #expect(result6)
+        #expect(table.count == 2)
+    }
+
+    @Test func keepsLearningOrder() {
+        var table = makeTable()
+        table.addBootstrap(peer(3))
+        table.learnSecondHand([peer(1), peer(2)], now: 0)
+        table.learnFirstHand(peer(0))
+        #expect(table.peers == [peer(3), peer(1), peer(2), peer(0)])
+        #expect(table.entry(for: peer(0))?.origin == .contactedUs)
+        #expect(table.entry(for: peer(1))?.origin == .gossip)
+    }
+
+    @Test func answersWithoutTheCallerNorFailingPeers() {
+        var table = makeTable()
+        table.learnSecondHand([peer(1), peer(2), peer(3)], now: 0)
+        table.recordFailure(peer(2), now: 1)
+        #expect(table.answer(excluding: peer(1)) == [peer(3)])
+        #expect(table.answer(excluding: nil) == [peer(1), peer(3)])
+    }
+
+    @Test func walksPeersInTurn() {
+        var table = makeTable()
+        table.learnSecondHand([peer(1), peer(2), peer(3)], now: 0)
+        let walk = (0..<6).compactMap { _ in table.nextToContact(now: 0) }
+        #expect(walk == [peer(1), peer(2), peer(3), peer(1), peer(2), peer(3)])
+    }
+
+    @Test func dropsAPeerAfterThreeFailuresAndQuarantinesIt() {
+        var table = makeTable(interval: 10)
+        table.learnSecondHand([peer(1)], now: 0)
+        let result7 = table.recordFailure(peer(1), now: 0)
+        #expect(!result7)
+        #expect(table.entry(for: peer(1))?.state == .failing)
+        let result8 = table.recordFailure(peer(1), now: 10)
+        #expect(!result8)
+        let result9 = table.recordFailure(peer(1), now: 30)
+        #expect(result9)
+        #expect(!table.contains(peer(1)))
+        // Live neighbours cannot teach it back for 10 intervals (100 s)...
+        let result10 = table.learnSecondHand([peer(1)], now: 100)
+        #expect(result10 == 0)
+        #expect(table.isQuarantined(peer(1), now: 100))
+        // ...but afterwards they can.
+        let result11 = table.learnSecondHand([peer(1)], now: 131)
+        #expect(result11 == 1)
+    }
+
+    @Test func quarantineLastsAtLeastSixtySeconds() {
+        var table = makeTable(interval: 0.1)
+        table.learnSecondHand([peer(1)], now: 0)
+        for _ in 0..<3 { table.recordFailure(peer(1), now: 0) }
+        let result12 = table.learnSecondHand([peer(1)], now: 59)
+        #expect(result12 == 0)
+        let result13 = table.learnSecondHand([peer(1)], now: 61)
+        #expect(result13 == 1)
+    }
+
+    @Test func aDroppedPeerThatContactsUsIsWelcomeAtOnce() {
+        var table = makeTable()
+        table.learnSecondHand([peer(1)], now: 0)
+        for _ in 0..<3 { table.recordFailure(peer(1), now: 0) }
+        let result14 = table.learnFirstHand(peer(1))
+        #expect(result14)
+    }
+
+    @Test func successResetsTheFailureCount() {
+        var table = makeTable()
+        table.learnSecondHand([peer(1)], now: 0)
+        table.recordFailure(peer(1), now: 0)
+        table.recordFailure(peer(1), now: 10)
+        table.recordSuccess(peer(1), now: 40)
+        #expect(table.entry(for: peer(1))?.state == .alive)
+        let result15 = table.recordFailure(peer(1), now: 50)
+        #expect(!result15)
+        #expect(table.contains(peer(1)))
+    }
+
+    @Test func keepsABootstrapAndBacksOff() {
+        var table = makeTable(interval: 10)
+        table.addBootstrap(peer(1))
+        var now = 0.0
+        var attempts: [Double] = []
+        while now < 2000 {
+            if table.nextToContact(now: now) == peer(1) {
+                attempts.append(now)
+                table.recordFailure(peer(1), now: now)
+            }
+            now += 10
+        }
+        #expect(table.contains(peer(1)))
+        // Gaps double from one interval up to the cap (32 intervals), never below one interval.
+        let gaps = zip(attempts.dropFirst(), attempts).map { $0 - $1 }
+        #expect(gaps.prefix(6) == [10, 20, 40, 80, 160, 320])
+        #expect(gaps.allSatisfy { $0 <= 320 })
+    }
+}

@@ -1,0 +1,159 @@
+import Foundation
+import PPlus2POSIX
+
+/// A folder under the system's temporary folder, removed by `remove()`.
+public struct TemporaryFolder: Sendable {
+    public let path: String
+
+    public init(_ label: String = "pplus2-test") throws {
+        let template = NSTemporaryDirectory() + "/\(label)-XXXXXX"
+        var bytes = Array(template.utf8CString)
+        guard let created = mkdtemp(&bytes) else { throw CocoaError(.fileWriteUnknown) }
+        path = String(cString: created)
+    }
+
+    /// The path of `name` inside the folder.
+    public func file(_ name: String) -> String { path + "/" + name }
+
+    /// A sub-folder, created.
+    public func folder(_ name: String) throws -> String {
+        let path = file(name)
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    public func remove() {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    /// The names in `folder`, hidden ones included, sorted.
+    public static func names(in folder: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
+    }
+}
+
+/// Writes `bytes` to `path`.
+public func writeFile(_ path: String, _ bytes: [UInt8]) throws {
+    try Data(bytes).write(to: URL(fileURLWithPath: path))
+}
+
+public func readFile(_ path: String) -> [UInt8]? {
+    FileManager.default.contents(atPath: path).map { Array($0) }
+}
+
+/// `count` pseudo-random bytes from a seeded generator (reproducible).
+public func randomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
+    var generator = SeededGenerator(seed: seed)
+    var bytes = [UInt8](repeating: 0, count: count)
+    var index = 0
+    while index < count {
+        var word = generator.next()
+        for _ in 0..<8 where index < count {
+            bytes[index] = UInt8(truncatingIfNeeded: word)
+            word >>= 8
+            index += 1
+        }
+    }
+    return bytes
+}
+
+/// SplitMix64: a small, fast, seeded generator for reproducible tests.
+public struct SeededGenerator: RandomNumberGenerator {
+    private var state: UInt64
+
+    public init(seed: UInt64) {
+        state = seed
+    }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// What a caller with a raw socket gets: sends `request` as is (no newline
+/// added), optionally closes its sending side, and reads until the callee
+/// closes or `timeout` passes.
+public struct WireAnswer: Sendable {
+    public var bytes: [UInt8] = []
+    /// True if the callee closed with end of stream (not a reset or a timeout).
+    public var closedCleanly = false
+    public var failure: IOFailure?
+
+    public var lines: [String] {
+        String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+            .dropLast().map(String.init)
+    }
+}
+
+public func wireRequest(
+    port: UInt16,
+    _ request: [UInt8],
+    address: UInt32 = 0x7F00_0001,
+    closeSending: Bool = false,
+    timeout: Double = 5
+) -> WireAnswer {
+    var answer = WireAnswer()
+    do {
+        let socket = try TCPSocket.connect(address: address, port: port, timeout: timeout)
+        try socket.send(request, idleTimeout: timeout)
+        if closeSending { socket.shutdownWrite() }
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let count = try socket.receive(into: &buffer, timeout: deadline.timeIntervalSinceNow)
+            if count == 0 {
+                answer.closedCleanly = true
+                break
+            }
+            answer.bytes += buffer[..<count]
+        }
+    } catch {
+        answer.failure = error
+    }
+    return answer
+}
+
+public func wireRequest(port: UInt16, line: String, timeout: Double = 5) -> WireAnswer {
+    wireRequest(port: port, Array((line + "\n").utf8), timeout: timeout)
+}
+
+/// Polls `condition` every 20 ms until it holds or `timeout` seconds pass.
+public func waitUntil(timeout: Double, _ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if condition() { return true }
+        usleep(20_000)
+    }
+    return condition()
+}
+
+/// A listener that accepts connections and never answers: the silent peer.
+/// It holds the three ports of a peer triple.
+public final class SilentPeer: @unchecked Sendable {
+    public let port: UInt16
+    private let sockets: [TCPSocket]
+
+    public init() throws {
+        for _ in 0..<100 {
+            let first = try TCPSocket.listen(address: 0x7F00_0001, port: 0)
+            let port = try first.localAddress().port
+            guard port <= 65533,
+                let second = try? TCPSocket.listen(address: 0x7F00_0001, port: port + 1),
+                let third = try? TCPSocket.listen(address: 0x7F00_0001, port: port + 2)
+            else { continue }
+            self.port = port
+            sockets = [first, second, third]
+            return
+        }
+        throw CocoaError(.fileWriteUnknown)
+    }
+}
+
+/// The number of open descriptors of this process.
+public func openDescriptorCount() -> Int {
+    ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).count
+}
