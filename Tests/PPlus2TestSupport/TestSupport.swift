@@ -37,6 +37,10 @@ public func writeFile(_ path: String, _ bytes: [UInt8]) throws {
     try Data(bytes).write(to: URL(fileURLWithPath: path))
 }
 
+public func removeFile(_ path: String) throws {
+    try FileManager.default.removeItem(atPath: path)
+}
+
 public func readFile(_ path: String) -> [UInt8]? {
     FileManager.default.contents(atPath: path).map { Array($0) }
 }
