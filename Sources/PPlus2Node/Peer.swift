@@ -52,7 +52,10 @@ public final class Peer: Sendable {
             includesLoopbackRange: configuration.bind == .any
         )
         peers = PeerList(
-            policy: PeerTable.Policy(gossipInterval: configuration.gossipInterval, capacity: configuration.peerCapacity),
+            policy: PeerTable.Policy(
+                gossipInterval: configuration.gossipInterval,
+                capacity: configuration.peerCapacity
+            ),
             selfFilter: selfFilter
         )
         for bootstrap in configuration.bootstraps { peers.addBootstrap(bootstrap) }
@@ -130,7 +133,10 @@ public final class Peer: Sendable {
     }
 
     /// Downloads a match into the shared folder.
-    public func download(_ match: Search.Match, progress: (Int64) -> Void = { _ in }) throws(DownloadError)
+    public func download(
+        _ match: Search.Match,
+        progress: (Int64) -> Void = { _ in }
+    ) throws(DownloadError)
         -> Downloader.Outcome
     {
         try Downloader(client: client, folder: folder, maxSize: configuration.maxDownloadSize)
@@ -163,7 +169,10 @@ public final class Peer: Sendable {
 
     /// Binds p, p+1 and p+2. With port 0, tries kernel-chosen ports until a
     /// free consecutive triple turns up.
-    private static func bindTriple(address: IPv4Address, port: UInt16) throws(StartError)
+    private static func bindTriple(
+        address: IPv4Address,
+        port: UInt16
+    ) throws(StartError)
         -> (port: UInt16, sockets: [TCPSocket])
     {
         if port != 0 {

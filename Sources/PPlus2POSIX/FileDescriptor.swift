@@ -28,6 +28,11 @@ public final class FileDescriptor: Sendable, CustomStringConvertible {
         if wanted != flags { _ = try checked("fcntl") { fcntl(rawValue, F_SETFL, wanted) } }
     }
 
+    /// Waits until there is something to read (data, a connection, an end of stream).
+    public func waitUntilReadable(timeout: Double) -> Bool {
+        wait(for: Int16(POLLIN), timeout: timeout)
+    }
+
     /// Waits until the descriptor is ready for `events` (`POLLIN`, `POLLOUT`).
     /// Returns false if `timeout` seconds pass first. Errors and hang-ups count as
     /// ready: the next read or write reports them.

@@ -18,7 +18,9 @@ struct EndToEndTests {
         try writeFile(serving + "/notes.txt", Array("notes".utf8))
         let downloading = try temporary.folder("downloading")
 
-        let (server, serverPort) = try PeerProcess.startPeer(["--dir", serving, "--no-console", "--gossip-interval", "0.2"])
+        let (server, serverPort) = try PeerProcess.startPeer([
+            "--dir", serving, "--no-console", "--gossip-interval", "0.2",
+        ])
         let (client, _) = try PeerProcess.startPeer([
             "--dir", downloading, "--bootstrap", "127.0.0.1:\(serverPort)", "--gossip-interval", "0.2",
             "--timeout", "2",
@@ -122,7 +124,10 @@ struct EndToEndTests {
         let peer = try PeerProcess(["--help"])
         #expect(peer.waitForExit(timeout: 10) == 0)
         let help = peer.stdoutLines.joined(separator: "\n")
-        for option in ["--port", "--bootstrap", "--dir", "--host", "--bind", "--gossip-interval", "--timeout", "--no-console", "--discover"] {
+        for option in [
+            "--port", "--bootstrap", "--dir", "--host", "--bind", "--gossip-interval", "--timeout", "--no-console",
+            "--discover",
+        ] {
             #expect(help.contains(option))
         }
     }
@@ -132,7 +137,11 @@ struct EndToEndTests {
         defer { temporary.remove() }
         let (peer, port) = try PeerProcess.startPeer(["--dir", temporary.path, "--no-console"])
         #expect(port > 0 && port <= 65533)
-        #expect(peer.stderrText.contains("listening on 127.0.0.1:\(port) (peers \(port), query \(port + 1), download \(port + 2))"))
+        #expect(
+            peer.stderrText.contains(
+                "listening on 127.0.0.1:\(port) (peers \(port), query \(port + 1), download \(port + 2))"
+            )
+        )
         #expect(peer.stop(signal: SIGTERM) == 0)
     }
 }

@@ -50,7 +50,8 @@ final class FakeDownloadPeer: @unchecked Sendable {
         self.identity = PeerIdentity(address: .loopback, port: base)!
         self.listener = listener
         thread = try OSThread.start(name: "fake-peer") {
-            guard listener.descriptor.wait(for: 1 /* POLLIN */, timeout: 10), let connection = try? listener.accept() else { return }
+            guard listener.descriptor.waitUntilReadable(timeout: 10), let connection = try? listener.accept()
+            else { return }
             var request = [UInt8](repeating: 0, count: 4096)
             _ = try? connection.receive(into: &request, timeout: 5)
             try? connection.send(bytes, idleTimeout: 5)

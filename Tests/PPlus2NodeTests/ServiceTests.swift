@@ -30,7 +30,11 @@ struct ServiceTests {
     @Test func queryAnswersOneNameALineAndHonoursTheLineRules() throws {
         let temporary = try TemporaryFolder()
         defer { temporary.remove() }
-        let folder = try makeFolder(temporary, "a", files: ["Report.pdf": [1], "notes.txt": [2], ".hidden-report": [3]])
+        let folder = try makeFolder(
+            temporary,
+            "a",
+            files: ["Report.pdf": [1], "notes.txt": [2], ".hidden-report": [3]]
+        )
         try FileManager.default.createDirectory(atPath: folder + "/report-folder", withIntermediateDirectories: false)
         try FileManager.default.createSymbolicLink(atPath: folder + "/report-link", withDestinationPath: "Report.pdf")
         #expect(mkfifo(folder + "/report-fifo", 0o644) == 0)
@@ -59,7 +63,10 @@ struct ServiceTests {
         let folder = try makeFolder(temporary, "a", files: ["ok.txt": Array("ok".utf8), ".hidden": [1]])
         try FileManager.default.createDirectory(atPath: folder + "/sub", withIntermediateDirectories: false)
         try writeFile(folder + "/sub/inner.txt", [1])
-        try FileManager.default.createSymbolicLink(atPath: folder + "/link.txt", withDestinationPath: secret + "/secret.txt")
+        try FileManager.default.createSymbolicLink(
+            atPath: folder + "/link.txt",
+            withDestinationPath: secret + "/secret.txt"
+        )
         try FileManager.default.createSymbolicLink(atPath: folder + "/inside-link", withDestinationPath: "ok.txt")
         #expect(mkfifo(folder + "/fifo", 0o644) == 0)
         let a = try startPeer(in: folder, gossipInterval: 60)

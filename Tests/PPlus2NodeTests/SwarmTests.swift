@@ -91,7 +91,10 @@ struct SwarmTests {
     @Test func aNameCollisionKeepsTheExistingFile() throws {
         let temporary = try TemporaryFolder()
         defer { temporary.remove() }
-        let b = try startPeer(in: makeFolder(temporary, "b", files: ["same.txt": Array("theirs".utf8)]), gossipInterval: 60)
+        let b = try startPeer(
+            in: makeFolder(temporary, "b", files: ["same.txt": Array("theirs".utf8)]),
+            gossipInterval: 60
+        )
         defer { b.stop() }
         let cFolder = try makeFolder(temporary, "c", files: ["same.txt": Array("mine".utf8)])
         let c = try startPeer(in: cFolder, bootstraps: [b.identity], gossipInterval: 60)

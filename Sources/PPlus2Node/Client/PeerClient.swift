@@ -14,10 +14,18 @@ public struct PeerClient: Sendable {
     }
 
     /// Port p: sends our identity, returns the peers the callee knows.
-    public func fetchPeers(from peer: PeerIdentity, advertising identity: PeerIdentity) throws(IOFailure)
+    public func fetchPeers(
+        from peer: PeerIdentity,
+        advertising identity: PeerIdentity
+    ) throws(IOFailure)
         -> PeerListAnswer
     {
-        let bytes = try exchange(identity.description, with: peer, port: peer.peerListPort, maxBytes: PeerListAnswer.maxBytes)
+        let bytes = try exchange(
+            identity.description,
+            with: peer,
+            port: peer.peerListPort,
+            maxBytes: PeerListAnswer.maxBytes
+        )
         return PeerListAnswer(parsing: bytes)
     }
 
@@ -36,7 +44,12 @@ public struct PeerClient: Sendable {
 
     /// One request line out, the whole answer back (at most `maxBytes + 1`
     /// bytes are kept, so the parser can tell that the answer was cut).
-    private func exchange(_ line: String, with peer: PeerIdentity, port: UInt16, maxBytes: Int) throws(IOFailure)
+    private func exchange(
+        _ line: String,
+        with peer: PeerIdentity,
+        port: UInt16,
+        maxBytes: Int
+    ) throws(IOFailure)
         -> [UInt8]
     {
         let deadline = MonotonicClock.now + 4 * timeout

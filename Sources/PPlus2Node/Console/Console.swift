@@ -79,10 +79,9 @@ public final class Console {
         }
         let result = peer.search(query)
         listing = result.matches
-        let width = String(listing.count).count
+        // Exactly the contract's form, `  3) report.pdf  [10.0.0.7:5000]`, so scripts can read it.
         for (index, match) in listing.enumerated() {
-            let number = String(index + 1)
-            say("  \(String(repeating: " ", count: width - number.count))\(number)) \(match.name)  [\(match.peer)]")
+            say("  \(index + 1)) \(match.name)  [\(match.peer)]")
         }
         for failure in result.failures {
             say("  (no answer from \(failure.peer): \(failure.reason))")
@@ -162,7 +161,8 @@ public final class Console {
         for entry in entries {
             let name = entry.identity.description
             let padded = name + String(repeating: " ", count: width - name.count)
-            let contact = entry.lastContact.map { "last contact \(Formatting.seconds(now - $0)) ago" } ?? "not contacted yet"
+            let contact =
+                entry.lastContact.map { "last contact \(Formatting.seconds(now - $0)) ago" } ?? "not contacted yet"
             let failures = entry.consecutiveFailures > 0 ? ", \(entry.consecutiveFailures) failed in a row" : ""
             say("  \(padded)  \(entry.state.rawValue)\(failures), \(entry.origin.rawValue), \(contact)")
         }

@@ -163,7 +163,9 @@ private final class EventLoop: @unchecked Sendable {
             if pending.count >= limits.maxPendingConnections {
                 pending.removeFirst()  // the oldest waiting connection is closed
             }
-            pending.append(Pending(connection: connection, endpoint: endpoint, deadline: now + limits.requestLineTimeout))
+            pending.append(
+                Pending(connection: connection, endpoint: endpoint, deadline: now + limits.requestLineTimeout)
+            )
         }
     }
 
