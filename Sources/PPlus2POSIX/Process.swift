@@ -11,6 +11,10 @@ public enum ProcessControl {
     /// starts afterwards, so that only `waitForTermination` receives them.
     /// Call before starting any thread.
     public static func blockTerminationSignals() {
+        // A shell starts background jobs with SIGINT ignored; an ignored signal
+        // is discarded before sigwait could see it, so restore the default first.
+        signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
         var set = terminationSignals()
         pthread_sigmask(SIG_BLOCK, &set, nil)
     }
