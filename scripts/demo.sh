@@ -28,12 +28,13 @@ trap 'exit 130' INT TERM
 
 cp -R "$root/share/demo/." "$work/"
 
-# Starts a background peer; prints its base port, read from its readiness line.
+# Starts a background peer and sets $port to its base port, read from its
+# readiness line. (No $(...) here: the subshell would wait for the peer.)
 start_peer() {
     local name=$1
     shift
     "$bin" --port 0 --bind 127.0.0.1 --dir "$work/$name" --no-console --gossip-interval 2 "$@" \
-        2>"$work/$name.log" &
+        </dev/null >/dev/null 2>"$work/$name.log" &
     pids+=("$!")
     local line=""
     for _ in $(seq 100); do
@@ -42,11 +43,13 @@ start_peer() {
         sleep 0.05
     done
     [ -n "$line" ] || { echo "demo: $name did not start:" >&2; cat "$work/$name.log" >&2; exit 1; }
-    echo "$line" | sed -E 's/^listening on [0-9.]+:([0-9]+) .*/\1/'
+    port=$(echo "$line" | sed -E 's/^listening on [0-9.]+:([0-9]+) .*/\1/')
 }
 
-alice=$(start_peer alice)
-bob=$(start_peer bob --bootstrap "127.0.0.1:$alice")
+start_peer alice
+alice=$port
+start_peer bob --bootstrap "127.0.0.1:$alice"
+bob=$port
 echo "alice serves $work/alice on 127.0.0.1:$alice; bob serves $work/bob on 127.0.0.1:$bob" >&2
 echo "you are carol, sharing $work/carol. Try: report, notes, CAFÉ, or an empty line for everything." >&2
 
