@@ -33,6 +33,9 @@ public final class Peer: Sendable {
     public init(_ configuration: Configuration, log: Log = Log()) throws(StartError) {
         self.configuration = configuration
         self.log = log
+        // sendfile(2) has no flag against SIGPIPE: a caller that hangs up
+        // mid-download must cost an EPIPE, not the process.
+        ProcessControl.ignoreBrokenPipes()
         do {
             folder = try SharedFolder(path: configuration.directory)
         } catch {
@@ -189,8 +192,13 @@ public final class Peer: Sendable {
             return (port, sockets)
         }
         for _ in 0..<200 {
-            guard let first = try? TCPSocket.listen(address: address.value, port: 0),
-                let chosen = try? first.localAddress().port,
+            let first: TCPSocket
+            do {
+                first = try TCPSocket.listen(address: address.value, port: 0)
+            } catch {
+                throw .cannotListen(0, reason: error.reason)  // not a busy port: a bad address
+            }
+            guard let chosen = try? first.localAddress().port,
                 chosen <= PeerIdentity.maxBasePort,
                 let second = try? TCPSocket.listen(address: address.value, port: chosen + 1),
                 let third = try? TCPSocket.listen(address: address.value, port: chosen + 2)

@@ -136,9 +136,11 @@ public final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    /// Drops queued jobs, lets running jobs finish, and joins every thread.
+    /// Drops queued jobs and lets each worker end after its running job.
+    /// Does not wait for them: a job may be in the middle of a long transfer,
+    /// which ends by itself within its own timeouts.
     public func stop() {
-        let joining: [OSThread] = lock.withLock {
+        let workers: [OSThread] = lock.withLock {
             isStopping = true
             queue.removeAll()
             head = 0
@@ -146,7 +148,7 @@ public final class WorkerPool: @unchecked Sendable {
             defer { threads.removeAll() }
             return threads
         }
-        for thread in joining { thread.join() }
+        for worker in workers { worker.detach() }
     }
 
     private func runWorker() {

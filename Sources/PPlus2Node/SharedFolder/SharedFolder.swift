@@ -104,22 +104,23 @@ public final class SharedFolder: Sendable {
     private static let partialPrefix = ".pplus2-"
     private static let partialSuffix = ".part"
 
-    /// Creates a new hidden partial file for a download.
+    /// Creates a new hidden partial file for a download. The file is created
+    /// under the registry's lock, so a shutdown cannot slip between creating
+    /// it and registering it (and leave it behind).
     public func createPartial() throws(DownloadError) -> PartialFile {
-        let name: String? = partials.withLock { partials in
-            guard !partials.isClosed else { return nil }
+        let created: Result<PartialFile, DownloadError> = partials.withLock { partials in
+            guard !partials.isClosed else { return .failure(.stopping) }
             partials.counter += 1
             let name = "\(Self.partialPrefix)\(ProcessControl.pid)-\(partials.counter)\(Self.partialSuffix)"
-            partials.active.insert(name)
-            return name
+            do throws(IOFailure) {
+                let file = try folder.createExclusive(name)
+                partials.active.insert(name)
+                return .success(PartialFile(name: name, file: file))
+            } catch {
+                return .failure(.local("cannot create a file in \(path): \(error.reason)"))
+            }
         }
-        guard let name else { throw .stopping }
-        do {
-            return PartialFile(name: name, file: try folder.createExclusive(name))
-        } catch {
-            _ = partials.withLock { $0.active.remove(name) }
-            throw .local("cannot create a file in \(path): \(error.reason)")
-        }
+        return try created.get()
     }
 
     /// Gives a complete partial file its final name: `wanted` if free, else the
