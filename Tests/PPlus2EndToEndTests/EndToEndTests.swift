@@ -145,3 +145,34 @@ struct EndToEndTests {
         #expect(peer.stop(signal: SIGTERM) == 0)
     }
 }
+
+@Suite("Stopping the executable")
+struct ShutdownTests {
+    init() {
+        ProcessControl.ignoreBrokenPipes()
+    }
+
+    @Test(arguments: [SIGTERM, SIGINT])
+    func aSignalDuringADownloadRemovesThePartialFileAndExitsZero(signal: Int32) throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        // The serving side sends 64 KiB of the file, then stalls.
+        let fake = try ScriptedPeer(
+            query: .init(Array("slow.bin\n".utf8)),
+            download: .init(randomBytes(65536, seed: 5), then: .stall(20))
+        )
+        defer { fake.stop() }
+        let (peer, _) = try PeerProcess.startPeer([
+            "--dir", temporary.path, "--bootstrap", "127.0.0.1:\(fake.port)", "--timeout", "20",
+        ])
+        peer.send("slow")
+        #expect(peer.waitForStdout(containing: "1) slow.bin", timeout: 10) != nil)
+        peer.send("1")
+        let partialAppeared = waitUntil(timeout: 10) {
+            TemporaryFolder.names(in: temporary.path).contains { $0.hasSuffix(".part") }
+        }
+        #expect(partialAppeared)
+        #expect(peer.stop(signal: signal, timeout: 5) == 0)
+        #expect(TemporaryFolder.names(in: temporary.path).isEmpty)
+    }
+}

@@ -139,7 +139,7 @@ public func waitUntil(timeout: Double, _ condition: () -> Bool) -> Bool {
 /// It holds the three ports of a peer triple.
 public final class SilentPeer: @unchecked Sendable {
     public let port: UInt16
-    private let sockets: [TCPSocket]
+    let sockets: [TCPSocket]
 
     public init() throws {
         for _ in 0..<100 {

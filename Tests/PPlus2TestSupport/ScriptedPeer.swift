@@ -1,0 +1,91 @@
+import Foundation
+import PPlus2POSIX
+import Synchronization
+
+/// A fake peer on 127.0.0.1 that answers each of its three ports by a script:
+/// the bytes to send, then how to end (close cleanly, reset, or stall). For
+/// tests of what a peer does when the other side misbehaves.
+public final class ScriptedPeer: @unchecked Sendable {
+    public enum Ending: Sendable {
+        case close
+        case reset
+        /// Keep the connection open, sending nothing more, for this many seconds.
+        case stall(Double)
+    }
+
+    public struct Script: Sendable {
+        public var bytes: [UInt8]
+        public var ending: Ending
+
+        public init(_ bytes: [UInt8], then ending: Ending = .close) {
+            self.bytes = bytes
+            self.ending = ending
+        }
+
+        public static let silent = Script([], then: .stall(30))
+    }
+
+    public let port: UInt16
+    /// Request lines received, per port offset (0, 1, 2).
+    public var requests: [[String]] { received.withLock { $0 } }
+
+    private let stopped = Atomic(false)
+    private let received = Mutex<[[String]]>([[], [], []])
+    private var threads: [OSThread] = []
+
+    public init(peers: Script = Script([]), query: Script = Script([]), download: Script = Script([])) throws {
+        let silent = try SilentPeer()
+        port = silent.port
+        let scripts = [peers, query, download]
+        for offset in 0..<3 {
+            let listener = silent.sockets[offset]
+            let script = scripts[offset]
+            threads.append(
+                try OSThread.start(name: "scripted-\(offset)") { [self] in
+                    serve(listener, script: script, offset: offset)
+                }
+            )
+        }
+    }
+
+    private func serve(_ listener: TCPSocket, script: Script, offset: Int) {
+        var handlers: [OSThread] = []
+        while !stopped.load(ordering: .acquiring) {
+            guard listener.descriptor.waitUntilReadable(timeout: 0.1), let connection = try? listener.accept() else {
+                continue
+            }
+            let handler = try? OSThread.start(name: "scripted-conn") { [self] in
+                var request: [UInt8] = []
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                while !request.contains(0x0A), let count = try? connection.receive(into: &buffer, timeout: 2), count > 0
+                {
+                    request += buffer[..<count]
+                }
+                let line = String(decoding: request.prefix { $0 != 0x0A }, as: UTF8.self)
+                received.withLock { $0[offset].append(line) }
+                try? connection.send(script.bytes, idleTimeout: 5)
+                switch script.ending {
+                case .close: break
+                case .reset: connection.abortOnClose()
+                case .stall(let seconds):
+                    let deadline = Date().addingTimeInterval(seconds)
+                    while Date() < deadline && !stopped.load(ordering: .acquiring) { usleep(20_000) }
+                    connection.abortOnClose()
+                }
+            }
+            if let handler { handlers.append(handler) }
+        }
+        for handler in handlers { handler.join() }
+    }
+
+    /// Stops accepting, ends stalled connections, and waits for every thread.
+    public func stop() {
+        stopped.store(true, ordering: .releasing)
+        for thread in threads { thread.join() }
+        threads.removeAll()
+    }
+
+    deinit {
+        stop()
+    }
+}
