@@ -38,6 +38,7 @@ public struct Configuration: Sendable {
         directory = options.directory
         gossipInterval = options.gossipInterval
         timeout = options.timeout
+        maxDownloadSize = options.maxDownloadSize
         for bootstrap in options.bootstraps {
             let address = IPv4Address(bootstrap.host) ?? Resolver.resolveIPv4(bootstrap.host).map(IPv4Address.init)
             guard let address else {

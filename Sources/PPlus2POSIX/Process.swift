@@ -2,9 +2,11 @@ import Glibc
 
 /// Process-wide settings and signals.
 public enum ProcessControl {
-    /// A write to a closed socket must return EPIPE, not kill the process.
+    /// A write to a closed socket must return EPIPE, and a write past a file-size
+    /// limit EFBIG: neither may kill the process.
     public static func ignoreBrokenPipes() {
         signal(SIGPIPE, SIG_IGN)
+        signal(SIGXFSZ, SIG_IGN)
     }
 
     /// Blocks SIGINT and SIGTERM in the calling thread and every thread it

@@ -46,7 +46,7 @@ if options.discover {
 
 let peer: Peer
 do {
-    peer = try Peer(configuration)
+    peer = try Peer(configuration, log: Log(isVerbose: options.verbose))
 } catch {
     fail(error.description, status: error.exitStatus)
 }

@@ -25,6 +25,18 @@ struct AnswerParsingTests {
         #expect(!answer.wasCut)
     }
 
+    @Test func stopsReadingAtTheByteLimitAndKeepsWhatParsed() {
+        var splitter = AnswerLines(maxLineBytes: 10, maxLines: 100, maxBytes: 12)
+        var lines: [String] = []
+        let goOn = splitter.consume(Array("abc\ndef\nghijkl".utf8)) {
+            lines.append(String(decoding: $0, as: UTF8.self))
+        }
+        splitter.finish { lines.append(String(decoding: $0, as: UTF8.self)) }
+        #expect(!goOn)
+        #expect(lines == ["abc", "def"])  // the cut-off last line is not taken
+        #expect(splitter.reachedByteLimit && splitter.wasCut)
+    }
+
     @Test func capsAHugePeerList() {
         var text = ""
         for index in 0..<100_000 { text += "10.\(index / 65536).\(index / 256 % 256).\(index % 256 + 0):7000\n" }
@@ -57,6 +69,10 @@ struct AnswerParsingTests {
         var count = 0
         splitter.consume(bytes) { _ in count += 1 }
         #expect(count == QueryAnswer.maxLines)
-        #expect(splitter.wasCut)
+        #expect(splitter.cutLines == 10)
+        #expect(splitter.wasCut && !splitter.reachedByteLimit)
+        let answer = QueryAnswer(parsing: bytes)
+        #expect(answer.names == ["x"])  // duplicates are listed once
+        #expect(answer.cutLines == 10)
     }
 }

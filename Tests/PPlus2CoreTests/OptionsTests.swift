@@ -38,7 +38,7 @@ struct OptionsTests {
         let options = try run([
             "--port", "0", "--bootstrap", "10.0.0.1:5000", "--bootstrap=peer.lan:6000", "--dir", "/tmp/x",
             "--host", "10.0.0.9", "--bind=127.0.0.1", "--gossip-interval", "0.5", "--timeout", "2",
-            "--no-console", "--discover",
+            "--no-console", "--discover", "--max-download-size", "500M", "--verbose",
         ])
         #expect(options.port == 0)
         #expect(options.bootstraps.map(\.description) == ["10.0.0.1:5000", "peer.lan:6000"])
@@ -49,6 +49,20 @@ struct OptionsTests {
         #expect(options.timeout == 2)
         #expect(!options.console)
         #expect(options.discover)
+        #expect(options.maxDownloadSize == 500 << 20)
+        #expect(options.verbose)
+    }
+
+    @Test func parsesSizes() {
+        #expect(Options.byteCount("1048576") == 1_048_576)
+        #expect(Options.byteCount("64G") == 64 << 30)
+        #expect(Options.byteCount("2KiB") == 2048)
+        #expect(Options.byteCount("1T") == 1 << 40)
+        #expect(Options.byteCount("") == nil)
+        #expect(Options.byteCount("G") == nil)
+        #expect(Options.byteCount("5X") == nil)
+        #expect(Options.byteCount("-5") == nil)
+        #expect(Options.byteCount("99999999999T") == nil)  // overflow
     }
 
     @Test func recognisesHelpAndVersion() throws {
@@ -75,6 +89,8 @@ struct OptionsTests {
         (["--timeout", "-1"], "--timeout"),
         (["--timeout", "inf"], "--timeout"),
         (["--dir", ""], "--dir"),
+        (["--max-download-size", "0"], "--max-download-size"),
+        (["--max-download-size", "lots"], "--max-download-size"),
         (["--no-console=yes"], "--no-console"),
         (["--frobnicate"], "--frobnicate"),
         (["stray"], "stray"),
@@ -89,7 +105,7 @@ struct OptionsTests {
     @Test func helpListsEveryOption() {
         for option in [
             "--port", "--bootstrap", "--dir", "--host", "--bind", "--gossip-interval", "--timeout", "--no-console",
-            "--discover", "--help", "--version",
+            "--discover", "--max-download-size", "--verbose", "--help", "--version",
         ] {
             #expect(Options.help.contains(option))
             #expect(Options.usage.contains(option))

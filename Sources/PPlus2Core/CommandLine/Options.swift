@@ -13,6 +13,10 @@ public struct Options: Sendable, Equatable {
     public var timeout = 5.0
     public var console = true
     public var discover = false
+    /// The largest file a download accepts, in bytes (64 GiB).
+    public var maxDownloadSize: Int64 = 64 << 30
+    /// Serving activity on standard error.
+    public var verbose = false
 
     public init() {}
 
@@ -21,7 +25,8 @@ public struct Options: Sendable, Equatable {
     public static let usage = """
         usage: pplus2 [--port P] [--bootstrap HOST:PORT]... [--dir PATH] [--host IP]
                       [--bind IP] [--gossip-interval SECONDS] [--timeout SECONDS]
-                      [--no-console] [--discover] [--help] [--version]
+                      [--no-console] [--discover] [--max-download-size BYTES]
+                      [--verbose] [--help] [--version]
         """
 
     public static let help = """
@@ -51,6 +56,9 @@ public struct Options: Sendable, Equatable {
           --no-console             serve only; no prompt
           --discover               LAN discovery by DNS-SD (not built yet: ignored
                                    with a warning)
+          --max-download-size N    abandon a download past N bytes; suffixes K, M,
+                                   G, T are powers of 1024 (default: 64G)
+          --verbose                log serving activity on standard error
           --help                   show this help
           --version                show the version
 
@@ -136,12 +144,33 @@ public struct Options: Sendable, Equatable {
             case "--discover":
                 try flag()
                 options.discover = true
+            case "--max-download-size":
+                let text = try value()
+                guard let size = byteCount(text), size > 0 else {
+                    throw UsageError("--max-download-size '\(text)' is not a size like 500M or 64G")
+                }
+                options.maxDownloadSize = size
+            case "--verbose":
+                try flag()
+                options.verbose = true
             default:
                 if argument.hasPrefix("-") { throw UsageError("unknown option '\(name)'") }
                 throw UsageError("unexpected argument '\(argument)'")
             }
         }
         return .run(options)
+    }
+
+    /// `1048576`, `512K`, `100M`, `64G`, `1T` (powers of 1024; `KiB`... also accepted).
+    static func byteCount(_ text: String) -> Int64? {
+        let digits = text.prefix { $0.isASCII && $0.isNumber }
+        guard !digits.isEmpty, digits.count <= 19, let number = Int64(digits) else { return nil }
+        let shifts: [String: Int64] = [
+            "": 0, "K": 10, "KiB": 10, "M": 20, "MiB": 20, "G": 30, "GiB": 30, "T": 40, "TiB": 40,
+        ]
+        guard let shift = shifts[String(text.dropFirst(digits.count))] else { return nil }
+        let (value, overflow) = number.multipliedReportingOverflow(by: 1 << shift)
+        return overflow ? nil : value
     }
 
     /// A duration from 0.001 s to one day.

@@ -1,21 +1,27 @@
 /// Splits an answer read from another peer into lines, under caps.
 ///
-/// Answers are untrusted: a line longer than `maxLineBytes` is skipped whole
-/// (counted in `skippedLines`), and after `maxLines` lines, or `maxBytes` bytes
-/// in all, the splitter reports that the reader should stop (`isFull`): the
-/// lines already taken are kept. A final line without `\n` counts as a line.
+/// Answers are untrusted. A line longer than `maxLineBytes` is skipped whole
+/// (counted in `skippedLines`); lines past the first `maxLines` are counted in
+/// `cutLines` but not kept; and after `maxBytes` bytes in all the splitter says
+/// stop (`consume` returns false, `reachedByteLimit`): what was taken is kept.
+/// A final line without `\n` counts as a line.
 public struct AnswerLines: Sendable {
     public let maxLineBytes: Int
     public let maxLines: Int
     public let maxBytes: Int
 
+    /// Lines handed to `emit`.
     public private(set) var lineCount = 0
     public private(set) var byteCount = 0
+    /// Lines over `maxLineBytes`, dropped.
     public private(set) var skippedLines = 0
-    /// True once a cap was reached: the rest of the answer is ignored.
-    public private(set) var isFull = false
+    /// Lines past `maxLines`, dropped.
+    public private(set) var cutLines = 0
+    /// True once `maxBytes` were read: the rest of the answer is not read.
+    public private(set) var reachedByteLimit = false
+
     /// True if the answer held more than the caps let through.
-    public private(set) var wasCut = false
+    public var wasCut: Bool { cutLines > 0 || reachedByteLimit }
 
     private var current: [UInt8] = []
     private var isOverlong = false
@@ -31,19 +37,13 @@ public struct AnswerLines: Sendable {
     @discardableResult
     public mutating func consume(_ chunk: some Collection<UInt8>, emit: (ArraySlice<UInt8>) -> Void) -> Bool {
         for byte in chunk {
-            if isFull {
-                wasCut = true
+            guard byteCount < maxBytes else {
+                reachedByteLimit = true
                 return false
             }
             byteCount += 1
-            if byteCount > maxBytes {
-                isFull = true
-                wasCut = true
-                return false
-            }
             if byte == UInt8(ascii: "\n") {
                 endLine(emit: emit)
-                if lineCount >= maxLines { isFull = true }
             } else if !isOverlong {
                 if current.count < maxLineBytes + 1 {  // + 1: room for a `\r`
                     current.append(byte)
@@ -53,15 +53,13 @@ public struct AnswerLines: Sendable {
                 }
             }
         }
-        return !isFull
+        return true
     }
 
-    /// The answer ended: a last line without `\n` still counts.
+    /// The answer ended: a last line without `\n` still counts, unless the
+    /// byte limit cut it.
     public mutating func finish(emit: (ArraySlice<UInt8>) -> Void) {
-        if isFull {
-            if !current.isEmpty || isOverlong { wasCut = true }
-            return
-        }
+        guard !reachedByteLimit else { return }
         if !current.isEmpty || isOverlong { endLine(emit: emit) }
     }
 
@@ -74,10 +72,12 @@ public struct AnswerLines: Sendable {
         if line.last == UInt8(ascii: "\r") { line.removeLast() }
         if isOverlong || line.count > maxLineBytes {
             skippedLines += 1
-            return
+        } else if lineCount >= maxLines {
+            cutLines += 1
+        } else {
+            lineCount += 1
+            emit(line)
         }
-        lineCount += 1
-        emit(line)
     }
 }
 
@@ -130,7 +130,10 @@ public struct QueryAnswer: Sendable, Equatable {
 
     public var names: [String] = []
     public var skippedLines = 0
-    public var wasCut = false
+    /// Names past the cap, dropped (a lower bound if `reachedByteLimit`).
+    public var cutLines = 0
+    /// The answer was longer than `maxBytes`; the rest was not read.
+    public var reachedByteLimit = false
 
     public init() {}
 
@@ -153,7 +156,8 @@ public struct QueryAnswer: Sendable, Equatable {
         splitter.consume(bytes, emit: take)
         splitter.finish(emit: take)
         result.skippedLines += splitter.skippedLines
-        result.wasCut = splitter.wasCut
+        result.cutLines = splitter.cutLines
+        result.reachedByteLimit = splitter.reachedByteLimit
         self = result
     }
 }

@@ -28,6 +28,9 @@ public struct Search: Sendable {
         public var failures: [(peer: PeerIdentity, reason: String)] = []
         /// Matches left out by the caps (per peer and in total).
         public var cutMatches = 0
+        /// True if some peer's answer was longer than could be read, so more
+        /// than `cutMatches` were left out.
+        public var cutIsLowerBound = false
         /// Names from the network that were not valid shared-file names, dropped.
         public var invalidNames = 0
         public var askedPeers = 0
@@ -45,7 +48,8 @@ public struct Search: Sendable {
             switch answer {
             case .success(let answer):
                 result.invalidNames += answer.skippedLines
-                if answer.wasCut { result.cutMatches += 1 }
+                result.cutMatches += answer.cutLines
+                if answer.reachedByteLimit { result.cutIsLowerBound = true }
                 for name in answer.names {
                     guard result.matches.count < maxMatches else {
                         result.cutMatches += 1

@@ -86,7 +86,10 @@ public final class Console {
         for failure in result.failures {
             say("  (no answer from \(failure.peer): \(failure.reason))")
         }
-        if result.cutMatches > 0 { say("  (more matches were left out by the size limits: narrow the query)") }
+        if result.cutMatches > 0 || result.cutIsLowerBound {
+            let count = result.cutIsLowerBound ? "at least \(result.cutMatches)" : "\(result.cutMatches)"
+            say("  (\(count) more matches were cut by the answer limits: narrow the query)")
+        }
         let peersText = result.askedPeers == 1 ? "1 peer" : "\(result.askedPeers) peers"
         if listing.isEmpty {
             say("no matches for \"\(query)\" (asked \(peersText))")
