@@ -20,6 +20,8 @@ let package = Package(
         .target(name: "PPlus2Node", dependencies: ["PPlus2Core", "PPlus2POSIX"]),
         // main.swift: arguments to a configuration, start the peer, exit code.
         .executableTarget(name: "pplus2", dependencies: ["PPlus2Core", "PPlus2POSIX", "PPlus2Node"]),
+        // libFuzzer entry for the network parsers (scripts/fuzz.sh); a replay tool in normal builds.
+        .executableTarget(name: "pplus2-fuzz", dependencies: ["PPlus2Core"]),
 
         // Helpers shared by the test targets: temporary folders, raw wire requests, waiting.
         .target(name: "PPlus2TestSupport", dependencies: ["PPlus2POSIX"], path: "Tests/PPlus2TestSupport"),

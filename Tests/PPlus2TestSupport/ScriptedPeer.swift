@@ -16,10 +16,13 @@ public final class ScriptedPeer: @unchecked Sendable {
     public struct Script: Sendable {
         public var bytes: [UInt8]
         public var ending: Ending
+        /// Send the bytes one at a time, this many seconds apart (a tar pit).
+        public var drip: Double?
 
-        public init(_ bytes: [UInt8], then ending: Ending = .close) {
+        public init(_ bytes: [UInt8], then ending: Ending = .close, drip: Double? = nil) {
             self.bytes = bytes
             self.ending = ending
+            self.drip = drip
         }
 
         public static let silent = Script([], then: .stall(30))
@@ -63,7 +66,14 @@ public final class ScriptedPeer: @unchecked Sendable {
                 }
                 let line = String(decoding: request.prefix { $0 != 0x0A }, as: UTF8.self)
                 received.withLock { $0[offset].append(line) }
-                try? connection.send(script.bytes, idleTimeout: 5)
+                if let drip = script.drip {
+                    for byte in script.bytes where !stopped.load(ordering: .acquiring) {
+                        guard (try? connection.send([byte], idleTimeout: 5)) != nil else { break }
+                        usleep(UInt32(drip * 1_000_000))
+                    }
+                } else {
+                    try? connection.send(script.bytes, idleTimeout: 5)
+                }
                 switch script.ending {
                 case .close: break
                 case .reset: connection.abortOnClose()

@@ -1,0 +1,84 @@
+// A libFuzzer target for every parser that reads network bytes.
+//
+//   scripts/fuzz.sh [SECONDS]     builds with -sanitize=fuzzer and runs it
+//
+// Built normally (`swift build`), it is a replay tool: `pplus2-fuzz FILE...`
+// runs each file through the same checks, to reproduce a crash libFuzzer found.
+// Each check is a precondition: a violated invariant is a crash, which is
+// what libFuzzer reports.
+
+import PPlus2Core
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs one input through every network parser and checks its invariants.
+func check(_ bytes: [UInt8]) {
+    // Request line: streamed in chunks of a size taken from the input itself.
+    let chunk = Int(bytes.first ?? 1) % 17 + 1
+    var reader = RequestLineReader()
+    var outcome = RequestLineReader.Outcome.needMore
+    var offset = 0
+    while offset < bytes.count && outcome == .needMore {
+        let end = min(bytes.count, offset + chunk)
+        outcome = reader.append(bytes[offset..<end])
+        offset = end
+    }
+    if outcome == .needMore { outcome = reader.finish() }
+    precondition(reader.bufferedCount <= RequestLineReader.maxLineBytes + 1)
+    if case .line(let text) = outcome {
+        precondition(text.utf8.count <= RequestLineReader.maxLineBytes && !text.utf8.contains(0))
+        precondition(!text.utf8.contains(0x0A))
+    }
+
+    // Identity: accepted only in its canonical form.
+    if let identity = PeerIdentity(utf8: bytes[...]) {
+        precondition(Array(identity.description.utf8) == bytes)
+        precondition(identity.address.isUnicastDestination && (1...65533).contains(identity.port))
+    }
+
+    // Name rules.
+    if let name = SharedFileName.validated(utf8: bytes) {
+        let utf8 = Array(name.utf8)
+        precondition(utf8 == bytes && !utf8.isEmpty && utf8.count <= 255 && utf8[0] != 0x2E)
+        precondition(!utf8.contains { $0 < 0x20 || $0 == 0x7F || $0 == 0x2F })
+    }
+
+    // Answers.
+    let peers = PeerListAnswer(parsing: bytes)
+    precondition(peers.peers.count <= PeerListAnswer.maxLines && Set(peers.peers).count == peers.peers.count)
+    precondition(peers.peers.allSatisfy { PeerIdentity($0.description) == $0 })
+    let names = QueryAnswer(parsing: bytes)
+    precondition(names.names.count <= QueryAnswer.maxLines && names.names.allSatisfy(SharedFileName.isValid))
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    check(data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? [])
+    return 0
+}
+
+#if !FUZZING
+@main
+struct Replay {
+    static func main() {
+        for path in CommandLine.arguments.dropFirst() {
+            guard let file = fopen(path, "rb") else {
+                print("cannot open \(path)")
+                exit(2)
+            }
+            var bytes: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let count = fread(&buffer, 1, buffer.count, file)
+                if count <= 0 { break }
+                bytes += buffer[..<count]
+            }
+            fclose(file)
+            check(bytes)
+            print("\(path): ok")
+        }
+    }
+}
+#endif

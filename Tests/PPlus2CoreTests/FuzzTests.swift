@@ -1,0 +1,146 @@
+import Testing
+
+@testable import PPlus2Core
+
+/// Seeded random and mutation tests of every parser that reads network bytes.
+/// Each run is reproducible (fixed seeds); each asserts invariants that must
+/// hold for any input: no crash, output always valid, bounds respected.
+@Suite("Parsers under random and mutated input")
+struct FuzzTests {
+    /// Inputs per parser. Several hundred thousand in all, a few seconds in a debug build.
+    static let iterations = 60_000
+
+    static let seeds: [[UInt8]] = [
+        "127.0.0.1:5000\n", "10.0.0.7:65533\r\n", "255.255.255.254:1", "report.pdf\n", "café.txt\r\n",
+        "a\nb\nc\n", "../etc/passwd\n", ".hidden\n", "\n", "", "0.0.0.0:5000\n", "224.0.0.251:5353\n",
+        "1.2.3.4:05000\n", "x\u{0}y\n", "日本語.md\n",
+    ].map { Array($0.utf8) } + [[0xFF, 0xFE, 0x0A], [0xC3, 0x0A], [0xED, 0xA0, 0x80]]
+
+    static let tokens: [[UInt8]] = [
+        [0x0A], [0x0D], [0x0D, 0x0A], [0x00], [0x2E], [0x2F], [0x2E, 0x2E, 0x2F], [0x3A], [0xFF], [0xC3, 0xA9],
+        Array("255".utf8), Array("65533".utf8), Array("65534".utf8), Array("0".utf8), [0x7F], [0x09], [0x20],
+    ]
+
+    /// One random mutation of a seed: flip, insert, delete, duplicate, splice a token.
+    static func mutate(_ input: [UInt8], _ random: inout SplitMix) -> [UInt8] {
+        var bytes = input
+        for _ in 0...(random.next() % 4) {
+            let position = bytes.isEmpty ? 0 : Int(random.next() % UInt64(bytes.count + 1))
+            switch random.next() % 6 {
+            case 0 where !bytes.isEmpty:
+                bytes[min(position, bytes.count - 1)] ^= UInt8(truncatingIfNeeded: 1 << (random.next() % 8))
+            case 1:
+                bytes.insert(UInt8(truncatingIfNeeded: random.next()), at: position)
+            case 2 where !bytes.isEmpty:
+                bytes.remove(at: min(position, bytes.count - 1))
+            case 3:
+                bytes.insert(contentsOf: tokens[Int(random.next() % UInt64(tokens.count))], at: position)
+            case 4 where bytes.count < 20_000:
+                bytes.insert(contentsOf: bytes.prefix(Int(random.next() % 64)), at: position)
+            default:
+                bytes = (0..<Int(random.next() % 40)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            }
+        }
+        return bytes
+    }
+
+    static func inputs(seed: UInt64, count: Int = iterations) -> some Sequence<[UInt8]> {
+        var random = SplitMix(seed: seed)
+        return (0..<count).lazy.map { _ in
+            mutate(seeds[Int(random.next() % UInt64(seeds.count))], &random)
+        }
+    }
+
+    /// What the contract says a request line is, written out plainly: the model
+    /// that the streaming reader must agree with.
+    static func referenceLine(_ bytes: [UInt8]) -> RequestLineReader.Outcome {
+        var line = bytes.firstIndex(of: 0x0A).map { Array(bytes[..<$0]) } ?? bytes
+        if line.last == 0x0D { line.removeLast() }
+        if line.count > 4096 { return .invalid(.tooLong) }
+        if line.contains(0) { return .invalid(.containsNUL) }
+        guard let text = String(validating: line, as: UTF8.self) else { return .invalid(.notUTF8) }
+        return .line(text)
+    }
+
+    @Test func requestLineReaderAgreesWithTheContract() {
+        var random = SplitMix(seed: 11)
+        var count = 0
+        for input in Self.inputs(seed: 1) {
+            var reader = RequestLineReader()
+            var outcome = RequestLineReader.Outcome.needMore
+            var offset = 0
+            while offset < input.count && outcome == .needMore {
+                let end = min(input.count, offset + 1 + Int(random.next() % 64))
+                outcome = reader.append(input[offset..<end])
+                offset = end
+            }
+            if outcome == .needMore { outcome = reader.finish() }
+            #expect(reader.bufferedCount <= RequestLineReader.maxLineBytes + 1)
+            let expected = Self.referenceLine(input)
+            if outcome != expected {
+                Issue.record("input \(input.prefix(40)): got \(outcome), expected \(expected)")
+                return
+            }
+            if case .line(let text) = outcome {
+                #expect(!text.utf8.contains(0x0A) && !text.utf8.contains(0) && text.utf8.count <= 4096)
+            }
+            count += 1
+        }
+        #expect(count == Self.iterations)
+    }
+
+    @Test func identityParserOnlyAcceptsCanonicalValidIdentities() {
+        var accepted = 0
+        for input in Self.inputs(seed: 2) {
+            var line = input[...]
+            if let newline = line.firstIndex(of: 0x0A) { line = line[..<newline] }
+            guard let identity = PeerIdentity(utf8: line) else { continue }
+            accepted += 1
+            // Accepted means: printed back byte for byte, a unicast address, p+2 a port.
+            #expect(Array(identity.description.utf8) == Array(line))
+            #expect(identity.address.isUnicastDestination)
+            #expect((1...65533).contains(identity.port))
+        }
+        #expect(accepted > 0)
+
+        var random = SplitMix(seed: 3)
+        for _ in 0..<Self.iterations {
+            let address = IPv4Address(UInt32(truncatingIfNeeded: random.next()))
+            let port = UInt16(truncatingIfNeeded: random.next())
+            let identity = PeerIdentity(address: address, port: port)
+            #expect((identity != nil) == (address.isUnicastDestination && (1...65533).contains(port)))
+            if let identity { #expect(PeerIdentity(identity.description) == identity) }
+        }
+    }
+
+    @Test func nameRulesNeverLetThroughAnEscapingName() {
+        for input in Self.inputs(seed: 4) {
+            guard let name = SharedFileName.validated(utf8: input) else { continue }
+            let bytes = Array(name.utf8)
+            #expect(bytes == input)
+            #expect(!bytes.isEmpty && bytes.count <= 255 && bytes[0] != 0x2E)
+            #expect(!bytes.contains { $0 < 0x20 || $0 == 0x7F || $0 == 0x2F })
+        }
+    }
+
+    @Test func answerParsersKeepOnlyValidBoundedOutput() {
+        var random = SplitMix(seed: 5)
+        for _ in 0..<(Self.iterations / 20) {
+            // An answer: a random number of mutated lines glued together.
+            var answer: [UInt8] = []
+            for _ in 0..<(random.next() % 200) {
+                answer += Self.mutate(Self.seeds[Int(random.next() % UInt64(Self.seeds.count))], &random)
+                if random.next() % 3 > 0 { answer.append(0x0A) }
+            }
+            let peers = PeerListAnswer(parsing: answer)
+            #expect(peers.peers.count <= PeerListAnswer.maxLines)
+            #expect(Set(peers.peers).count == peers.peers.count)
+            #expect(peers.peers.allSatisfy { PeerIdentity($0.description) == $0 })
+
+            let names = QueryAnswer(parsing: answer)
+            #expect(names.names.count <= QueryAnswer.maxLines)
+            #expect(Set(names.names).count == names.names.count)
+            #expect(names.names.allSatisfy(SharedFileName.isValid))
+        }
+    }
+}

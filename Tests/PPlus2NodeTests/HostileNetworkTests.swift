@@ -1,0 +1,260 @@
+import Foundation
+import PPlus2Core
+import PPlus2POSIX
+import PPlus2TestSupport
+import Testing
+
+@testable import PPlus2Node
+
+/// Each test attacks a live peer the way a hostile or broken peer could, and
+/// fails without the defence it names.
+@Suite("Hostile peers")
+struct HostileNetworkTests {
+    // MARK: Lists
+
+    @Test func aHugeGarbagePeerListLeavesTheListBoundedAndClean() throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        let a = try startPeer(in: makeFolder(temporary, "a"), gossipInterval: 60)
+        defer { a.stop() }
+        var lines: [String] = []
+        let junk = [
+            a.identity.description, "127.0.0.1:\(a.port)", "0.0.0.0:5000", "255.255.255.255:5000", "224.0.0.251:5353",
+            "10.0.0.1:0", "10.0.0.1:65534", "10.0.0.1:99999", "peer.example:5000", "[::1]:5000", "fe80::1:5000",
+            " 10.0.0.1:5000", "10.0.0.01:5000", "\u{1}\u{7F}\u{FFFD}", "",
+        ]
+        for index in 0..<100_000 {
+            lines.append(index % 3 == 0 ? junk[index % junk.count] : "10.\(index >> 16 & 255).\(index >> 8 & 255).\(index & 255):7000")
+            if index % 10 == 0 { lines.append("10.0.0.1:7000") }  // duplicates
+        }
+        var answer = Array(lines.joined(separator: "\n").utf8)
+        answer += [0xFF, 0x00, 0xC3, 0x0A]  // binary garbage
+        let hostile = try ScriptedPeer(peers: .init(answer))
+        defer { hostile.stop() }
+
+        a.gossip(with: PeerIdentity(address: .loopback, port: hostile.port)!)
+        let known = a.peers.peers
+        #expect(known.count <= 1000)
+        #expect(known.count > 100)
+        #expect(Set(known).count == known.count)
+        #expect(!known.contains(a.identity))
+        #expect(known.allSatisfy { $0.address.isUnicastDestination && (1...65533).contains($0.port) })
+        #expect(known.allSatisfy { PeerIdentity($0.description) == $0 })
+    }
+
+    @Test func aDeadBootstrapIsRetriedWithBackOffNotHammered() throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        let dead = try ScriptedPeer(peers: .init([], then: .reset))
+        defer { dead.stop() }
+        let a = try startPeer(
+            in: makeFolder(temporary, "a"),
+            bootstraps: [PeerIdentity(address: .loopback, port: dead.port)!],
+            gossipInterval: 0.05
+        )
+        usleep(2_000_000)  // 40 intervals
+        a.stop()
+        // Back-off doubles from one interval: 0, 0.05, 0.15, 0.35, 0.75, 1.55 s.
+        #expect(dead.requests[0].count <= 8, "\(dead.requests[0].count) contacts in 40 intervals")
+        #expect(dead.requests[0].count >= 3)
+        #expect(a.peers.contains(PeerIdentity(address: .loopback, port: dead.port)!))
+    }
+
+    // MARK: Names
+
+    @Test func namesThatCouldEscapeAreNeverShownNorWritten() throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        var answer = Array("good.txt\n../escape\n/etc/passwd\n.hidden\nsub/file\ntab\there\n".utf8)
+        answer += Array((String(repeating: "n", count: 300) + "\n").utf8)
+        answer += [0x62, 0xFF, 0x0A, 0x00, 0x0A]
+        let hostile = try ScriptedPeer(query: .init(answer), download: .init(Array("data".utf8)))
+        defer { hostile.stop() }
+        let folder = try makeFolder(temporary, "a")
+        let a = try startPeer(
+            in: folder,
+            bootstraps: [PeerIdentity(address: .loopback, port: hostile.port)!],
+            gossipInterval: 60
+        )
+        defer { a.stop() }
+        let result = a.search("")
+        #expect(result.matches.map(\.name) == ["good.txt"])
+        #expect(result.invalidNames == 8)
+        #expect(TemporaryFolder.names(in: folder).isEmpty)
+    }
+
+    // MARK: Sizes
+
+    @Test func queryAnswersAreCappedAndTheCutIsCounted() throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        let names = (0..<(QueryAnswer.maxLines + 500)).map { "file-\($0).txt\n" }.joined()
+        let hostile = try ScriptedPeer(query: .init(Array(names.utf8)))
+        defer { hostile.stop() }
+        let a = try startPeer(
+            in: makeFolder(temporary, "a"),
+            bootstraps: [PeerIdentity(address: .loopback, port: hostile.port)!],
+            gossipInterval: 60
+        )
+        defer { a.stop() }
+        let result = a.search("file")
+        #expect(result.matches.count == QueryAnswer.maxLines)
+        #expect(result.cutMatches == 500)
+        #expect(!result.cutIsLowerBound)
+    }
+
+    // MARK: Time
+
+    @Test func aTarPitPeerCostsABoundedTime() throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        // Drips a byte every 0.2 s, never idle long enough for the idle timeout.
+        let tarPit = try ScriptedPeer(query: .init(Array(String(repeating: "x", count: 1000).utf8), drip: 0.2))
+        defer { tarPit.stop() }
+        let a = try startPeer(
+            in: makeFolder(temporary, "a"),
+            bootstraps: [PeerIdentity(address: .loopback, port: tarPit.port)!],
+            gossipInterval: 60,
+            timeout: 0.5
+        )
+        defer { a.stop() }
+        let started = MonotonicClock.now
+        let result = a.search("x")
+        #expect(result.failures.count == 1)
+        #expect(MonotonicClock.now - started < 3, "a whole answer is bounded by 4 x --timeout")
+    }
+
+    @Test func aCallerThatStopsReadingADownloadIsDropped() throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        let size = 64 << 20
+        let a = try startPeer(in: makeFolder(temporary, "a", files: ["big.bin": randomBytes(size, seed: 8)])) {
+            $0.sendIdleTimeout = 0.5
+        }
+        defer { a.stop() }
+        let socket = try TCPSocket.connect(address: 0x7F00_0001, port: a.port + 2, timeout: 2)
+        try socket.send(Array("big.bin\n".utf8), idleTimeout: 2)
+        usleep(1_500_000)  // stop reading for three idle timeouts
+        var received = 0
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var endedCleanly = false
+        while let count = try? socket.receive(into: &buffer, timeout: 5) {
+            if count == 0 {
+                endedCleanly = true
+                break
+            }
+            received += count
+        }
+        #expect(!endedCleanly, "a dropped transfer must end in a reset")
+        #expect(received < size)
+    }
+
+    // MARK: Faults
+
+    @Test func aFileThatShrinksWhileServedEndsInAReset() throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        let size = 64 << 20
+        let folder = try makeFolder(temporary, "a", files: ["shrinks.bin": randomBytes(size, seed: 6)])
+        let a = try startPeer(in: folder)
+        defer { a.stop() }
+        let socket = try TCPSocket.connect(address: 0x7F00_0001, port: a.port + 2, timeout: 2)
+        try socket.send(Array("shrinks.bin\n".utf8), idleTimeout: 2)
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var received = try socket.receive(into: &buffer, timeout: 5)
+        #expect(truncate(folder + "/shrinks.bin", 1 << 20) == 0)
+        var endedCleanly = false
+        while let count = try? socket.receive(into: &buffer, timeout: 5) {
+            if count == 0 {
+                endedCleanly = true
+                break
+            }
+            received += count
+        }
+        #expect(!endedCleanly)
+        #expect(received < size)
+    }
+
+    @Test func theSharedFolderDeletedWhileRunning() throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        let b = try startPeer(in: makeFolder(temporary, "b", files: ["f.txt": [1, 2, 3]]), gossipInterval: 60)
+        defer { b.stop() }
+        let folder = try makeFolder(temporary, "a", files: ["mine.txt": [1]])
+        let a = try startPeer(in: folder, bootstraps: [b.identity], gossipInterval: 60)
+        defer { a.stop() }
+        try FileManager.default.removeItem(atPath: folder)
+
+        let match = try #require(a.search("f").matches.first)
+        #expect {
+            try a.download(match)
+        } throws: { error in
+            guard case .local(let reason) = error as? DownloadError else { return false }
+            return reason.contains("No such file or directory") && !reason.contains("\n")
+        }
+        // It keeps serving: its query port answers (nothing to offer now).
+        #expect(wireRequest(port: a.port + 1, line: "").closedCleanly)
+        #expect(a.search("f").matches.count == 1)
+    }
+
+    @Test func aFullDiskLeavesNoFile() throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        let mountPoint = try temporary.folder("small-disk")
+        try mountTmpfs(at: mountPoint, options: "size=1m")
+        defer { try? run("/bin/umount", [mountPoint]) }
+
+        let b = try startPeer(in: makeFolder(temporary, "b", files: ["big.bin": randomBytes(3 << 20, seed: 2)]))
+        defer { b.stop() }
+        let a = try startPeer(in: mountPoint, bootstraps: [b.identity], gossipInterval: 60)
+        defer { a.stop() }
+        #expect {
+            try a.download(Search.Match(name: "big.bin", peer: b.identity))
+        } throws: { error in
+            guard case .local(let reason) = error as? DownloadError else { return false }
+            return reason.contains("No space left on device")
+        }
+        #expect(TemporaryFolder.names(in: mountPoint).isEmpty)
+        #expect(wireRequest(port: a.port + 1, line: "").closedCleanly)  // still serving
+    }
+
+    @Test func anUnwritableFolderLeavesNoFile() throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        let mountPoint = try temporary.folder("read-only")
+        try mountTmpfs(at: mountPoint, options: "ro,size=1m")
+        defer { try? run("/bin/umount", [mountPoint]) }
+
+        let b = try startPeer(in: makeFolder(temporary, "b", files: ["f.txt": [1]]))
+        defer { b.stop() }
+        let a = try startPeer(in: mountPoint, bootstraps: [b.identity], gossipInterval: 60)
+        defer { a.stop() }
+        #expect {
+            try a.download(Search.Match(name: "f.txt", peer: b.identity))
+        } throws: { error in
+            guard case .local(let reason) = error as? DownloadError else { return false }
+            return reason.contains("Read-only file system")
+        }
+        #expect(TemporaryFolder.names(in: mountPoint).isEmpty)
+    }
+}
+
+/// Runs a command; throws if it fails.
+func run(_ executable: String, _ arguments: [String]) throws {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { throw CocoaError(.executableLoad) }
+}
+
+/// Mounts a small tmpfs for a test, or skips the test, saying why.
+func mountTmpfs(at path: String, options: String) throws {
+    do {
+        try run("/bin/mount", ["-t", "tmpfs", "-o", options, "tmpfs", path])
+    } catch {
+        try Test.cancel("skipped: cannot mount a tmpfs at \(path) (needs root and permission to mount)")
+    }
+}
