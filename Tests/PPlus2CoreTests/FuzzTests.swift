@@ -10,11 +10,12 @@ struct FuzzTests {
     /// Inputs per parser. Several hundred thousand in all, a few seconds in a debug build.
     static let iterations = 60_000
 
-    static let seeds: [[UInt8]] = [
-        "127.0.0.1:5000\n", "10.0.0.7:65533\r\n", "255.255.255.254:1", "report.pdf\n", "café.txt\r\n",
-        "a\nb\nc\n", "../etc/passwd\n", ".hidden\n", "\n", "", "0.0.0.0:5000\n", "224.0.0.251:5353\n",
-        "1.2.3.4:05000\n", "x\u{0}y\n", "日本語.md\n",
-    ].map { Array($0.utf8) } + [[0xFF, 0xFE, 0x0A], [0xC3, 0x0A], [0xED, 0xA0, 0x80]]
+    static let seeds: [[UInt8]] =
+        [
+            "127.0.0.1:5000\n", "10.0.0.7:65533\r\n", "255.255.255.254:1", "report.pdf\n", "café.txt\r\n",
+            "a\nb\nc\n", "../etc/passwd\n", ".hidden\n", "\n", "", "0.0.0.0:5000\n", "224.0.0.251:5353\n",
+            "1.2.3.4:05000\n", "x\u{0}y\n", "日本語.md\n",
+        ].map { Array($0.utf8) } + [[0xFF, 0xFE, 0x0A], [0xC3, 0x0A], [0xED, 0xA0, 0x80]]
 
     static let tokens: [[UInt8]] = [
         [0x0A], [0x0D], [0x0D, 0x0A], [0x00], [0x2E], [0x2F], [0x2E, 0x2E, 0x2F], [0x3A], [0xFF], [0xC3, 0xA9],

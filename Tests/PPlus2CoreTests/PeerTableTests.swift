@@ -24,22 +24,22 @@ struct PeerTableTests {
         #expect(result1 == 50)
         #expect(table.count == 50)
         #expect(Set(table.peers).count == 50)
-        let result2 = table.learnFirstHand(peer(999))
+        let result2 = table.learnFirstHand(peer(999), now: 0)
         #expect(!result2)
     }
 
     @Test func neverHoldsItself() {
         var table = makeTable()
         table.learnSecondHand([me, PeerIdentity("127.0.0.1:5000")!, PeerIdentity("127.8.9.1:5000")!], now: 0)
-        let result3 = table.learnFirstHand(me)
+        let result3 = table.learnFirstHand(me, now: 0)
         #expect(!result3)
         let result4 = table.addBootstrap(me)
         #expect(!result4)
         #expect(table.count == 0)
         // Same address, other port: another peer.
-        let result5 = table.learnFirstHand(PeerIdentity("127.0.0.1:5003")!)
+        let result5 = table.learnFirstHand(PeerIdentity("127.0.0.1:5003")!, now: 0)
         #expect(result5)
-        let result6 = table.learnFirstHand(PeerIdentity("10.0.0.1:5001")!)
+        let result6 = table.learnFirstHand(PeerIdentity("10.0.0.1:5001")!, now: 0)
         #expect(result6)
         #expect(table.count == 2)
     }
@@ -48,7 +48,7 @@ struct PeerTableTests {
         var table = makeTable()
         table.addBootstrap(peer(3))
         table.learnSecondHand([peer(1), peer(2)], now: 0)
-        table.learnFirstHand(peer(0))
+        table.learnFirstHand(peer(0), now: 0)
         #expect(table.peers == [peer(3), peer(1), peer(2), peer(0)])
         #expect(table.entry(for: peer(0))?.origin == .contactedUs)
         #expect(table.entry(for: peer(1))?.origin == .gossip)
@@ -103,8 +103,20 @@ struct PeerTableTests {
         var table = makeTable()
         table.learnSecondHand([peer(1)], now: 0)
         for _ in 0..<3 { table.recordFailure(peer(1), now: 0) }
-        let result14 = table.learnFirstHand(peer(1))
+        let result14 = table.learnFirstHand(peer(1), now: 0)
         #expect(result14)
+    }
+
+    @Test func aFailingPeerThatContactsUsIsAliveAgain() {
+        var table = makeTable()
+        table.learnSecondHand([peer(1)], now: 0)
+        table.recordFailure(peer(1), now: 0)
+        #expect(table.answer(excluding: nil).isEmpty)
+        let added = table.learnFirstHand(peer(1), now: 5)
+        #expect(!added)
+        #expect(table.entry(for: peer(1))?.state == .alive)
+        #expect(table.answer(excluding: nil) == [peer(1)])
+        #expect(table.nextToContact(now: 5) == peer(1))
     }
 
     @Test func successResetsTheFailureCount() {

@@ -19,9 +19,16 @@ final class PeerProcess: @unchecked Sendable {
         return exe.deletingLastPathComponent().appendingPathComponent("pplus2").path
     }
 
-    init(_ arguments: [String]) throws {
-        process.executableURL = URL(fileURLWithPath: Self.executable)
-        process.arguments = arguments
+    /// Runs `pplus2 arguments`; with a `launcher`, runs `launcher... pplus2 arguments`
+    /// (for example `ip netns exec NAME`, which execs it under the same pid).
+    init(_ arguments: [String], launcher: [String] = []) throws {
+        if let program = launcher.first {
+            process.executableURL = URL(fileURLWithPath: program)
+            process.arguments = Array(launcher.dropFirst()) + [Self.executable] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: Self.executable)
+            process.arguments = arguments
+        }
         process.standardInput = input
         process.standardOutput = output
         process.standardError = errors
@@ -34,7 +41,13 @@ final class PeerProcess: @unchecked Sendable {
 
     /// Starts a peer on free ports and waits for its readiness line; returns the base port.
     static func startPeer(_ arguments: [String]) throws -> (PeerProcess, UInt16) {
-        let peer = try PeerProcess(["--port", "0", "--bind", "127.0.0.1"] + arguments)
+        try startPeer(withPortOptions: ["--port", "0", "--bind", "127.0.0.1"] + arguments)
+    }
+
+    /// Starts a peer with exactly `arguments` and waits for its readiness line.
+    static func startPeer(withPortOptions arguments: [String], launcher: [String] = []) throws -> (PeerProcess, UInt16)
+    {
+        let peer = try PeerProcess(arguments, launcher: launcher)
         guard let line = peer.waitForStderr(containing: "listening on", timeout: 10),
             let port = readinessPort(line)
         else {

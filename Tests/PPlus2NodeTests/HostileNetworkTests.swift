@@ -24,7 +24,10 @@ struct HostileNetworkTests {
             " 10.0.0.1:5000", "10.0.0.01:5000", "\u{1}\u{7F}\u{FFFD}", "",
         ]
         for index in 0..<100_000 {
-            lines.append(index % 3 == 0 ? junk[index % junk.count] : "10.\(index >> 16 & 255).\(index >> 8 & 255).\(index & 255):7000")
+            lines.append(
+                index % 3 == 0
+                    ? junk[index % junk.count] : "10.\(index >> 16 & 255).\(index >> 8 & 255).\(index & 255):7000"
+            )
             if index % 10 == 0 { lines.append("10.0.0.1:7000") }  // duplicates
         }
         var answer = Array(lines.joined(separator: "\n").utf8)
@@ -202,7 +205,7 @@ struct HostileNetworkTests {
         defer { temporary.remove() }
         let mountPoint = try temporary.folder("small-disk")
         try mountTmpfs(at: mountPoint, options: "size=1m")
-        defer { try? run("/bin/umount", [mountPoint]) }
+        defer { _ = try? runCommand("/bin/umount", [mountPoint]) }
 
         let b = try startPeer(in: makeFolder(temporary, "b", files: ["big.bin": randomBytes(3 << 20, seed: 2)]))
         defer { b.stop() }
@@ -223,7 +226,7 @@ struct HostileNetworkTests {
         defer { temporary.remove() }
         let mountPoint = try temporary.folder("read-only")
         try mountTmpfs(at: mountPoint, options: "ro,size=1m")
-        defer { try? run("/bin/umount", [mountPoint]) }
+        defer { _ = try? runCommand("/bin/umount", [mountPoint]) }
 
         let b = try startPeer(in: makeFolder(temporary, "b", files: ["f.txt": [1]]))
         defer { b.stop() }
@@ -239,21 +242,10 @@ struct HostileNetworkTests {
     }
 }
 
-/// Runs a command; throws if it fails.
-func run(_ executable: String, _ arguments: [String]) throws {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { throw CocoaError(.executableLoad) }
-}
-
 /// Mounts a small tmpfs for a test, or skips the test, saying why.
 func mountTmpfs(at path: String, options: String) throws {
     do {
-        try run("/bin/mount", ["-t", "tmpfs", "-o", options, "tmpfs", path])
+        try runCommand("/bin/mount", ["-t", "tmpfs", "-o", options, "tmpfs", path])
     } catch {
         try Test.cancel("skipped: cannot mount a tmpfs at \(path) (needs root and permission to mount)")
     }

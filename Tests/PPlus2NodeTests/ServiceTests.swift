@@ -133,3 +133,40 @@ struct ServiceTests {
         idle.removeAll()
     }
 }
+
+@Suite("Starting up")
+struct StartUpTests {
+    @Test func aBusyQueryOrDownloadPortIsNamed() throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        let blocker = try SilentPeer()  // holds p, p+1, p+2
+        for (offset, service) in [(1, "query"), (2, "download")] {
+            let base = blocker.port - UInt16(offset)
+            do {
+                _ = try startPeer(in: temporary.path) { $0.port = base }
+                Issue.record("started on a busy triple")
+            } catch let error as StartError {
+                // An unrelated socket may hold a lower port of the triple first;
+                // then that one is named, which is right too.
+                if case .portInUse(let port, let named) = error, port == blocker.port {
+                    #expect(named == service)
+                    #expect(error.description == "port \(blocker.port) (\(service)) is already in use")
+                }
+            }
+        }
+    }
+
+    @Test func stopClosesTheListeners() throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        let peer = try startPeer(in: temporary.path)
+        let port = peer.port
+        #expect(wireRequest(port: port, line: "").closedCleanly)
+        peer.stop()
+        for offset in 0..<3 {
+            #expect(throws: IOFailure.self) {
+                try TCPSocket.connect(address: 0x7F00_0001, port: port + UInt16(offset), timeout: 1)
+            }
+        }
+    }
+}

@@ -161,3 +161,29 @@ public final class SilentPeer: @unchecked Sendable {
 public func openDescriptorCount() -> Int {
     ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).count
 }
+
+/// Runs a command to its end; returns its standard output, throws on failure.
+@discardableResult
+public func runCommand(_ executable: String, _ arguments: [String]) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let output = Pipe()
+    let errors = Pipe()
+    process.standardOutput = output
+    process.standardError = errors
+    try process.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+        throw CommandError(command: ([executable] + arguments).joined(separator: " "), message: errorText)
+    }
+    return String(decoding: data, as: UTF8.self)
+}
+
+public struct CommandError: Error, CustomStringConvertible {
+    public let command: String
+    public let message: String
+    public var description: String { "\(command): \(message)" }
+}

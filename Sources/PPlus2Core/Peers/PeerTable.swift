@@ -92,11 +92,16 @@ public struct PeerTable: Sendable {
         return insert(peer, origin: .bootstrap)
     }
 
-    /// A peer that contacted us and sent its identity: learned at once.
+    /// A peer that contacted us and sent its identity: learned at once, and if
+    /// it was known and failing, alive again (it just proved it).
     @discardableResult
-    public mutating func learnFirstHand(_ peer: PeerIdentity) -> Bool {
+    public mutating func learnFirstHand(_ peer: PeerIdentity, now: Double) -> Bool {
         guard !selfFilter.isSelf(peer) else { return false }
         quarantine[peer] = nil
+        if positions[peer] != nil {
+            recordSuccess(peer, now: now)
+            return false
+        }
         return insert(peer, origin: .contactedUs)
     }
 

@@ -20,7 +20,10 @@ public final class PeerList: Sendable {
 
     public func addBootstrap(_ peer: PeerIdentity) { table.withLock { _ = $0.addBootstrap(peer) } }
 
-    public func learnFirstHand(_ peer: PeerIdentity) { table.withLock { _ = $0.learnFirstHand(peer) } }
+    public func learnFirstHand(_ peer: PeerIdentity) {
+        let now = MonotonicClock.now
+        table.withLock { _ = $0.learnFirstHand(peer, now: now) }
+    }
 
     public func learnSecondHand(_ peers: [PeerIdentity]) {
         let now = MonotonicClock.now
