@@ -41,7 +41,7 @@ struct AttackTests {
 
         flood.removeAll()
         #expect(
-            waitUntil(timeout: 10) { peer.openDescriptors <= descriptorsBefore },
+            waitUntil(timeout: 30) { peer.openDescriptors <= descriptorsBefore },
             "\(peer.openDescriptors) descriptors open, \(descriptorsBefore) before the flood"
         )
         #expect(peer.process.isRunning)

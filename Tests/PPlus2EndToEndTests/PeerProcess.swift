@@ -1,7 +1,6 @@
 import Foundation
 import PPlus2POSIX
 import PPlus2TestSupport
-import Synchronization
 
 /// The built `pplus2` executable, run as a child process with pipes on its
 /// standard streams, the way a script or another program would drive it.
@@ -119,8 +118,7 @@ enum PeerProcessError: Error {
 
 /// Reads one of the child's streams on a thread of its own and keeps its lines.
 final class StreamCollector: Sendable {
-    private let state = Mutex<(lines: [String], partial: [UInt8], done: Bool)>(([], [], false))
-    private let thread = Mutex<OSThread?>(nil)
+    private let state = Locked<(lines: [String], partial: [UInt8], done: Bool)>(([], [], false))
 
     func start(reading fd: Int32) {
         let started = try? OSThread.start(name: "collector") { [self] in
@@ -142,7 +140,7 @@ final class StreamCollector: Sendable {
             }
             state.withLock { $0.done = true }
         }
-        thread.withLock { $0 = started }
+        started?.detach()
     }
 
     func finish() {

@@ -33,7 +33,7 @@ public final class ScriptedPeer: @unchecked Sendable {
     public var requests: [[String]] { received.withLock { $0 } }
 
     private let stopped = Atomic(false)
-    private let received = Mutex<[[String]]>([[], [], []])
+    private let received = Locked<[[String]]>([[], [], []])
     private var threads: [OSThread] = []
 
     public init(peers: Script = Script([]), query: Script = Script([]), download: Script = Script([])) throws {

@@ -1,6 +1,5 @@
 import PPlus2Core
 import PPlus2POSIX
-import Synchronization
 
 /// Asks every known peer for a query at once and gathers the answers in
 /// known-peer order: the listing reads as a walk from peer to peer would, but
@@ -37,7 +36,7 @@ public struct Search: Sendable {
     }
 
     public func run(_ query: String, peers: [PeerIdentity]) -> Result {
-        let answers = Mutex([Swift.Result<QueryAnswer, IOFailure>?](repeating: nil, count: peers.count))
+        let answers = Locked([Swift.Result<QueryAnswer, IOFailure>?](repeating: nil, count: peers.count))
         let client = self.client
         concurrentForEach(count: peers.count, maxThreads: maxConcurrentPeers) { index in
             let answer = Swift.Result { () throws(IOFailure) in try client.query(query, at: peers[index]) }

@@ -1,15 +1,14 @@
 import PPlus2Core
 import PPlus2POSIX
-import Synchronization
 
 /// The peer's list of known peers, shared by the services, the gossip loop and
 /// the console: the pure `PeerTable` rules behind a mutex, with the clock
 /// read here so the table itself stays testable.
 public final class PeerList: Sendable {
-    private let table: Mutex<PeerTable>
+    private let table: Locked<PeerTable>
 
     public init(policy: PeerTable.Policy, selfFilter: SelfFilter) {
-        table = Mutex(PeerTable(policy: policy, selfFilter: selfFilter))
+        table = Locked(PeerTable(policy: policy, selfFilter: selfFilter))
     }
 
     public var peers: [PeerIdentity] { table.withLock { $0.peers } }

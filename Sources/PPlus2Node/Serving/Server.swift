@@ -32,7 +32,7 @@ struct ServerLimits: Sendable {
 final class Server: Sendable {
     private let isStopping = StopFlag()
     private let wakeUp: WakeUpPipe
-    private let loop: Mutex<OSThread?> = Mutex(nil)
+    private let loop: Locked<OSThread?> = Locked(nil)
     private let pools: [WorkerPool]
 
     /// One listener and what serves it.

@@ -1,6 +1,5 @@
 import PPlus2Core
 import PPlus2POSIX
-import Synchronization
 
 /// The one folder a peer shares: what it offers, what it serves, and where its
 /// downloads land.
@@ -13,8 +12,8 @@ import Synchronization
 ///   renamed to their final name only when complete, never over an existing file.
 public final class SharedFolder: Sendable {
     public let folder: Folder
-    private let index = Mutex(Index())
-    private let partials = Mutex(Partials())
+    private let index = Locked(Index())
+    private let partials = Locked(Partials())
 
     public var path: String { folder.path }
 
