@@ -26,3 +26,11 @@ void cpplus2_name_this_thread(const char *name) {
     shortName[sizeof shortName - 1] = '\0';
     pthread_setname_np(pthread_self(), shortName);
 }
+
+long cpplus2_splice(int in, int out, unsigned long len, int nonblocking) {
+    return splice(in, NULL, out, NULL, len, SPLICE_F_MOVE | (nonblocking ? SPLICE_F_NONBLOCK : 0));
+}
+
+int cpplus2_set_pipe_size(int fd, int size) {
+    return fcntl(fd, F_SETPIPE_SZ, size);
+}

@@ -16,4 +16,10 @@ int cpplus2_pipe_nonblocking(int fds[2]);
 /// pthread_setname_np(pthread_self(), name): names the calling thread (15 bytes kept).
 void cpplus2_name_this_thread(const char *name);
 
+/// splice(in, NULL, out, NULL, len, SPLICE_F_MOVE | (nonblocking ? SPLICE_F_NONBLOCK : 0)).
+long cpplus2_splice(int in, int out, unsigned long len, int nonblocking);
+
+/// fcntl(fd, F_SETPIPE_SZ, size): returns the new capacity or -1.
+int cpplus2_set_pipe_size(int fd, int size);
+
 #endif

@@ -66,27 +66,25 @@ public struct Downloader: Sendable {
         peer: PeerIdentity,
         progress: (Int64) -> Void
     ) throws(DownloadError) -> Int64 {
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        let mover = SocketToFile()
         var total: Int64 = 0
         while true {
+            // Ask for at most one byte past the limit: enough to tell it was passed.
+            let room = Int(min(maxSize - total + 1, 1 << 30))
             let count: Int
             do {
-                count = try connection.receive(into: &buffer, timeout: client.timeout)
+                count = try mover.move(from: connection, to: partial.file, limit: room, timeout: client.timeout)
             } catch {
-                throw .network("\(peer) broke off after \(total) bytes: \(error.reason)")
+                switch error {
+                case .receiving(let failure):
+                    throw .network("\(peer) broke off after \(total) bytes: \(failure.reason)")
+                case .writing(let failure):
+                    throw .local("cannot write to \(folder.path): \(failure.reason)")
+                }
             }
             if count == 0 { return total }  // the clean end of the file
             total += Int64(count)
             guard total <= maxSize else { throw .tooLarge(maxSize) }
-            do {
-                try buffer.withUnsafeBytes { bytes in
-                    Result { () throws(IOFailure) in
-                        try FileWriting.writeAll(partial.file, UnsafeRawBufferPointer(rebasing: bytes[..<count]))
-                    }
-                }.get()
-            } catch {
-                throw .local("cannot write to \(folder.path): \(error.reason)")
-            }
             progress(total)
         }
     }

@@ -1,0 +1,137 @@
+import CPPlus2Shims
+import Glibc
+
+/// Moves what arrives on a socket into a file without copying it through user
+/// space: `splice(2)` from the socket into a pipe, then from the pipe into the
+/// file; the kernel moves page references. Where splice is not supported (some
+/// file systems), it falls back to `recv` + `write` through one buffer.
+public final class SocketToFile {
+    /// Which side of the transfer failed.
+    public enum Failure: Error, Equatable {
+        /// Reading from the socket: a reset, a timeout.
+        case receiving(IOFailure)
+        /// Writing to the file: disk full, file too large, I/O error.
+        case writing(IOFailure)
+    }
+
+    private static let chunk = 1 << 20
+    private var pipe: WakeUpPipe?
+    private var buffer: [UInt8] = []
+
+    public init() {
+        if let pipe = try? WakeUpPipe() {
+            _ = cpplus2_set_pipe_size(pipe.writeEnd.rawValue, CInt(Self.chunk))  // best effort
+            self.pipe = pipe
+        }
+    }
+
+    /// Moves up to `limit` bytes that arrived on `socket` into `file`, waiting at
+    /// most `timeout` seconds for the first one. Returns the bytes moved, 0 at
+    /// the end of the stream.
+    public func move(
+        from socket: TCPSocket,
+        to file: FileDescriptor,
+        limit: Int,
+        timeout: Double
+    ) throws(Failure)
+        -> Int
+    {
+        if let pipe {
+            let moved = try splice(from: socket, to: file, through: pipe, limit: limit, timeout: timeout)
+            if let moved { return moved }
+            self.pipe = nil  // not supported here: fall back for good
+        }
+        return try copy(from: socket, to: file, limit: limit, timeout: timeout)
+    }
+
+    /// nil if splice is not supported between these descriptors.
+    private func splice(
+        from socket: TCPSocket,
+        to file: FileDescriptor,
+        through pipe: WakeUpPipe,
+        limit: Int,
+        timeout: Double
+    ) throws(Failure) -> Int? {
+        let wanted = UInt(min(limit, Self.chunk))
+        var arrived = 0
+        while true {
+            arrived = retryingInterrupts { cpplus2_splice(socket.fd, pipe.writeEnd.rawValue, wanted, 1) }
+            if arrived >= 0 { break }
+            switch errno {
+            case EAGAIN:
+                guard socket.descriptor.waitUntilReadable(timeout: timeout) else {
+                    throw .receiving(.timedOut("reading"))
+                }
+            case EINVAL, ENOSYS: return nil
+            default: throw .receiving(.lastError("splice"))
+            }
+        }
+        var remaining = arrived
+        while remaining > 0 {
+            let written = retryingInterrupts {
+                cpplus2_splice(pipe.readEnd.rawValue, file.rawValue, UInt(remaining), 0)
+            }
+            if written > 0 {
+                remaining -= written
+                continue
+            }
+            if written == -1 && (errno == EINVAL || errno == ENOSYS) && remaining == arrived {
+                try drain(pipe, count: remaining, to: file)  // the file side cannot splice
+                self.pipe = nil
+                return arrived
+            }
+            throw .writing(written == 0 ? .system(call: "splice", errno: Errno(ENOSPC)) : .lastError("splice"))
+        }
+        return arrived
+    }
+
+    /// Empties `count` bytes from the pipe into the file with read and write.
+    private func drain(_ pipe: WakeUpPipe, count: Int, to file: FileDescriptor) throws(Failure) {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let read = bytes.withUnsafeMutableBytes {
+                Sys.read(pipe.readEnd.rawValue, UnsafeMutableRawBufferPointer(rebasing: $0[filled...]))
+            }
+            guard read > 0 else { throw .writing(.lastError("read")) }
+            filled += read
+        }
+        try write(bytes[...], to: file)
+    }
+
+    private func copy(
+        from socket: TCPSocket,
+        to file: FileDescriptor,
+        limit: Int,
+        timeout: Double
+    ) throws(Failure)
+        -> Int
+    {
+        if buffer.isEmpty { buffer = [UInt8](repeating: 0, count: Self.chunk) }
+        let count: Int
+        do {
+            count = try buffer.withUnsafeMutableBytes { bytes in
+                Result { () throws(IOFailure) in
+                    try socket.receive(
+                        into: UnsafeMutableRawBufferPointer(rebasing: bytes[..<min(limit, bytes.count)]),
+                        timeout: timeout
+                    )
+                }
+            }.get()
+        } catch {
+            throw .receiving(error)
+        }
+        try write(buffer[..<count], to: file)
+        return count
+    }
+
+    private func write(_ bytes: ArraySlice<UInt8>, to file: FileDescriptor) throws(Failure) {
+        do {
+            try bytes.withUnsafeBytes { raw in
+                Result { () throws(IOFailure) in try FileWriting.writeAll(file, raw) }
+            }.get()
+        } catch {
+            throw .writing(error)
+        }
+    }
+}
