@@ -100,23 +100,12 @@ public struct PeerListAnswer: Sendable, Equatable {
         AnswerLines(maxLineBytes: PeerIdentity.maxTextBytes, maxLines: maxLines, maxBytes: maxBytes)
     }
 
-    /// Parses a whole answer held in memory (tests, tools).
+    /// Parses a whole answer held in memory.
     public init(parsing bytes: some Collection<UInt8>) {
-        var splitter = Self.makeSplitter()
-        var seen = Set<PeerIdentity>()
-        var result = PeerListAnswer()
-        let take: (ArraySlice<UInt8>) -> Void = { line in
-            if let peer = PeerIdentity(utf8: line) {
-                if seen.insert(peer).inserted { result.peers.append(peer) }
-            } else {
-                result.skippedLines += 1
-            }
-        }
-        splitter.consume(bytes, emit: take)
-        splitter.finish(emit: take)
-        result.skippedLines += splitter.skippedLines
-        result.wasCut = splitter.wasCut
-        self = result
+        let parsed = AnswerLines.parseAll(bytes, with: Self.makeSplitter(), PeerIdentity.init(utf8:))
+        peers = parsed.values
+        skippedLines = parsed.invalidLines + parsed.splitter.skippedLines
+        wasCut = parsed.splitter.wasCut
     }
 }
 
@@ -143,21 +132,36 @@ public struct QueryAnswer: Sendable, Equatable {
 
     /// Parses a whole answer held in memory.
     public init(parsing bytes: some Collection<UInt8>) {
-        var splitter = Self.makeSplitter()
-        var result = QueryAnswer()
-        var seen = Set<String>()
+        let parsed = AnswerLines.parseAll(bytes, with: Self.makeSplitter(), SharedFileName.validated(utf8:))
+        names = parsed.values
+        skippedLines = parsed.invalidLines + parsed.splitter.skippedLines
+        cutLines = parsed.splitter.cutLines
+        reachedByteLimit = parsed.splitter.reachedByteLimit
+    }
+}
+
+extension AnswerLines {
+    /// Splits a whole answer and parses each line with `parse`: the distinct
+    /// values in the order they came, how many lines did not parse, and the
+    /// splitter with its counts of skipped and cut lines.
+    static func parseAll<Value: Hashable>(
+        _ bytes: some Collection<UInt8>,
+        with splitter: AnswerLines,
+        _ parse: (ArraySlice<UInt8>) -> Value?
+    ) -> (values: [Value], invalidLines: Int, splitter: AnswerLines) {
+        var splitter = splitter
+        var values: [Value] = []
+        var seen = Set<Value>()
+        var invalidLines = 0
         let take: (ArraySlice<UInt8>) -> Void = { line in
-            if let name = SharedFileName.validated(utf8: line) {
-                if seen.insert(name).inserted { result.names.append(name) }
+            if let value = parse(line) {
+                if seen.insert(value).inserted { values.append(value) }
             } else {
-                result.skippedLines += 1
+                invalidLines += 1
             }
         }
         splitter.consume(bytes, emit: take)
         splitter.finish(emit: take)
-        result.skippedLines += splitter.skippedLines
-        result.cutLines = splitter.cutLines
-        result.reachedByteLimit = splitter.reachedByteLimit
-        self = result
+        return (values, invalidLines, splitter)
     }
 }
