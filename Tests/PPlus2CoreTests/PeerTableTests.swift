@@ -62,11 +62,28 @@ struct PeerTableTests {
         #expect(table.answer(excluding: nil) == [peer(1), peer(3)])
     }
 
-    @Test func walksPeersInTurn() {
+    @Test func contactsNewPeersNewestFirstThenWalksInTurn() {
         var table = makeTable()
         table.learnSecondHand([peer(1), peer(2), peer(3)], now: 0)
-        let walk = (0..<6).compactMap { _ in table.nextToContact(now: 0) }
-        #expect(walk == [peer(1), peer(2), peer(3), peer(1), peer(2), peer(3)])
+        var walk: [PeerIdentity] = []
+        for step in 0..<5 {
+            if let next = table.nextToContact(now: Double(step)) { walk.append(next) }
+        }
+        #expect(walk == [peer(3), peer(2), peer(1), peer(3), peer(2)])
+        // A peer learned now is contacted next, before the walk goes on.
+        table.learnSecondHand([peer(4)], now: 5)
+        #expect(table.nextToContact(now: 5) == peer(4))
+        #expect(table.nextToContact(now: 6) == peer(1))
+    }
+
+    @Test func skipsPeersInBackOff() {
+        var table = makeTable(interval: 10)
+        table.learnSecondHand([peer(1), peer(2)], now: 0)
+        #expect(table.nextToContact(now: 0) == peer(2))
+        table.recordFailure(peer(2), now: 0)
+        #expect(table.nextToContact(now: 1) == peer(1))
+        #expect(table.nextToContact(now: 2) == peer(1))  // peer 2 waits until t = 10
+        #expect(table.nextToContact(now: 10) == peer(2))
     }
 
     @Test func dropsAPeerAfterThreeFailuresAndQuarantinesIt() {
