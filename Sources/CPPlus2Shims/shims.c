@@ -34,3 +34,8 @@ long cpplus2_splice(int in, int out, unsigned long len, int nonblocking) {
 int cpplus2_set_pipe_size(int fd, int size) {
     return fcntl(fd, F_SETPIPE_SZ, size);
 }
+
+const void *cpplus2_memmem(const void *haystack, unsigned long haystackLength, const void *needle,
+                           unsigned long needleLength) {
+    return memmem(haystack, haystackLength, needle, needleLength);
+}

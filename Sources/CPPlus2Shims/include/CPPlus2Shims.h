@@ -22,4 +22,8 @@ long cpplus2_splice(int in, int out, unsigned long len, int nonblocking);
 /// fcntl(fd, F_SETPIPE_SZ, size): returns the new capacity or -1.
 int cpplus2_set_pipe_size(int fd, int size);
 
+/// memmem(haystack, haystackLength, needle, needleLength): glibc's vectorised substring search.
+const void *cpplus2_memmem(const void *haystack, unsigned long haystackLength, const void *needle,
+                           unsigned long needleLength);
+
 #endif

@@ -7,8 +7,11 @@
 public struct NameMatcher: Sendable {
     public let query: String
     private let foldedQuery: String
-    private let foldedQueryUTF8: [UInt8]
-    private let isASCIIQuery: Bool
+    /// The folded query's bytes.
+    public let foldedQueryUTF8: [UInt8]
+    /// True if the folded query is ASCII: then, against ASCII names, a byte
+    /// search gives the same answer as comparing characters.
+    public let isASCIIQuery: Bool
 
     public init(query: String) {
         self.query = query

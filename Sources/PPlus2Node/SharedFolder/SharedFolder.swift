@@ -33,12 +33,24 @@ public final class SharedFolder: Sendable {
         let folded: FoldedName
     }
 
+    /// The offered files, and their folded names laid out for fast search: the
+    /// ASCII names one after another in one byte buffer, each ending in `\n`
+    /// (which no name holds), so one `memmem` pass finds a query in all of them.
     private struct Index {
         var files: [OfferedFile] = []
+        var asciiNames: [UInt8] = []
+        /// Where each ASCII name starts in `asciiNames`, in file order...
+        var asciiStarts: [Int] = []
+        /// ...and which file it is.
+        var asciiFiles: [Int] = []
+        /// The files whose folded names are not ASCII: matched one by one.
+        var otherFiles: [Int] = []
         var stamp: Folder.ChangeStamp?
         /// True when the last scan ran so soon after a change that another
         /// change within the same timestamp tick could have been missed.
         var mayBeStale = true
+        /// When the last scan started (monotonic seconds).
+        var scannedAt = -Double.infinity
     }
 
     /// The offered files, sorted by name.
@@ -56,18 +68,52 @@ public final class SharedFolder: Sendable {
         let matcher = NameMatcher(query: query)
         return index.withLock { index in
             refresh(&index)
-            var names: [String] = []
-            for file in index.files where matcher.matches(folded: file.folded) {
-                names.append(file.name)
-                if names.count == limit { break }
-            }
-            return names
+            let hits = Self.matches(of: matcher, in: index, limit: limit)
+            return hits.map { index.files[$0].name }
         }
+    }
+
+    /// The indexes of the matching files, in name order, at most `limit`.
+    private static func matches(of matcher: NameMatcher, in index: Index, limit: Int) -> [Int] {
+        if matcher.foldedQueryUTF8.isEmpty { return Array(index.files.indices.prefix(limit)) }
+        guard matcher.isASCIIQuery else {
+            return Array(
+                index.files.indices.lazy.filter { matcher.matches(folded: index.files[$0].folded) }.prefix(limit)
+            )
+        }
+        var hits: [Int] = []
+        index.asciiNames.withUnsafeBytes { names in
+            matcher.foldedQueryUTF8.withUnsafeBytes { needle in
+                var from = 0
+                while let offset = ByteSearch.firstOffset(of: needle, in: names, from: from) {
+                    // The name holding the hit: the last one starting at or before it.
+                    var low = 0
+                    var high = index.asciiStarts.count - 1
+                    while low < high {
+                        let middle = (low + high + 1) / 2
+                        if index.asciiStarts[middle] <= offset { low = middle } else { high = middle - 1 }
+                    }
+                    hits.append(index.asciiFiles[low])
+                    // Without other names to merge, hits come in name order: stop at the limit.
+                    if index.otherFiles.isEmpty && hits.count == limit { return }
+                    from = low + 1 < index.asciiStarts.count ? index.asciiStarts[low + 1] : names.count
+                }
+            }
+        }
+        if !index.otherFiles.isEmpty {
+            hits += index.otherFiles.filter { matcher.matches(folded: index.files[$0].folded) }
+            hits.sort()
+        }
+        return Array(hits.prefix(limit))
     }
 
     private func refresh(_ index: inout Index) {
         let stamp = folder.changeStamp()
-        guard stamp == nil || stamp != index.stamp || index.mayBeStale else { return }
+        let now = MonotonicClock.now
+        let changed = stamp == nil || stamp != index.stamp
+        // A possibly stale index is re-read once a second at most, not on every query.
+        guard changed || (index.mayBeStale && now - index.scannedAt >= 1) else { return }
+        index.scannedAt = now
         let entries = (try? folder.entries()) ?? []
         var files: [OfferedFile] = []
         for entry in entries where entry.kind == .regular {
@@ -76,6 +122,20 @@ public final class SharedFolder: Sendable {
         }
         files.sort { $0.name < $1.name }
         index.files = files
+        index.asciiNames.removeAll(keepingCapacity: true)
+        index.asciiStarts.removeAll(keepingCapacity: true)
+        index.asciiFiles.removeAll(keepingCapacity: true)
+        index.otherFiles.removeAll(keepingCapacity: true)
+        for (position, file) in files.enumerated() {
+            if file.folded.isASCII {
+                index.asciiStarts.append(index.asciiNames.count)
+                index.asciiFiles.append(position)
+                index.asciiNames += file.folded.utf8
+                index.asciiNames.append(UInt8(ascii: "\n"))
+            } else {
+                index.otherFiles.append(position)
+            }
+        }
         index.stamp = stamp
         // Folder times have a coarse tick on some file systems: a change in the
         // same tick as this scan would leave the stamp unchanged. Rescan once more
