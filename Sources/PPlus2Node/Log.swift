@@ -12,15 +12,15 @@ public struct Log: Sendable {
         self.sink = sink
     }
 
-    public static let standardError: @Sendable (String) -> Void = { StandardStreams.write($0 + "\n", to: 2) }
+    public static let standardError: @Sendable (String) -> Void = { StandardStreams.write("pplus2: \($0)\n", to: 2) }
 
     public static let silent = Log(sink: { _ in })
 
     public func debug(_ message: @autoclosure () -> String) {
-        if isVerbose { sink("pplus2: \(message())") }
+        if isVerbose { sink(message()) }
     }
 
     public func warning(_ message: String) {
-        sink("pplus2: \(message)")
+        sink(message)
     }
 }

@@ -25,6 +25,11 @@ public final class Peer: Sendable {
     private let gossip: GossipLoop
     private let log: Log
     fileprivate let exitOnce = StopFlag()
+    private let store: PeerStore
+    /// What was last saved, and when (monotonic seconds).
+    private let saved = Locked((peers: [PeerIdentity](), at: -Double.infinity))
+    /// How many peers came from the saved list at start.
+    public let savedPeerCount: Int
 
     public var port: UInt16 { identity.port }
 
@@ -62,6 +67,13 @@ public final class Peer: Sendable {
             selfFilter: selfFilter
         )
         for bootstrap in configuration.bootstraps { peers.addBootstrap(bootstrap) }
+        store = PeerStore(folder: folder.folder)
+        let (savedPeers, warning) = store.load()
+        if let warning { log.warning(warning) }
+        let before = peers.count
+        peers.addSaved(savedPeers)
+        savedPeerCount = peers.count - before
+        let known = peers.peers
         client = PeerClient(timeout: configuration.timeout)
 
         let sendTimeout = configuration.sendIdleTimeout
@@ -106,6 +118,8 @@ public final class Peer: Sendable {
             interval: configuration.gossipInterval,
             log: log
         )
+        saved.withLock { $0.peers = known }
+        gossip.afterContact = { [weak self] in self?.saveKnownPeers(force: false) }
         if configuration.gossipEnabled {
             do {
                 try gossip.start()
@@ -121,18 +135,55 @@ public final class Peer: Sendable {
         "listening on \(bindAddress):\(port) (peers \(port), query \(port + 1), download \(port + 2))"
     }
 
-    /// Stops serving and gossiping and removes partial downloads.
+    /// Stops serving and gossiping, removes partial downloads, saves the peer list.
     public func stop() {
         gossip.stop()
         server.stop()
         folder.closeAndRemovePartials()
+        saveKnownPeers(force: true)
+    }
+
+    /// Saves the known peers if they changed, at most every 5 s unless forced.
+    func saveKnownPeers(force: Bool) {
+        let current = peers.peers
+        let due: Bool = saved.withLock { saved in
+            guard saved.peers != current, force || MonotonicClock.now - saved.at >= 5 else { return false }
+            saved = (current, MonotonicClock.now)
+            return true
+        }
+        guard due else { return }
+        do {
+            try store.save(current)
+        } catch {
+            log.warning("cannot save the peer list in \(folder.path): \(error.reason)")
+        }
+    }
+
+    /// The lines printed at start, after the readiness line.
+    public var summary: [String] {
+        let files = folder.offeredFiles().count
+        let bootstraps = configuration.bootstraps.map(\.description).joined(separator: ", ")
+        var lines = [
+            "this peer: \(identity) (peers \(port), query \(port + 1), download \(port + 2))",
+            "shared folder: \(folder.path) (\(files) file\(files == 1 ? "" : "s"))",
+            "bootstrap peers: \(bootstraps.isEmpty ? "none (waiting to be contacted)" : bootstraps)",
+        ]
+        if savedPeerCount > 0 { lines.append("saved peers: \(savedPeerCount) from the last run") }
+        lines.append("LAN discovery: off")
+        return lines
     }
 
     // MARK: What the console does
 
-    /// Asks every known peer for `query`.
-    public func search(_ query: String) -> Search.Result {
-        Search(client: client).run(query, peers: peers.peers)
+    /// Asks every known peer (or only `only`) for `query`.
+    public func search(_ query: String, only: [PeerIdentity]? = nil) -> Search.Result {
+        Search(client: client).run(query, peers: only ?? peers.peers)
+    }
+
+    /// The identity at `address`, its host name resolved; nil if it has none.
+    public func resolve(_ address: HostPort) -> PeerIdentity? {
+        let ip = IPv4Address(address.host) ?? Resolver.resolveIPv4(address.host).map(IPv4Address.init)
+        return ip.flatMap { PeerIdentity(address: $0, port: address.port) }
     }
 
     /// Downloads a match into the shared folder.

@@ -70,6 +70,36 @@ public struct Folder: Sendable {
         }
     }
 
+    /// Gives `from` the name `to`, replacing what `to` was: only for the peer's
+    /// own state files, never for shared files.
+    public func renameReplacing(_ from: String, to: String) throws(IOFailure) {
+        _ = try checked("rename") { renameat(descriptor.rawValue, from, descriptor.rawValue, to) }
+    }
+
+    /// Reads a small regular file whole; nil if it does not exist. Throws if it
+    /// is not a regular file or is larger than `maxBytes`.
+    public func readSmallFile(_ name: String, maxBytes: Int) throws(IOFailure) -> [UInt8]? {
+        let opened: (file: FileDescriptor, size: Int64)
+        do {
+            opened = try openRegularFile(name)
+        } catch {
+            if error.errno == .noSuchFile { return nil }
+            throw error
+        }
+        guard opened.size <= maxBytes else { throw .system(call: "read", errno: Errno(EFBIG)) }
+        var bytes = [UInt8](repeating: 0, count: Int(opened.size))
+        var filled = 0
+        while filled < bytes.count {
+            let count = bytes.withUnsafeMutableBytes {
+                Sys.read(opened.file.rawValue, UnsafeMutableRawBufferPointer(rebasing: $0[filled...]))
+            }
+            if count < 0 { throw .lastError("read") }
+            if count == 0 { break }
+            filled += count
+        }
+        return Array(bytes[..<filled])
+    }
+
     /// Removes `name`; true if it was there.
     @discardableResult
     public func remove(_ name: String) -> Bool {

@@ -83,6 +83,11 @@ public enum StandardStreams {
     public static func isTerminal(_ fd: CInt) -> Bool {
         isatty(fd) == 1
     }
+
+    /// An environment variable's value, or nil.
+    public static func environment(_ name: String) -> String? {
+        getenv(name).map { String(cString: $0) }
+    }
 }
 
 /// Reads lines from a descriptor (the console's standard input), blocking.

@@ -44,17 +44,22 @@ if options.discover {
     StandardStreams.write("pplus2: --discover: LAN discovery is not built yet; going on without it\n", to: 2)
 }
 
+// Log lines go through the console's screen, so they never tear its prompt.
+let screen = ConsoleScreen.standard()
 let peer: Peer
 do {
-    peer = try Peer(configuration, log: Log(isVerbose: options.verbose))
+    peer = try Peer(configuration, log: Log(isVerbose: options.verbose, sink: { screen.log("pplus2: " + $0) }))
 } catch {
     fail(error.description, status: error.exitStatus)
 }
 StandardStreams.write(peer.readinessLine + "\n", to: 2)
+var summary = peer.summary
+if options.console { summary.append("type a query to search every known peer, /help for commands") }
+StandardStreams.write(summary.joined(separator: "\n") + "\n", to: 2)
 
 if options.console {
     let console = try? OSThread.start(name: "console") {
-        if Console.run(peer: peer) == .quit { peer.stopAndExit() }
+        if Console.run(peer: peer, screen: screen) == .quit { peer.stopAndExit() }
         // End of input: the console stops, the peer keeps serving.
     }
     console?.detach()

@@ -13,7 +13,26 @@ struct ConsoleInputTests {
         #expect(ConsoleInput.parse("/files", isPicking: true) == .command(.files))
         #expect(ConsoleInput.parse("/help", isPicking: false) == .command(.help))
         #expect(ConsoleInput.parse("/quit", isPicking: false) == .command(.quit))
-        #expect(ConsoleInput.parse("/nope x", isPicking: false) == .command(.unknown("/nope x")))
+        #expect(ConsoleInput.parse("/nope x", isPicking: false) == .command(.unknown("/nope")))
+        #expect(
+            ConsoleInput.parse("/browse 10.0.0.7:5000", isPicking: false)
+                == .command(.browse(HostPort("10.0.0.7:5000")!))
+        )
+        #expect(
+            ConsoleInput.parse("/browse peer.lan:5000 ", isPicking: true)
+                == .command(.browse(HostPort("peer.lan:5000")!))
+        )
+    }
+
+    @Test(arguments: [
+        "/browse", "/browse x", "/browse 1.2.3.4:0", "/browse a:1 b:2", "/peers now", "/quit 1", "/files x", "/help me",
+    ])
+    func commandsWithWrongArgumentsSayHow(line: String) {
+        guard case .command(.misused(let message)) = ConsoleInput.parse(line, isPicking: false) else {
+            Issue.record("\(line) was not refused")
+            return
+        }
+        #expect(message.contains(line.split(separator: " ").first!))
     }
 
     @Test func afterAListingANumberPicksAndAnEmptyLineSkips() {

@@ -34,16 +34,32 @@ public enum ConsoleCommand: Equatable, Sendable {
     case files
     case help
     case quit
+    /// `/browse HOST:PORT`: every file of one peer.
+    case browse(HostPort)
+    /// A known command used wrongly: the one-line error to show.
+    case misused(String)
     /// A `/word` that is not a command; never sent as a query.
     case unknown(String)
 
     public init(_ line: String) {
-        switch line.trimmingSpaces() {
-        case "/peers": self = .peers
-        case "/files": self = .files
-        case "/help", "/?": self = .help
-        case "/quit", "/exit": self = .quit
-        default: self = .unknown(line.trimmingSpaces())
+        let words = line.trimmingSpaces().split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        let name = words.first ?? "/"
+        let arguments = words.dropFirst()
+        func noArguments(_ command: ConsoleCommand) -> ConsoleCommand {
+            arguments.isEmpty ? command : .misused("\(name) takes no argument")
+        }
+        switch name {
+        case "/peers": self = noArguments(.peers)
+        case "/files": self = noArguments(.files)
+        case "/help", "/?": self = noArguments(.help)
+        case "/quit", "/exit": self = noArguments(.quit)
+        case "/browse":
+            guard arguments.count == 1, let address = HostPort(arguments.first!) else {
+                self = .misused("usage: /browse HOST:PORT, for example /browse 10.0.0.7:5000")
+                return
+            }
+            self = .browse(address)
+        default: self = .unknown(name)
         }
     }
 
@@ -52,16 +68,17 @@ public enum ConsoleCommand: Equatable, Sendable {
         Type a search and press Enter: every known peer is asked, matches are numbered.
         Then type a number to download that match into the shared folder, or Enter to skip.
         An empty search lists every file of every peer.
-          /peers   known peers, their state and how they were learned
-          /files   the files this peer shares
-          /help    this help
-          /quit    stop this peer
+          /browse HOST:PORT   every file of one peer, numbered like a search
+          /peers              known peers: state, last contact, how each was learned
+          /files              the files this peer shares
+          /help               this help
+          /quit               stop this peer
         """
 }
 
 extension StringProtocol {
     /// The text without leading and trailing spaces and tabs.
-    func trimmingSpaces() -> String {
+    public func trimmingSpaces() -> String {
         let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
         guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else {
             return ""

@@ -37,7 +37,19 @@ public struct PeerTable: Sendable {
         case bootstrap
         case gossip
         case contactedUs = "contacted us"
+        /// Known before the last restart (the peer's saved list).
+        case saved
     }
+
+    /// A peer dropped after failing, remembered for display.
+    public struct DroppedPeer: Sendable, Equatable {
+        public let identity: PeerIdentity
+        public let origin: Origin
+        public let droppedAt: Double
+    }
+
+    /// How many dropped peers are remembered for display.
+    public static let droppedMemory = 50
 
     public enum State: String, Sendable {
         /// Known, not contacted yet.
@@ -66,6 +78,8 @@ public struct PeerTable: Sendable {
     public let policy: Policy
     public let selfFilter: SelfFilter
     public private(set) var entries: [Entry] = []
+    /// The most recently dropped peers, newest last (bounded).
+    public private(set) var dropped: [DroppedPeer] = []
     private var positions: [PeerIdentity: Int] = [:]
     private var quarantine: [PeerIdentity: Double] = [:]
 
@@ -90,6 +104,12 @@ public struct PeerTable: Sendable {
     public mutating func addBootstrap(_ peer: PeerIdentity) -> Bool {
         quarantine[peer] = nil
         return insert(peer, origin: .bootstrap)
+    }
+
+    /// Peers from the saved list of an earlier run. Returns how many were new.
+    @discardableResult
+    public mutating func addSaved(_ peers: some Sequence<PeerIdentity>) -> Int {
+        peers.reduce(0) { count, peer in count + (insert(peer, origin: .saved) ? 1 : 0) }
     }
 
     /// A peer that contacted us and sent its identity: learned at once, and if
@@ -172,6 +192,8 @@ public struct PeerTable: Sendable {
         entries[index].lastContact = now
         let failures = entries[index].consecutiveFailures
         if failures >= policy.dropAfterFailures && entries[index].origin != .bootstrap {
+            dropped.append(DroppedPeer(identity: peer, origin: entries[index].origin, droppedAt: now))
+            if dropped.count > Self.droppedMemory { dropped.removeFirst() }
             remove(at: index)
             quarantine[peer] = now + policy.quarantineSeconds
             pruneQuarantine(now: now)
@@ -190,6 +212,7 @@ public struct PeerTable: Sendable {
 
     private mutating func insert(_ peer: PeerIdentity, origin: Origin) -> Bool {
         guard positions[peer] == nil, entries.count < policy.capacity, !selfFilter.isSelf(peer) else { return false }
+        dropped.removeAll { $0.identity == peer }
         positions[peer] = entries.count
         entries.append(Entry(identity: peer, origin: origin))
         return true

@@ -5,44 +5,53 @@ import PPlus2POSIX
 ///
 /// A line that does not start with `/` is a query to every known peer; the
 /// matches are numbered; the next line may pick one to download (an empty line
-/// skips). Commands start with `/`. Works the same on a terminal and on a
-/// pipe; on a terminal it also shows a prompt and a live progress line.
+/// skips). Commands start with `/`. It works the same on a terminal and on a
+/// pipe; on a pipe every listing line is exactly the contract's
+/// `  3) report.pdf  [10.0.0.7:5000]`, while a terminal also gets a prompt,
+/// aligned columns, colour, a cap on long listings and a live progress line.
 public final class Console {
     public enum Action: Equatable {
         case proceed
         case quit
     }
 
+    /// Matches shown on a terminal before the listing is cut (all stay pickable).
+    public static let maxShownOnTerminal = 50
+
     private let peer: Peer
-    private let output: (String) -> Void
-    private let isTerminal: Bool
+    private let screen: ConsoleScreen
     private var listing: [Search.Match] = []
     private var isPicking = false
+    /// Other copies of a file whose download just failed: Enter tries the first.
+    private var retries: [Search.Match] = []
 
-    /// `output` receives whole lines (with their `\n`) or, on a terminal,
-    /// progress redraws starting with `\r`.
-    public init(peer: Peer, isTerminal: Bool, output: @escaping (String) -> Void) {
+    public init(peer: Peer, screen: ConsoleScreen) {
         self.peer = peer
-        self.isTerminal = isTerminal
-        self.output = output
+        self.screen = screen
     }
 
     /// Reads standard input until its end or `/quit`. Returns `.quit` if asked to stop.
-    public static func run(peer: Peer) -> Action {
-        let isTerminal = StandardStreams.isTerminal(0) && StandardStreams.isTerminal(1)
-        let console = Console(peer: peer, isTerminal: isTerminal) { StandardStreams.write($0, to: 1) }
+    public static func run(peer: Peer, screen: ConsoleScreen) -> Action {
+        let console = Console(peer: peer, screen: screen)
         var input = LineInput(fd: 0)
-        if isTerminal { console.say("type a query to search every known peer, /help for commands") }
-        console.showPrompt()
+        console.prompt()
         while let line = input.nextLine() {
             if console.handle(line) == .quit { return .quit }
-            console.showPrompt()
+            console.prompt()
         }
         return .proceed
     }
 
     /// Handles one line.
     public func handle(_ line: String) -> Action {
+        if !retries.isEmpty {
+            let alternatives = retries
+            retries = []
+            if line.trimmingSpaces().isEmpty {
+                download(alternatives[0], alternatives: Array(alternatives.dropFirst()))
+                return .proceed
+            }
+        }
         switch ConsoleInput.parse(line, isPicking: isPicking) {
         case .command(let command):
             isPicking = false
@@ -57,12 +66,16 @@ public final class Console {
         return .proceed
     }
 
-    private func say(_ line: String) {
-        output(line + "\n")
+    private func prompt() {
+        screen.showPrompt(isPicking ? "pick a number> " : retries.isEmpty ? "> " : "Enter to retry> ")
     }
 
-    private func showPrompt() {
-        if isTerminal { output(isPicking ? "pick> " : "> ") }
+    private func say(_ line: String) {
+        screen.say(line)
+    }
+
+    private func error(_ line: String) {
+        say(screen.paint(line, .red))
     }
 
     // MARK: Searching
@@ -70,21 +83,39 @@ public final class Console {
     private func search(_ query: String) {
         isPicking = false
         guard query.utf8.count <= RequestLineReader.maxLineBytes else {
-            say("the query is too long: at most \(RequestLineReader.maxLineBytes) bytes")
+            error("the query is too long: at most \(RequestLineReader.maxLineBytes) bytes")
             return
         }
         guard peer.peers.count > 0 else {
             say("no known peers yet: nothing to ask (start with --bootstrap HOST:PORT, or wait to be contacted)")
             return
         }
-        let result = peer.search(query)
-        listing = result.matches
-        // Exactly the contract's form, `  3) report.pdf  [10.0.0.7:5000]`, so scripts can read it.
-        for (index, match) in listing.enumerated() {
-            say("  \(index + 1)) \(match.name)  [\(match.peer)]")
+        show(peer.search(query), nothing: "no matches for \"\(query)\"")
+    }
+
+    private func browse(_ address: HostPort) {
+        isPicking = false
+        guard let target = peer.resolve(address) else {
+            error("/browse: \(address) is not a reachable peer address")
+            return
         }
-        for failure in result.failures {
-            say("  (no answer from \(failure.peer): \(failure.reason))")
+        show(peer.search("", only: [target]), nothing: "\(target) shares no files")
+    }
+
+    /// Lists a search's matches, numbered from 1, then who did not answer.
+    private func show(_ result: Search.Result, nothing: String) {
+        listing = result.matches
+        var copies: [String: Int] = [:]
+        for match in listing { copies[match.name, default: 0] += 1 }
+        if screen.isTerminal {
+            showAligned(copies: copies)
+        } else {
+            // Exactly the contract's form, so scripts can read it.
+            for (index, match) in listing.enumerated() { say("  \(index + 1)) \(match.name)  [\(match.peer)]") }
+        }
+        if !result.failures.isEmpty {
+            let names = result.failures.map { "\($0.peer) (\($0.reason))" }.joined(separator: ", ")
+            say(screen.paint("  no answer from \(names)", .red))
         }
         if result.cutMatches > 0 || result.cutIsLowerBound {
             let count = result.cutIsLowerBound ? "at least \(result.cutMatches)" : "\(result.cutMatches)"
@@ -92,7 +123,7 @@ public final class Console {
         }
         let peersText = result.askedPeers == 1 ? "1 peer" : "\(result.askedPeers) peers"
         if listing.isEmpty {
-            say("no matches for \"\(query)\" (asked \(peersText))")
+            say("\(nothing) (asked \(peersText))")
         } else {
             let matchesText = listing.count == 1 ? "1 match" : "\(listing.count) matches"
             say("\(matchesText) (asked \(peersText)): type a number to download, or Enter to skip")
@@ -100,46 +131,83 @@ public final class Console {
         }
     }
 
+    /// A terminal's listing: numbers right-aligned, names in a column, the
+    /// number of peers offering the same name, and a cap on the length.
+    private func showAligned(copies: [String: Int]) {
+        let shown = listing.prefix(Self.maxShownOnTerminal)
+        let numberWidth = String(listing.count).count
+        let nameWidth = min(shown.map(\.name.count).max() ?? 0, 48)
+        for (index, match) in shown.enumerated() {
+            let number = String(index + 1)
+            let name = match.name + String(repeating: " ", count: max(0, nameWidth - match.name.count))
+            let count = copies[match.name] ?? 1
+            let note = count > 1 ? screen.paint("  (on \(count) peers)", .dim) : ""
+            say(
+                "  \(String(repeating: " ", count: numberWidth - number.count))\(screen.paint(number, .bold))) "
+                    + "\(name)  \(screen.paint("[\(match.peer)]", .cyan))\(note)"
+            )
+        }
+        if listing.count > shown.count {
+            say(
+                "  ... \(listing.count - shown.count) more not shown: narrow the query "
+                    + "(any number up to \(listing.count) can be picked)"
+            )
+        }
+    }
+
     // MARK: Downloading
 
     private func pick(_ number: Int) {
         guard (1...listing.count).contains(number) else {
-            say("no match numbered \(number): choose 1-\(listing.count), or Enter to skip")
+            error("no match numbered \(number): choose 1-\(listing.count), or Enter to skip")
             return
         }
         isPicking = false
         let match = listing[number - 1]
+        let others = listing.filter { $0.name == match.name && $0.peer != match.peer }
+        download(match, alternatives: others)
+    }
+
+    /// Downloads `match`; if it fails, offers the first of `alternatives`.
+    private func download(_ match: Search.Match, alternatives: [Search.Match]) {
         let started = MonotonicClock.now
         var lastDraw = started
         var drewProgress = false
         let outcome = Result { () throws(DownloadError) in
             try peer.download(match) { bytes in
-                guard isTerminal else { return }
+                guard screen.isTerminal else { return }
                 let now = MonotonicClock.now
-                guard now - lastDraw >= 0.1 else { return }
+                guard now - lastDraw >= 0.1 else { return }  // at most ten redraws a second
                 lastDraw = now
                 drewProgress = true
                 let elapsed = now - started
-                output(
-                    "\r  \(Formatting.bytes(bytes))  \(Formatting.rate(bytes: bytes, seconds: elapsed))"
+                screen.draw(
+                    "\r  \(match.name): \(Formatting.bytes(bytes))  \(Formatting.rate(bytes: bytes, seconds: elapsed))"
                         + "  \(Formatting.seconds(elapsed))\u{1B}[K"
                 )
             }
         }
-        if drewProgress { output("\r\u{1B}[K") }
+        if drewProgress { screen.draw("\r\u{1B}[K") }
         let elapsed = MonotonicClock.now - started
         switch outcome {
         case .success(.saved(let savedName, let bytes)):
             let renamed = savedName == match.name ? "" : " (\(match.name) already exists here)"
             say(
-                "saved \(savedName)\(renamed): \(Formatting.bytes(bytes)) (\(bytes) bytes) in "
+                screen.paint("saved \(savedName)", .green)
+                    + "\(renamed): \(Formatting.bytes(bytes)) (\(bytes) bytes) in "
                     + "\(Formatting.seconds(elapsed)), \(Formatting.rate(bytes: bytes, seconds: elapsed)), "
-                    + "from \(match.peer)"
+                    + "from \(match.peer), in \(peer.folder.path)"
             )
+            return
         case .success(.empty):
-            say("nothing saved: \(match.name) is missing or empty at \(match.peer)")
-        case .failure(let error):
-            say("download of \(match.name) failed, nothing saved: \(error)")
+            error("nothing saved: \(match.name) is missing or empty at \(match.peer)")
+        case .failure(let failure):
+            error("download of \(match.name) from \(match.peer) failed, nothing saved: \(failure)")
+        }
+        if let next = alternatives.first {
+            let count = alternatives.count == 1 ? "1 other peer" : "\(alternatives.count) other peers"
+            say("\(match.name) is also on \(count): press Enter to try \(next.peer), or type a query")
+            retries = alternatives
         }
     }
 
@@ -150,32 +218,46 @@ public final class Console {
         case .peers: listPeers()
         case .files: listFiles()
         case .help: say(ConsoleCommand.summary)
+        case .browse(let address): browse(address)
         case .quit: return .quit
-        case .unknown(let text): say("unknown command \(text): type /help for the commands")
+        case .misused(let message): error(message)
+        case .unknown(let name): error("unknown command \(name): type /help for the commands")
         }
         return .proceed
     }
 
     private func listPeers() {
-        let entries = peer.peers.entries
-        say("this peer: \(peer.identity); \(entries.count) known peer\(entries.count == 1 ? "" : "s")")
         let now = MonotonicClock.now
-        let width = entries.map(\.identity.description.count).max() ?? 0
-        for entry in entries {
-            let name = entry.identity.description
-            let padded = name + String(repeating: " ", count: width - name.count)
-            let contact =
-                entry.lastContact.map { "last contact \(Formatting.seconds(now - $0)) ago" } ?? "not contacted yet"
-            let failures = entry.consecutiveFailures > 0 ? ", \(entry.consecutiveFailures) failed in a row" : ""
-            say("  \(padded)  \(entry.state.rawValue)\(failures), \(entry.origin.rawValue), \(contact)")
+        let ago: (Double?) -> String = { time in time.map { "\(Formatting.seconds(now - $0)) ago" } ?? "never" }
+        var rows: [[String]] = [["PEER", "STATE", "LAST CONTACT", "LEARNED"]]
+        for entry in peer.peers.entries {
+            let state = entry.state == .failing ? "failing (\(entry.consecutiveFailures))" : entry.state.rawValue
+            rows.append([entry.identity.description, state, ago(entry.lastContact), entry.origin.rawValue])
+        }
+        for dropped in peer.peers.dropped.reversed() {
+            rows.append([dropped.identity.description, "dropped", ago(dropped.droppedAt), dropped.origin.rawValue])
+        }
+        let known = peer.peers.count
+        say("this peer: \(peer.identity); \(known) known peer\(known == 1 ? "" : "s")")
+        guard rows.count > 1 else { return }
+        let widths = (0..<4).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        for (index, row) in rows.enumerated() {
+            let cells = row.enumerated().map { column, cell in
+                column == 3 ? cell : cell + String(repeating: " ", count: widths[column] - cell.count)
+            }
+            let line = "  " + cells.joined(separator: "  ")
+            say(index == 0 ? screen.paint(line, .bold) : line)
         }
     }
 
     private func listFiles() {
         let files = peer.folder.offeredFiles()
         say("\(files.count) shared file\(files.count == 1 ? "" : "s") in \(peer.folder.path)")
+        let width = min(files.map(\.name.count).max() ?? 0, 48)
         for file in files {
-            say("  \(file.name)  \(Formatting.bytes(file.size))")
+            say(
+                "  \(file.name + String(repeating: " ", count: max(0, width - file.name.count)))  \(Formatting.bytes(file.size))"
+            )
         }
     }
 }

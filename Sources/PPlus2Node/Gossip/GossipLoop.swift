@@ -7,7 +7,7 @@ import PPlus2POSIX
 /// sends it our identity on its port p, and merges the answer into our list;
 /// a failed contact counts towards dropping that peer. The next turn starts
 /// one interval after this one started, however long the contact took.
-final class GossipLoop: Sendable {
+final class GossipLoop: @unchecked Sendable {
     private let peers: PeerList
     private let client: PeerClient
     private let identity: PeerIdentity
@@ -15,6 +15,8 @@ final class GossipLoop: Sendable {
     private let log: Log
     private let stopFlag = StopFlag()
     private let sleeper = ConditionLock()
+    /// Called after each contact (the peer saves its list). Set once, before `start`.
+    var afterContact: @Sendable () -> Void = {}
 
     init(peers: PeerList, client: PeerClient, identity: PeerIdentity, interval: Double, log: Log) {
         self.peers = peers
@@ -36,7 +38,10 @@ final class GossipLoop: Sendable {
     private func run() {
         while !stopFlag.isSet {
             let started = MonotonicClock.now
-            if let peer = peers.nextToContact() { contact(peer) }
+            if let peer = peers.nextToContact() {
+                contact(peer)
+                afterContact()
+            }
             sleeper.withLock {
                 while !stopFlag.isSet && sleeper.wait(until: started + interval) {}
             }

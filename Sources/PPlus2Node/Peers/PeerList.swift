@@ -14,6 +14,9 @@ public final class PeerList: Sendable {
     public var peers: [PeerIdentity] { table.withLock { $0.peers } }
     public var entries: [PeerTable.Entry] { table.withLock { $0.entries } }
     public var count: Int { table.withLock { $0.count } }
+    public var dropped: [PeerTable.DroppedPeer] { table.withLock { $0.dropped } }
+
+    public func addSaved(_ peers: [PeerIdentity]) { table.withLock { _ = $0.addSaved(peers) } }
 
     public func contains(_ peer: PeerIdentity) -> Bool { table.withLock { $0.contains(peer) } }
 
