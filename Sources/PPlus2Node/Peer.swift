@@ -73,7 +73,6 @@ public final class Peer: Sendable {
         let before = peers.count
         peers.addSaved(savedPeers)
         savedPeerCount = peers.count - before
-        let known = peers.peers
         client = PeerClient(timeout: configuration.timeout)
 
         let sendTimeout = configuration.sendIdleTimeout
@@ -118,7 +117,7 @@ public final class Peer: Sendable {
             interval: configuration.gossipInterval,
             log: log
         )
-        saved.withLock { $0.peers = known }
+        saved.withLock { $0.peers = savedPeers }  // what the file holds now
         gossip.afterContact = { [weak self] in self?.saveKnownPeers(force: false) }
         if configuration.gossipEnabled {
             do {

@@ -26,9 +26,12 @@ public struct TemporaryFolder: Sendable {
         try? FileManager.default.removeItem(atPath: path)
     }
 
-    /// The names in `folder`, hidden ones included, sorted.
+    /// The names in `folder`, hidden ones included (partial downloads show),
+    /// sorted; only the peer's own saved peer list (`.pplus2-peers`, and its
+    /// temporary file while it is being replaced) is left out.
     public static func names(in folder: String) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
+            .filter { !$0.hasPrefix(".pplus2-peers") }.sorted()
     }
 }
 
@@ -163,11 +166,22 @@ public func openDescriptorCount() -> Int {
 }
 
 /// Runs a command to its end; returns its standard output, throws on failure.
+/// With `capturing` false the output goes to /dev/null: for commands that leave
+/// a daemon behind (tmux), which would hold a pipe open forever.
 @discardableResult
-public func runCommand(_ executable: String, _ arguments: [String]) throws -> String {
+public func runCommand(_ executable: String, _ arguments: [String], capturing: Bool = true) throws -> String {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
+    guard capturing else {
+        // system(3): the shell waits for and reaps the command itself.
+        let quoted = ([executable] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+        let command = quoted.joined(separator: " ")
+        guard system(command + " </dev/null >/dev/null 2>&1") == 0 else {
+            throw CommandError(command: command, message: "failed")
+        }
+        return ""
+    }
     let output = Pipe()
     let errors = Pipe()
     process.standardOutput = output

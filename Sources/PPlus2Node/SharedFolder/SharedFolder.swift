@@ -237,15 +237,23 @@ public final class SharedFolder: Sendable {
         return (String(name[..<dot]), String(name[dot...]))
     }
 
-    /// Removes `.pplus2-PID-N.part` files whose process is gone (a crash or a
-    /// SIGKILL leaves them behind); those of a live peer sharing the folder stay.
+    /// Removes the temporary files of peers whose process is gone (a crash or a
+    /// SIGKILL leaves them behind): partial downloads `.pplus2-PID-N.part` and
+    /// half-written peer lists `.pplus2-peers.PID.tmp`. Those of a live peer
+    /// sharing the folder stay.
     private func removeStalePartials() {
         guard let entries = try? folder.entries() else { return }
         for entry in entries where entry.kind == .regular {
             let name = String(decoding: entry.nameBytes, as: UTF8.self)
-            guard name.hasPrefix(Self.partialPrefix), name.hasSuffix(Self.partialSuffix) else { continue }
-            let middle = name.dropFirst(Self.partialPrefix.count).prefix { $0 != "-" }
-            if let pid = Int32(middle), !ProcessControl.isAlive(pid) { folder.remove(name) }
+            let pid: Int32?
+            if name.hasPrefix(Self.partialPrefix), name.hasSuffix(Self.partialSuffix) {
+                pid = Int32(name.dropFirst(Self.partialPrefix.count).prefix { $0 != "-" })
+            } else if name.hasPrefix(PeerStore.fileName + "."), name.hasSuffix(".tmp") {
+                pid = Int32(name.dropFirst(PeerStore.fileName.count + 1).dropLast(4))
+            } else {
+                pid = nil
+            }
+            if let pid, !ProcessControl.isAlive(pid) { folder.remove(name) }
         }
     }
 }
