@@ -66,7 +66,10 @@ public struct Options: Sendable, Equatable {
           a line not starting with /  search every known peer (empty: list all)
           a number after a listing    download that match into the shared folder
           an empty line after one     skip
-          /peers  /files  /help  /quit
+          /browse HOST:PORT  /peers  /files  /help  /quit
+
+        ENVIRONMENT:
+          NO_COLOR                 no colour on a terminal
 
         Exit status: 0 on /quit, SIGINT or SIGTERM; 1 if a port is busy or the
         folder is unusable; 2 on a bad argument.
