@@ -47,6 +47,32 @@ struct AttackTests {
         #expect(peer.process.isRunning)
     }
 
+    @Test func runningOutOfDescriptorsNeitherSpinsNorStopsIt() throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        try writeFile(temporary.file("f.txt"), [1])
+        // At most 64 descriptors: a flood of 200 connections exhausts them.
+        let (peer, port) = try PeerProcess.startPeer(
+            withPortOptions: ["--port", "0", "--bind", "127.0.0.1", "--dir", temporary.path, "--no-console"],
+            launcher: ["/usr/bin/prlimit", "--nofile=64:64", "--"]
+        )
+        defer { _ = peer.stop() }
+        let cpuBefore = peer.cpuSeconds
+        var flood: [TCPSocket] = []
+        for _ in 0..<200 {
+            if let socket = try? TCPSocket.connect(address: 0x7F00_0001, port: port + 1, timeout: 2) {
+                flood.append(socket)
+            }
+        }
+        usleep(1_000_000)
+        let cpuUsed = peer.cpuSeconds - cpuBefore
+        #expect(cpuUsed < 0.5, "the peer used \(cpuUsed) s of CPU in 1 s of descriptor exhaustion")
+        flood.removeAll()
+        let answered = waitUntil(timeout: 10) { wireRequest(port: port + 1, line: "f", timeout: 2).lines == ["f.txt"] }
+        #expect(answered)
+        #expect(peer.process.isRunning)
+    }
+
     @Test func callersThatHangUpMidDownloadNeverKillIt() throws {
         let temporary = try TemporaryFolder()
         defer { temporary.remove() }
@@ -93,6 +119,16 @@ struct AttackTests {
 
 extension PeerProcess {
     var threadCount: Int { statusField("Threads") ?? 0 }
+
+    /// User and system CPU seconds the process has used.
+    var cpuSeconds: Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let end = stat.lastIndex(of: ")")
+        else { return 0 }
+        let fields = stat[stat.index(after: end)...].split(separator: " ")
+        let ticks = (Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)
+        return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
     var residentKiB: Int { statusField("VmRSS") ?? 0 }
 
     private func statusField(_ name: String) -> Int? {

@@ -95,6 +95,9 @@ private final class EventLoop: @unchecked Sendable {
     private let isStopping: StopFlag
     private let log: Log
     private var pending: [Pending] = []
+    /// After a failed accept (no descriptor left), listeners rest until then,
+    /// instead of waking the loop again at once for the same waiting connection.
+    private var acceptingResumesAt = -Double.infinity
     private var buffer = [UInt8](repeating: 0, count: RequestLineReader.maxLineBytes + 2)
 
     init(
@@ -116,20 +119,24 @@ private final class EventLoop: @unchecked Sendable {
     func run() {
         var polled = PollSet()
         while !isStopping.isSet {
+            let now = MonotonicClock.now
+            let isAccepting = now >= acceptingResumesAt
             polled.removeAll()
             polled.addReadable(wakeUp.readEnd)
-            for endpoint in endpoints { polled.addReadable(endpoint.listener.descriptor) }
+            if isAccepting {
+                for endpoint in endpoints { polled.addReadable(endpoint.listener.descriptor) }
+            }
             for connection in pending { polled.addReadable(connection.connection.descriptor) }
-            let now = MonotonicClock.now
             // Deadlines grow in arrival order: the first pending one is the nearest.
-            let nearest = pending.first?.deadline ?? now + 60
+            var nearest = pending.first?.deadline ?? now + 60
+            if !isAccepting { nearest = min(nearest, acceptingResumesAt) }
             polled.wait(timeout: nearest - now)
             if polled.isReady(0) { wakeUp.drain() }
             if isStopping.isSet { break }
 
             // Requests first (their entries follow the listeners'), then new
             // connections, then deadlines: indexes stay valid until the removal.
-            let firstPending = 1 + endpoints.count
+            let firstPending = 1 + (isAccepting ? endpoints.count : 0)
             var finished = Set<Int>()
             for index in pending.indices where polled.isReady(firstPending + index) {
                 if readRequest(at: index) { finished.insert(index) }
@@ -139,7 +146,7 @@ private final class EventLoop: @unchecked Sendable {
             if !finished.isEmpty {
                 pending = pending.indices.filter { !finished.contains($0) }.map { pending[$0] }
             }
-            for index in endpoints.indices where polled.isReady(1 + index) {
+            for index in endpoints.indices where isAccepting && polled.isReady(1 + index) {
                 acceptAll(on: index, now: after)
             }
         }
@@ -155,8 +162,11 @@ private final class EventLoop: @unchecked Sendable {
             do {
                 accepted = try endpoints[endpoint].listener.accept()
             } catch {
-                // EMFILE and the like: the connection stays in the backlog for a later turn.
+                // EMFILE and the like: the connection stays in the backlog. Free a
+                // descriptor by closing the oldest waiting connection, and rest.
                 log.warning("accept on the \(endpoints[endpoint].service.name) port failed: \(error)")
+                if !pending.isEmpty { pending.removeFirst() }
+                acceptingResumesAt = now + 0.1
                 return
             }
             guard let connection = accepted else { return }
