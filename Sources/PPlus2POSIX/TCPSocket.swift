@@ -88,8 +88,14 @@ public struct TCPSocket: Sendable {
     }
 
     /// Sends every byte, waiting at most `idleTimeout` seconds each time the
-    /// other end stops taking data. Never raises SIGPIPE.
-    public func send(_ bytes: UnsafeRawBufferPointer, idleTimeout: Double) throws(IOFailure) {
+    /// other end stops taking data, and giving up at the monotonic `deadline`
+    /// (so a reader that takes a byte now and then cannot hold us forever).
+    /// Never raises SIGPIPE.
+    public func send(
+        _ bytes: UnsafeRawBufferPointer,
+        idleTimeout: Double,
+        deadline: Double = .infinity
+    ) throws(IOFailure) {
         var offset = 0
         while offset < bytes.count {
             let count = Sys.send(fd, UnsafeRawBufferPointer(rebasing: bytes[offset...]))
@@ -98,14 +104,15 @@ public struct TCPSocket: Sendable {
                 continue
             }
             guard errno == EAGAIN || errno == EWOULDBLOCK else { throw .lastError("send") }
-            guard descriptor.wait(for: Int16(POLLOUT), timeout: idleTimeout) else { throw .timedOut("writing") }
+            let wait = min(idleTimeout, deadline - MonotonicClock.now)
+            guard wait > 0, descriptor.wait(for: Int16(POLLOUT), timeout: wait) else { throw .timedOut("writing") }
         }
     }
 
-    public func send(_ bytes: [UInt8], idleTimeout: Double) throws(IOFailure) {
+    public func send(_ bytes: [UInt8], idleTimeout: Double, deadline: Double = .infinity) throws(IOFailure) {
         // withUnsafeBytes rethrows untyped errors: carry ours out in a Result.
         try bytes.withUnsafeBytes { buffer in
-            Result { () throws(IOFailure) in try send(buffer, idleTimeout: idleTimeout) }
+            Result { () throws(IOFailure) in try send(buffer, idleTimeout: idleTimeout, deadline: deadline) }
         }.get()
     }
 

@@ -71,8 +71,11 @@ struct DownloadService: Service {
     }
 }
 
-/// Writes `lines`, each ending in `\n`, in blocks of about 64 KiB.
+/// Writes `lines`, each ending in `\n`, in blocks of about 64 KiB. The whole
+/// answer (bounded in size) must be taken within `timeout` seconds: a caller
+/// reading a byte now and then cannot hold a worker.
 private func send(lines: some Sequence<String>, on connection: TCPSocket, timeout: Double) {
+    let deadline = MonotonicClock.now + timeout
     var block: [UInt8] = []
     block.reserveCapacity(64 * 1024)
     do {
@@ -80,11 +83,11 @@ private func send(lines: some Sequence<String>, on connection: TCPSocket, timeou
             block.append(contentsOf: line.utf8)
             block.append(UInt8(ascii: "\n"))
             if block.count >= 64 * 1024 {
-                try connection.send(block, idleTimeout: timeout)
+                try connection.send(block, idleTimeout: timeout, deadline: deadline)
                 block.removeAll(keepingCapacity: true)
             }
         }
-        if !block.isEmpty { try connection.send(block, idleTimeout: timeout) }
+        if !block.isEmpty { try connection.send(block, idleTimeout: timeout, deadline: deadline) }
     } catch {
         connection.abortOnClose()  // the caller stopped reading or went away
     }
