@@ -51,6 +51,9 @@ struct AttackTests {
         let temporary = try TemporaryFolder()
         defer { temporary.remove() }
         try writeFile(temporary.file("f.txt"), [1])
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/prlimit") else {
+            try Test.cancel("skipped: /usr/bin/prlimit (util-linux) is not installed")
+        }
         // At most 64 descriptors: a flood of 200 connections exhausts them.
         let (peer, port) = try PeerProcess.startPeer(
             withPortOptions: ["--port", "0", "--bind", "127.0.0.1", "--dir", temporary.path, "--no-console"],
