@@ -5,8 +5,9 @@ import Glibc
 ///
 /// Tying the close to the owner's lifetime means no path (early return, thrown
 /// error, abandoned connection) can leak a descriptor or close one twice; and a
-/// descriptor number is never reused while some thread still holds it. To wake
-/// a thread blocked on a socket, `shutdown` it; never close it from outside.
+/// descriptor number is never reused while some thread still holds it. Nothing
+/// closes a descriptor from outside its owner; threads that wait on one do so
+/// with a timeout, or on a wake-up pipe.
 public final class FileDescriptor: Sendable, CustomStringConvertible {
     public let rawValue: CInt
 

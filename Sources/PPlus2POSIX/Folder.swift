@@ -106,11 +106,6 @@ public struct Folder: Sendable {
         Sys.unlinkAt(descriptor.rawValue, name) == 0
     }
 
-    /// Whether something (of any type) has this name in the folder.
-    public func exists(_ name: String) -> Bool {
-        name.withCString { Sys.lstatAt(descriptor.rawValue, $0) } != nil
-    }
-
     /// The folder's change stamp: its modification time and inode. Adding,
     /// removing or renaming an entry changes it.
     public func changeStamp() -> ChangeStamp? {

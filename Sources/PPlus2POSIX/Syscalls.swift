@@ -93,17 +93,6 @@ enum Sys {
         return address
     }
 
-    static func peerAddress(_ fd: CInt) throws(IOFailure) -> sockaddr_in {
-        var address = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = try checked("getpeername") {
-            withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.getpeername(fd, $0, &length) }
-            }
-        }
-        return address
-    }
-
     /// `recv`; -1 with EAGAIN means nothing to read yet.
     static func receive(_ fd: CInt, _ buffer: UnsafeMutableRawBufferPointer) -> Int {
         retryingInterrupts { Glibc.recv(fd, buffer.baseAddress, buffer.count, 0) }

@@ -40,12 +40,6 @@ public struct TCPSocket: Sendable {
         return (address.hostAddress, address.hostPort)
     }
 
-    /// The address and port of the other end.
-    public func peerAddress() throws(IOFailure) -> (address: UInt32, port: UInt16) {
-        let address = try Sys.peerAddress(fd)
-        return (address.hostAddress, address.hostPort)
-    }
-
     // MARK: Connecting
 
     /// Connects to `address:port`, giving up after `timeout` seconds.
@@ -141,11 +135,6 @@ public struct TCPSocket: Sendable {
     /// Ends our direction of the stream (the other end reads end of stream).
     public func shutdownWrite() {
         Sys.shutdown(fd, CInt(SHUT_WR))
-    }
-
-    /// Wakes any thread blocked on this socket; the owner still closes it.
-    public func shutdown() {
-        Sys.shutdown(fd, CInt(SHUT_RDWR))
     }
 
     /// Makes the close send a reset instead of a clean end of stream, so that
