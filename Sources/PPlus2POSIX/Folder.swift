@@ -191,10 +191,4 @@ public enum FileWriting {
         try Sys.fsync(file.rawValue)
     }
 
-    /// Wall-clock seconds since the epoch.
-    public static var wallClock: Double {
-        var time = timespec()
-        clock_gettime(CLOCK_REALTIME, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
-    }
 }

@@ -16,3 +16,12 @@ public enum MonotonicClock {
         return CInt(min((seconds * 1000).rounded(.up), 86_400_000))
     }
 }
+
+/// Seconds since the epoch on the wall clock: only to compare with file times.
+public enum WallClock {
+    public static var now: Double {
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+}

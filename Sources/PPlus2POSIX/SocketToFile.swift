@@ -15,11 +15,11 @@ public final class SocketToFile {
     }
 
     private static let chunk = 1 << 20
-    private var pipe: WakeUpPipe?
+    private var pipe: NonBlockingPipe?
     private var buffer: [UInt8] = []
 
     public init() {
-        if let pipe = try? WakeUpPipe() {
+        if let pipe = try? NonBlockingPipe() {
             _ = cpplus2_set_pipe_size(pipe.writeEnd.rawValue, CInt(Self.chunk))  // best effort
             self.pipe = pipe
         }
@@ -48,7 +48,7 @@ public final class SocketToFile {
     private func splice(
         from socket: TCPSocket,
         to file: FileDescriptor,
-        through pipe: WakeUpPipe,
+        through pipe: NonBlockingPipe,
         limit: Int,
         timeout: Double
     ) throws(Failure) -> Int? {
@@ -86,7 +86,7 @@ public final class SocketToFile {
     }
 
     /// Empties `count` bytes from the pipe into the file with read and write.
-    private func drain(_ pipe: WakeUpPipe, count: Int, to file: FileDescriptor) throws(Failure) {
+    private func drain(_ pipe: NonBlockingPipe, count: Int, to file: FileDescriptor) throws(Failure) {
         var bytes = [UInt8](repeating: 0, count: count)
         var filled = 0
         while filled < count {

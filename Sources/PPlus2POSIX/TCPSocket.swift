@@ -145,8 +145,10 @@ public struct TCPSocket: Sendable {
     }
 }
 
-/// The self-pipe: lets another thread wake a thread blocked in `poll`.
-public struct WakeUpPipe: Sendable {
+/// A pipe with both ends non-blocking: the self-pipe that lets another thread
+/// wake a thread blocked in `poll` (`wake`, `drain`), and the buffer that
+/// `splice(2)` moves downloads through.
+public struct NonBlockingPipe: Sendable {
     public let readEnd: FileDescriptor
     public let writeEnd: FileDescriptor
 

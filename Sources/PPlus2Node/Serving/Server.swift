@@ -31,7 +31,7 @@ struct ServerLimits: Sendable {
 /// ever do real work.
 final class Server: Sendable {
     private let isStopping = StopFlag()
-    private let wakeUp: WakeUpPipe
+    private let wakeUp: NonBlockingPipe
     private let loop: Locked<OSThread?> = Locked(nil)
     private let pools: [WorkerPool]
 
@@ -46,7 +46,7 @@ final class Server: Sendable {
     /// Starts serving `endpoints`. The listeners belong to the loop from now on
     /// and are closed when it ends.
     init(endpoints: [Endpoint], limits: ServerLimits, log: Log) throws(IOFailure) {
-        wakeUp = try WakeUpPipe()
+        wakeUp = try NonBlockingPipe()
         var pools: [WorkerPool] = []
         for endpoint in endpoints {
             let pool = try WorkerPool(
@@ -91,7 +91,7 @@ private final class EventLoop: @unchecked Sendable {
     private var endpoints: [Server.Endpoint]
     private let pools: [WorkerPool]
     private let limits: ServerLimits
-    private let wakeUp: WakeUpPipe
+    private let wakeUp: NonBlockingPipe
     private let isStopping: StopFlag
     private let log: Log
     private var pending: [Pending] = []
@@ -104,7 +104,7 @@ private final class EventLoop: @unchecked Sendable {
         endpoints: [Server.Endpoint],
         pools: [WorkerPool],
         limits: ServerLimits,
-        wakeUp: WakeUpPipe,
+        wakeUp: NonBlockingPipe,
         isStopping: StopFlag,
         log: Log
     ) {

@@ -140,7 +140,7 @@ public final class SharedFolder: Sendable {
         // Folder times have a coarse tick on some file systems: a change in the
         // same tick as this scan would leave the stamp unchanged. Rescan once more
         // while the change is recent.
-        index.mayBeStale = stamp.map { FileWriting.wallClock - $0.time < 2 } ?? true
+        index.mayBeStale = stamp.map { WallClock.now - $0.time < 2 } ?? true
     }
 
     // MARK: Serving
