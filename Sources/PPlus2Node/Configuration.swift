@@ -24,6 +24,11 @@ public struct Configuration: Sendable {
     public var maxDownloadSize: Int64 = 64 << 30
     /// Connections still sending their request line, over the three ports.
     public var maxPendingConnections = 1024
+    /// LAN discovery by DNS-SD (`--discover`).
+    public var discover = false
+    public var discoveryTTL: UInt32 = 120
+    /// The instance name announced; nil: "pplus2 on HOSTNAME:PORT".
+    public var discoveryName: String?
     /// Turns the gossip loop off (tests that drive gossip by hand).
     public var gossipEnabled = true
 
@@ -39,6 +44,8 @@ public struct Configuration: Sendable {
         gossipInterval = options.gossipInterval
         timeout = options.timeout
         maxDownloadSize = options.maxDownloadSize
+        discover = options.discover
+        discoveryTTL = options.discoveryTTL
         for bootstrap in options.bootstraps {
             let address = IPv4Address(bootstrap.host) ?? Resolver.resolveIPv4(bootstrap.host).map(IPv4Address.init)
             guard let address else {

@@ -30,6 +30,10 @@ public final class Peer: Sendable {
     private let saved = Locked((peers: [PeerIdentity](), at: -Double.infinity))
     /// How many peers came from the saved list at start.
     public let savedPeerCount: Int
+    /// LAN discovery, when `--discover` asked for it and it could start.
+    public let discovery: LANDiscovery?
+    /// Why discovery is not running although asked for.
+    public let discoveryProblem: String?
 
     public var port: UInt16 { identity.port }
 
@@ -118,14 +122,46 @@ public final class Peer: Sendable {
             log: log
         )
         saved.withLock { $0.peers = savedPeers }  // what the file holds now
+        (discovery, discoveryProblem) = Self.startDiscovery(configuration, identity: identity, peers: peers, log: log)
         gossip.afterContact = { [weak self] in self?.saveKnownPeers(force: false) }
         if configuration.gossipEnabled {
             do {
                 try gossip.start()
             } catch {
+                discovery?.stop()
                 server.stop()
                 throw .system("cannot start gossip: \(error)")
             }
+        }
+    }
+
+    /// Starts LAN discovery if asked. Where it cannot work (no multicast on the
+    /// interface, a loopback address, the mDNS port held unshared) the peer
+    /// says why and goes on without it: gossip and `--bootstrap` still work.
+    private static func startDiscovery(
+        _ configuration: Configuration,
+        identity: PeerIdentity,
+        peers: PeerList,
+        log: Log
+    ) -> (LANDiscovery?, String?) {
+        guard configuration.discover else { return (nil, nil) }
+        let name = configuration.discoveryName ?? "pplus2 on \(Resolver.hostName()):\(identity.port)"
+        do {
+            let discovery = try LANDiscovery(
+                identity: identity,
+                name: name,
+                ttl: configuration.discoveryTTL,
+                peers: peers,
+                log: log
+            )
+            try discovery.start()
+            return (discovery, nil)
+        } catch let error as LANDiscovery.Unavailable {
+            log.warning("LAN discovery unavailable: \(error)")
+            return (nil, error.description)
+        } catch {
+            log.warning("LAN discovery unavailable: cannot start its thread: \(error)")
+            return (nil, "cannot start its thread: \(error)")
         }
     }
 
@@ -136,6 +172,7 @@ public final class Peer: Sendable {
 
     /// Stops serving and gossiping, removes partial downloads, saves the peer list.
     public func stop() {
+        discovery?.stop()  // first: the goodbye leaves while we still serve
         gossip.stop()
         server.stop()
         folder.closeAndRemovePartials()
@@ -168,7 +205,16 @@ public final class Peer: Sendable {
             "bootstrap peers: \(bootstraps.isEmpty ? "none (waiting to be contacted)" : bootstraps)",
         ]
         if savedPeerCount > 0 { lines.append("saved peers: \(savedPeerCount) from the last run") }
-        lines.append("LAN discovery: off")
+        if let discovery {
+            lines.append(
+                "LAN discovery: on, as \"\(discovery.instanceName)\" on \(discovery.interface.name) "
+                    + "(\(Discovery.serviceType) via \(Discovery.group):\(Discovery.port))"
+            )
+        } else if let discoveryProblem {
+            lines.append("LAN discovery: unavailable: \(discoveryProblem)")
+        } else {
+            lines.append("LAN discovery: off (--discover turns it on)")
+        }
         return lines
     }
 
@@ -205,7 +251,9 @@ public final class Peer: Sendable {
     // MARK: Start-up
 
     /// The contract's rule: `--host`; else the bind address if not 0.0.0.0;
-    /// else the local address of the route to the first bootstrap; else 127.0.0.1.
+    /// else the local address of the route to the first bootstrap; else, with
+    /// `--discover`, the address of the first interface that is up and can
+    /// multicast (a loopback address cannot be discovered); else 127.0.0.1.
     static func advertisedAddress(_ configuration: Configuration) -> IPv4Address {
         if let host = configuration.host { return host }
         if configuration.bind != .any { return configuration.bind }
@@ -215,6 +263,7 @@ public final class Peer: Sendable {
         {
             return IPv4Address(local)
         }
+        if configuration.discover, let lan = LANDiscovery.firstLANAddress() { return lan }
         return .loopback
     }
 

@@ -103,6 +103,53 @@ enum Sys {
         retryingInterrupts { Glibc.send(fd, buffer.baseAddress, buffer.count, CInt(MSG_NOSIGNAL)) }
     }
 
+    /// `setsockopt` with a value of any type (`ip_mreqn`, `in_addr`...).
+    static func setOption<Value: BitwiseCopyable>(
+        _ fd: CInt,
+        _ level: CInt,
+        _ name: CInt,
+        value: Value
+    ) throws(IOFailure) {
+        _ = try checked("setsockopt") {
+            withUnsafeBytes(of: value) { Glibc.setsockopt(fd, level, name, $0.baseAddress, socklen_t($0.count)) }
+        }
+    }
+
+    /// `recvfrom` with MSG_TRUNC: returns the datagram's whole length even when
+    /// it did not fit; -1 with EAGAIN means nothing is waiting.
+    static func receiveDatagram(
+        _ fd: CInt,
+        _ buffer: UnsafeMutableRawBufferPointer,
+        from address: inout sockaddr_in
+    ) -> Int {
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        return retryingInterrupts {
+            withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    Glibc.recvfrom(fd, buffer.baseAddress, buffer.count, CInt(MSG_TRUNC), $0, &length)
+                }
+            }
+        }
+    }
+
+    static func sendDatagram(_ fd: CInt, _ buffer: UnsafeRawBufferPointer, to address: sockaddr_in) -> Int {
+        var address = address
+        return retryingInterrupts {
+            withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    Glibc.sendto(
+                        fd,
+                        buffer.baseAddress,
+                        buffer.count,
+                        CInt(MSG_NOSIGNAL),
+                        $0,
+                        socklen_t(MemoryLayout<sockaddr_in>.size)
+                    )
+                }
+            }
+        }
+    }
+
     static func sendfile(_ socket: CInt, _ file: CInt, _ offset: inout off_t, _ count: Int) -> Int {
         retryingInterrupts { Glibc.sendfile(socket, file, &offset, count) }
     }

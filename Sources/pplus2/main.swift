@@ -40,9 +40,6 @@ do {
 } catch {
     fail(error.message, status: 2, showUsage: true)
 }
-if options.discover {
-    StandardStreams.write("pplus2: --discover: LAN discovery is not built yet; going on without it\n", to: 2)
-}
 
 // Log lines go through the console's screen, so they never tear its prompt.
 let screen = ConsoleScreen.standard()

@@ -13,6 +13,8 @@ public struct Options: Sendable, Equatable {
     public var timeout = 5.0
     public var console = true
     public var discover = false
+    /// Seconds other peers keep our discovery records (RFC 6762 suggests 120).
+    public var discoveryTTL: UInt32 = 120
     /// The largest file a download accepts, in bytes (64 GiB).
     public var maxDownloadSize: Int64 = 64 << 30
     /// Serving activity on standard error.
@@ -25,8 +27,8 @@ public struct Options: Sendable, Equatable {
     public static let usage = """
         usage: pplus2 [--port P] [--bootstrap HOST:PORT]... [--dir PATH] [--host IP]
                       [--bind IP] [--gossip-interval SECONDS] [--timeout SECONDS]
-                      [--no-console] [--discover] [--max-download-size BYTES]
-                      [--verbose] [--help] [--version]
+                      [--no-console] [--discover] [--discovery-ttl SECONDS]
+                      [--max-download-size BYTES] [--verbose] [--help] [--version]
         """
 
     public static let help = """
@@ -54,8 +56,12 @@ public struct Options: Sendable, Equatable {
           --timeout S              connect and idle timeout of outgoing requests
                                    (default: 5)
           --no-console             serve only; no prompt
-          --discover               LAN discovery by DNS-SD (not built yet: ignored
-                                   with a warning)
+          --discover               find and announce peers on the LAN by DNS-SD
+                                   over multicast DNS, service _pplus2._tcp.local.
+                                   (default: off; nothing is multicast without it)
+          --discovery-ttl S        seconds other peers keep our announcement if
+                                   we vanish without a goodbye, 1-4500
+                                   (default: 120)
           --max-download-size N    abandon a download past N bytes; suffixes K, M,
                                    G, T are powers of 1024 (default: 64G)
           --verbose                log serving activity on standard error
@@ -147,6 +153,12 @@ public struct Options: Sendable, Equatable {
             case "--discover":
                 try flag()
                 options.discover = true
+            case "--discovery-ttl":
+                let text = try value()
+                guard let seconds = UInt32(text), (1...Discovery.maxTTL).contains(seconds) else {
+                    throw UsageError("--discovery-ttl '\(text)' is not a whole number of seconds from 1 to 4500")
+                }
+                options.discoveryTTL = seconds
             case "--max-download-size":
                 let text = try value()
                 guard let size = byteCount(text), size > 0 else {

@@ -39,13 +39,17 @@ public struct PeerTable: Sendable {
         case contactedUs = "contacted us"
         /// Known before the last restart (the peer's saved list).
         case saved
+        /// Found on the LAN by DNS-SD (`--discover`).
+        case discovered
     }
 
-    /// A peer dropped after failing, remembered for display.
+    /// A peer dropped, remembered for display.
     public struct DroppedPeer: Sendable, Equatable {
         public let identity: PeerIdentity
         public let origin: Origin
         public let droppedAt: Double
+        /// "failed 3 times", or what discovery said ("said goodbye", "expired").
+        public let reason: String
     }
 
     /// How many dropped peers are remembered for display.
@@ -68,6 +72,8 @@ public struct PeerTable: Sendable {
         public internal(set) var lastSuccess: Double?
         /// Not contacted by gossip before this time.
         public internal(set) var notBefore: Double = 0
+        /// Seen on the LAN by discovery, whatever taught it first.
+        public internal(set) var discovered = false
 
         public var state: State {
             if consecutiveFailures > 0 { return .failing }
@@ -123,6 +129,27 @@ public struct PeerTable: Sendable {
             return false
         }
         return insert(peer, origin: .contactedUs)
+    }
+
+    /// A peer found on the LAN by discovery: first-hand news too (it
+    /// announced itself), so it is learned at once, quarantine or not.
+    @discardableResult
+    public mutating func learnDiscovered(_ peer: PeerIdentity) -> Bool {
+        guard !selfFilter.isSelf(peer) else { return false }
+        quarantine[peer] = nil
+        let added = insert(peer, origin: .discovered)
+        if let index = positions[peer] { entries[index].discovered = true }
+        return added
+    }
+
+    /// A peer that discovery says left (goodbye) or vanished (TTL expired):
+    /// dropped and quarantined like a peer that failed, unless it is a
+    /// bootstrap. Returns true if it was dropped.
+    @discardableResult
+    public mutating func forget(_ peer: PeerIdentity, reason: String, now: Double) -> Bool {
+        guard let index = positions[peer], entries[index].origin != .bootstrap else { return false }
+        drop(at: index, reason: reason, now: now)
+        return true
     }
 
     /// Peers named in another peer's list. Returns how many were new.
@@ -192,11 +219,7 @@ public struct PeerTable: Sendable {
         entries[index].lastContact = now
         let failures = entries[index].consecutiveFailures
         if failures >= policy.dropAfterFailures && entries[index].origin != .bootstrap {
-            dropped.append(DroppedPeer(identity: peer, origin: entries[index].origin, droppedAt: now))
-            if dropped.count > Self.droppedMemory { dropped.removeFirst() }
-            remove(at: index)
-            quarantine[peer] = now + policy.quarantineSeconds
-            pruneQuarantine(now: now)
+            drop(at: index, reason: "failed \(failures) times", now: now)
             return true
         }
         let doubling = Double(1 << min(failures - 1, 30))
@@ -208,6 +231,15 @@ public struct PeerTable: Sendable {
     /// Whether `peer` is dropped and may not be learned second-hand yet.
     public func isQuarantined(_ peer: PeerIdentity, now: Double) -> Bool {
         quarantine[peer].map { now < $0 } ?? false
+    }
+
+    private mutating func drop(at index: Int, reason: String, now: Double) {
+        let entry = entries[index]
+        dropped.append(DroppedPeer(identity: entry.identity, origin: entry.origin, droppedAt: now, reason: reason))
+        if dropped.count > Self.droppedMemory { dropped.removeFirst() }
+        remove(at: index)
+        quarantine[entry.identity] = now + policy.quarantineSeconds
+        pruneQuarantine(now: now)
     }
 
     private mutating func insert(_ peer: PeerIdentity, origin: Origin) -> Bool {

@@ -230,12 +230,19 @@ public final class Console {
         let now = MonotonicClock.now
         let ago: (Double?) -> String = { time in time.map { "\(Formatting.seconds(now - $0)) ago" } ?? "never" }
         var rows: [[String]] = [["PEER", "STATE", "LAST CONTACT", "LEARNED"]]
+        let instances = peer.discovery?.discovered ?? [:]
         for entry in peer.peers.entries {
             let state = entry.state == .failing ? "failing (\(entry.consecutiveFailures))" : entry.state.rawValue
-            rows.append([entry.identity.description, state, ago(entry.lastContact), entry.origin.rawValue])
+            var learned = entry.origin.rawValue
+            if entry.discovered && entry.origin != .discovered { learned += ", discovered" }
+            if let instance = instances[entry.identity] { learned += " as \"\(instance)\"" }
+            rows.append([entry.identity.description, state, ago(entry.lastContact), learned])
         }
         for dropped in peer.peers.dropped.reversed() {
-            rows.append([dropped.identity.description, "dropped", ago(dropped.droppedAt), dropped.origin.rawValue])
+            rows.append([
+                dropped.identity.description, "dropped (\(dropped.reason))", ago(dropped.droppedAt),
+                dropped.origin.rawValue,
+            ])
         }
         let known = peer.peers.count
         say("this peer: \(peer.identity); \(known) known peer\(known == 1 ? "" : "s")")

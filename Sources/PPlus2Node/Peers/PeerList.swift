@@ -27,6 +27,18 @@ public final class PeerList: Sendable {
         table.withLock { _ = $0.learnFirstHand(peer, now: now) }
     }
 
+    /// Returns true if the peer was new.
+    @discardableResult
+    public func learnDiscovered(_ peer: PeerIdentity) -> Bool {
+        table.withLock { $0.learnDiscovered(peer) }
+    }
+
+    @discardableResult
+    public func forget(_ peer: PeerIdentity, reason: String) -> Bool {
+        let now = MonotonicClock.now
+        return table.withLock { $0.forget(peer, reason: reason, now: now) }
+    }
+
     public func learnSecondHand(_ peers: [PeerIdentity]) {
         let now = MonotonicClock.now
         table.withLock { _ = $0.learnSecondHand(peers, now: now) }

@@ -1,0 +1,108 @@
+import Glibc
+
+/// A UDP socket on the multicast DNS port, joined to a group on one interface:
+/// what LAN discovery sends and receives through.
+///
+/// It shares the port with any other mDNS responder on the machine (avahi,
+/// another peer): `SO_REUSEADDR` and `SO_REUSEPORT` are both set, which is what
+/// the others set too. Multicast datagrams reach every socket on the port.
+/// `IP_MULTICAST_ALL` is cleared, so only the group joined on our interface
+/// is received, not the groups other programs joined on other interfaces.
+public final class MulticastSocket: Sendable {
+    public let descriptor: FileDescriptor
+    private let group: UInt32
+    private let port: UInt16
+
+    /// Opens the socket and joins `group` on `interface`. The errors name the step.
+    public init(group: UInt32, port: UInt16, interface: NetworkInterface) throws(IOFailure) {
+        descriptor = FileDescriptor(
+            adopting: try Sys.socket(AF_INET, CInt(SOCK_DGRAM.rawValue) | CInt(SOCK_NONBLOCK.rawValue))
+        )
+        self.group = group
+        self.port = port
+        let fd = descriptor.rawValue
+        try Sys.setOption(fd, SOL_SOCKET, SO_REUSEADDR, 1)
+        try Sys.setOption(fd, SOL_SOCKET, SO_REUSEPORT, 1)
+        // Bound to 0.0.0.0: a socket bound to a unicast address receives no multicast.
+        try Sys.bind(fd, sockaddr_in(address: 0, port: port))
+        try? Sys.setOption(fd, CInt(IPPROTO_IP), IP_MULTICAST_ALL, 0)
+        var membership = ip_mreqn()
+        membership.imr_multiaddr.s_addr = group.bigEndian
+        membership.imr_address.s_addr = interface.address.bigEndian
+        membership.imr_ifindex = CInt(interface.index)
+        try Sys.setOption(fd, CInt(IPPROTO_IP), IP_ADD_MEMBERSHIP, value: membership)
+        try Sys.setOption(fd, CInt(IPPROTO_IP), IP_MULTICAST_IF, value: membership)
+        // RFC 6762 §11: sent with IP TTL 255; our own packets come back, so that
+        // two peers on one machine see each other.
+        try Sys.setOption(fd, CInt(IPPROTO_IP), IP_MULTICAST_TTL, 255)
+        try Sys.setOption(fd, CInt(IPPROTO_IP), IP_MULTICAST_LOOP, 1)
+        try Sys.setOption(fd, CInt(IPPROTO_IP), IP_TTL, 255)
+    }
+
+    /// One waiting datagram into `buffer`; nil when none is waiting. `size`
+    /// is the datagram's real size: larger than the buffer means it was cut.
+    public func receive(
+        into buffer: UnsafeMutableRawBufferPointer
+    ) throws(IOFailure) -> (size: Int, address: UInt32, port: UInt16)? {
+        var source = sockaddr_in()
+        let size = Sys.receiveDatagram(descriptor.rawValue, buffer, from: &source)
+        if size >= 0 { return (size, source.hostAddress, source.hostPort) }
+        if errno == EAGAIN || errno == EWOULDBLOCK { return nil }
+        throw IOFailure.lastError("recvfrom")
+    }
+
+    /// Sends one datagram to the group, or to `address:port`.
+    public func send(_ bytes: [UInt8], to address: UInt32? = nil, port: UInt16? = nil) throws(IOFailure) {
+        let destination = sockaddr_in(address: address ?? group, port: port ?? self.port)
+        let sent = bytes.withUnsafeBytes { Sys.sendDatagram(descriptor.rawValue, $0, to: destination) }
+        if sent < 0 { throw IOFailure.lastError("sendto") }
+    }
+}
+
+/// An IPv4 address of a network interface, with what discovery needs to know of it.
+public struct NetworkInterface: Sendable, Equatable {
+    public let name: String
+    public let index: UInt32
+    public let address: UInt32
+    public let isUp: Bool
+    public let isLoopback: Bool
+    public let supportsMulticast: Bool
+}
+
+extension Resolver {
+    /// Every IPv4 address of every interface (`getifaddrs`), in the kernel's order.
+    public static func interfaces() -> [NetworkInterface] {
+        var list: UnsafeMutablePointer<ifaddrs>?
+        guard getifaddrs(&list) == 0 else { return [] }
+        defer { freeifaddrs(list) }
+        var result: [NetworkInterface] = []
+        var node = list
+        while let current = node {
+            let entry = current.pointee
+            if let address = entry.ifa_addr, address.pointee.sa_family == sa_family_t(AF_INET) {
+                let flags = Int32(bitPattern: entry.ifa_flags)
+                result.append(
+                    NetworkInterface(
+                        name: String(cString: entry.ifa_name),
+                        index: if_nametoindex(entry.ifa_name),
+                        address: address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
+                            $0.pointee.hostAddress
+                        },
+                        isUp: flags & Int32(IFF_UP) != 0,
+                        isLoopback: flags & Int32(IFF_LOOPBACK) != 0,
+                        supportsMulticast: flags & Int32(IFF_MULTICAST) != 0
+                    )
+                )
+            }
+            node = entry.ifa_next
+        }
+        return result
+    }
+
+    /// The host name of this machine (`gethostname`), at most 255 bytes.
+    public static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, 255) == 0 else { return "" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
