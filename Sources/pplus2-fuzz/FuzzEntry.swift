@@ -51,6 +51,26 @@ func check(_ bytes: [UInt8]) {
     precondition(peers.peers.allSatisfy { PeerIdentity($0.description) == $0 })
     let names = QueryAnswer(parsing: bytes)
     precondition(names.names.count <= QueryAnswer.maxLines && names.names.allSatisfy(SharedFileName.isValid))
+
+    // DNS (LAN discovery): refused, or re-encoded to the same message; the
+    // state machines take it within their bounds.
+    if let message = try? DNSMessage(decoding: bytes) {
+        precondition((try? DNSMessage(decoding: message.encoded())) == message)
+        var responder = MulticastDNSResponder(
+            identity: PeerIdentity("10.0.0.8:5000")!,
+            name: "alice",
+            ttl: 120,
+            now: 0,
+            seed: 2
+        )
+        _ = responder.due(now: 5)
+        _ = responder.handle(message, from: IPv4Address(10, 0, 0, 9), port: 5353, now: 5)
+        precondition(responder.due(now: 10).allSatisfy { $0.message.encoded().count <= DNSMessage.maxBytes })
+        var browser = MulticastDNSBrowser(now: 0, seed: 3)
+        _ = browser.handle(message, now: 1)
+        _ = browser.due(now: 2)
+        precondition(browser.trackedCount <= MulticastDNSBrowser.maxInstances)
+    }
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")

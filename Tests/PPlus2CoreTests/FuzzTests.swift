@@ -144,4 +144,80 @@ struct FuzzTests {
             #expect(names.names.allSatisfy(SharedFileName.isValid))
         }
     }
+    // MARK: DNS (LAN discovery)
+
+    /// Real packets: what our responder and browser send, and what other
+    /// implementations send (compressed names everywhere, AAAA, NSEC).
+    static var dnsSeeds: [[UInt8]] {
+        let me = PeerIdentity("10.0.0.7:5000")!
+        var responder = MulticastDNSResponder(identity: me, name: "alice", ttl: 120, now: 0, seed: 1)
+        var packets: [DNSMessage] = []
+        var now = 0.0
+        while now < 3 {
+            packets += responder.due(now: now).map(\.message)
+            now += 0.05
+        }
+        packets += responder.stop().map(\.message)
+        var browser = MulticastDNSBrowser(now: 0, seed: 1)
+        _ = browser.handle(packets.last { $0.isResponse && $0.answers.allSatisfy { $0.ttl > 0 } }!, now: 1)
+        if let query = browser.due(now: 1).query { packets.append(query.message) }
+        let foreign: [UInt8] = [
+            0, 0, 0x84, 0, 0, 0, 0, 2, 0, 0, 0, 1,
+            4, 0x5F, 0x61, 0x62, 0x63, 4, 0x5F, 0x74, 0x63, 0x70, 5, 0x6C, 0x6F, 0x63, 0x61, 0x6C, 0,
+            0, 12, 0, 1, 0, 0, 0x11, 0x94, 0, 5, 2, 0x68, 0x69, 0xC0, 12,
+            0xC0, 41, 0, 28, 0x80, 1, 0, 0, 0, 120, 0, 16, 0xFE, 0x80, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7,
+            0xC0, 41, 0, 47, 0x80, 1, 0, 0, 0, 120, 0, 6, 0xC0, 41, 0, 2, 0, 8,
+        ]
+        return packets.map { $0.encoded() } + [foreign]
+    }
+
+    static let dnsTokens: [[UInt8]] = [
+        [0xC0, 0x0C], [0xC0, 0x00], [0xC0, 0xFF], [0x3F], [0x40], [0x80], [0x00], [0xFF, 0xFF], [0x00, 0x21],
+        [0x00, 0x10], [0x00, 0x0C], [0x00, 0x01], [0x80, 0x01], [0x00, 0x00, 0x00, 0x00],
+    ]
+
+    @Test func dnsDecoderRefusesOrRoundTripsAndTheAgentsStayBounded() {
+        var random = SplitMix(seed: 21)
+        let seeds = Self.dnsSeeds
+        var decoded = 0
+        var responder = MulticastDNSResponder(
+            identity: PeerIdentity("10.0.0.8:5000")!,
+            name: "alice",
+            ttl: 120,
+            now: 0,
+            seed: 2
+        )
+        var browser = MulticastDNSBrowser(now: 0, seed: 3)
+        for index in 0..<Self.iterations {
+            var bytes = seeds[Int(random.next() % UInt64(seeds.count))]
+            for _ in 0...(random.next() % 4) {
+                let position = Int(random.next() % UInt64(bytes.count + 1))
+                switch random.next() % 5 {
+                case 0 where !bytes.isEmpty:
+                    bytes[min(position, bytes.count - 1)] ^= UInt8(truncatingIfNeeded: 1 << (random.next() % 8))
+                case 1: bytes.insert(contentsOf: Self.dnsTokens[Int(random.next() % 14)], at: position)
+                case 2 where !bytes.isEmpty: bytes.remove(at: min(position, bytes.count - 1))
+                case 3 where position < bytes.count:
+                    bytes[position] = UInt8(truncatingIfNeeded: random.next())
+                default: bytes = Array(bytes.prefix(position))
+                }
+            }
+            guard let message = try? DNSMessage(decoding: bytes) else { continue }
+            decoded += 1
+            // Whatever decodes, encodes to a packet that decodes to the same message.
+            let again = try? DNSMessage(decoding: message.encoded())
+            if again != message {
+                Issue.record("round trip failed for \(bytes)")
+                return
+            }
+            // And the state machines take it without growing past their bounds.
+            let now = Double(index) * 0.01
+            _ = responder.handle(message, from: IPv4Address(10, 0, 0, 9), port: 5353, now: now)
+            _ = browser.handle(message, now: now)
+            for packet in responder.due(now: now) { #expect(packet.message.encoded().count <= DNSMessage.maxBytes) }
+            if let query = browser.due(now: now).query { #expect(query.message.encoded().count <= 1500) }
+            #expect(browser.trackedCount <= MulticastDNSBrowser.maxInstances)
+        }
+        #expect(decoded > Self.iterations / 10)
+    }
 }

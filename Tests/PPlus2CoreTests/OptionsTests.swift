@@ -38,7 +38,7 @@ struct OptionsTests {
         let options = try run([
             "--port", "0", "--bootstrap", "10.0.0.1:5000", "--bootstrap=peer.lan:6000", "--dir", "/tmp/x",
             "--host", "10.0.0.9", "--bind=127.0.0.1", "--gossip-interval", "0.5", "--timeout", "2",
-            "--no-console", "--discover", "--max-download-size", "500M", "--verbose",
+            "--no-console", "--discover", "--max-download-size", "500M", "--verbose", "--discovery-ttl", "4",
         ])
         #expect(options.port == 0)
         #expect(options.bootstraps.map(\.description) == ["10.0.0.1:5000", "peer.lan:6000"])
@@ -49,6 +49,7 @@ struct OptionsTests {
         #expect(options.timeout == 2)
         #expect(!options.console)
         #expect(options.discover)
+        #expect(options.discoveryTTL == 4)
         #expect(options.maxDownloadSize == 500 << 20)
         #expect(options.verbose)
     }
@@ -92,6 +93,10 @@ struct OptionsTests {
         (["--max-download-size", "0"], "--max-download-size"),
         (["--max-download-size", "lots"], "--max-download-size"),
         (["--no-console=yes"], "--no-console"),
+        (["--discover=yes"], "--discover"),
+        (["--discovery-ttl", "0"], "--discovery-ttl"),
+        (["--discovery-ttl", "4501"], "--discovery-ttl"),
+        (["--discovery-ttl", "1.5"], "--discovery-ttl"),
         (["--frobnicate"], "--frobnicate"),
         (["stray"], "stray"),
     ])
@@ -105,7 +110,7 @@ struct OptionsTests {
     @Test func helpListsEveryOption() {
         for option in [
             "--port", "--bootstrap", "--dir", "--host", "--bind", "--gossip-interval", "--timeout", "--no-console",
-            "--discover", "--max-download-size", "--verbose", "--help", "--version",
+            "--discover", "--discovery-ttl", "--max-download-size", "--verbose", "--help", "--version",
         ] {
             #expect(Options.help.contains(option))
             #expect(Options.usage.contains(option))

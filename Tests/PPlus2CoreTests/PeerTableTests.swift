@@ -166,4 +166,35 @@ struct PeerTableTests {
         #expect(gaps.prefix(6) == [10, 20, 40, 80, 160, 320])
         #expect(gaps.allSatisfy { $0 <= 320 })
     }
+
+    @Test func discoveryTeachesFirstHandAndGoodbyesDrop() {
+        var table = makeTable()
+        let bob = peer(1)
+        // Learned by gossip, then seen on the LAN: marked, origin kept.
+        table.learnSecondHand([bob], now: 0)
+        let again = table.learnDiscovered(bob)
+        #expect(!again)
+        #expect(table.entry(for: bob)?.origin == .gossip && table.entry(for: bob)?.discovered == true)
+        // It says goodbye: dropped, remembered with the reason, quarantined.
+        let forgotten = table.forget(bob, reason: "said goodbye", now: 5)
+        #expect(forgotten)
+        #expect(!table.contains(bob))
+        #expect(
+            table.dropped.last
+                == PeerTable.DroppedPeer(identity: bob, origin: .gossip, droppedAt: 5, reason: "said goodbye")
+        )
+        table.learnSecondHand([bob], now: 6)
+        #expect(!table.contains(bob), "neighbours do not teach it back at once")
+        // Announcing itself again is first-hand: back at once.
+        let back = table.learnDiscovered(bob)
+        #expect(back)
+        #expect(table.entry(for: bob)?.origin == .discovered)
+        // Never ourselves; a bootstrap is never forgotten.
+        let selfLearned = table.learnDiscovered(me)
+        #expect(!selfLearned)
+        table.addBootstrap(peer(2))
+        let bootstrapForgotten = table.forget(peer(2), reason: "expired", now: 7)
+        #expect(!bootstrapForgotten)
+        #expect(table.contains(peer(2)))
+    }
 }

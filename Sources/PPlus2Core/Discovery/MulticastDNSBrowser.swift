@@ -232,7 +232,9 @@ public struct MulticastDNSBrowser: Sendable {
             for (name, instance) in instances where known.count < Self.maxKnownAnswers {
                 let left = instance.pointer.expires - now
                 guard !instance.pointer.saidGoodbye, left > instance.pointer.ttl / 2 else { continue }
-                known.append(DNSRecord(name: Discovery.serviceType, type: DNSType.ptr, ttl: UInt32(left), data: .ptr(name)))
+                known.append(
+                    DNSRecord(name: Discovery.serviceType, type: DNSType.ptr, ttl: UInt32(left), data: .ptr(name))
+                )
             }
         }
         return (events, DiscoveryPacket(DNSMessage(questions: questions, answers: known)))

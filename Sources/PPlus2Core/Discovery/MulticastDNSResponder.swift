@@ -199,7 +199,12 @@ public struct MulticastDNSResponder: Sendable {
         case .address:
             DNSRecord(name: host, type: DNSType.a, cacheFlush: true, ttl: ttl, data: .a(identity.address))
         case .enumeration:
-            DNSRecord(name: Discovery.serviceEnumeration, type: DNSType.ptr, ttl: ttl, data: .ptr(Discovery.serviceType))
+            DNSRecord(
+                name: Discovery.serviceEnumeration,
+                type: DNSType.ptr,
+                ttl: ttl,
+                data: .ptr(Discovery.serviceType)
+            )
         }
     }
 

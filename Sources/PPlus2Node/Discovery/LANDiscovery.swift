@@ -51,7 +51,8 @@ public final class LANDiscovery: Sendable {
             wake = try NonBlockingPipe()
         } catch {
             throw Unavailable(
-                description: "cannot use multicast DNS (\(Discovery.group):\(Discovery.port)) on \(interface.name): \(error)"
+                description:
+                    "cannot use multicast DNS (\(Discovery.group):\(Discovery.port)) on \(interface.name): \(error)"
             )
         }
         self.identity = identity
@@ -175,12 +176,19 @@ public final class LANDiscovery: Sendable {
                 do {
                     message = try DNSMessage(decoding: buffer[..<received.size])
                 } catch {
-                    log.debug("LAN discovery: ignored a malformed packet from \(IPv4Address(received.address)): \(error)")
+                    log.debug(
+                        "LAN discovery: ignored a malformed packet from \(IPv4Address(received.address)): \(error)"
+                    )
                     continue
                 }
                 let now = MonotonicClock.now
                 let source = IPv4Address(received.address)
-                if case .renamed(let old, let new) = responder.handle(message, from: source, port: received.port, now: now) {
+                if case .renamed(let old, let new) = responder.handle(
+                    message,
+                    from: source,
+                    port: received.port,
+                    now: now
+                ) {
                     log.warning("LAN discovery: the name \"\(old)\" is taken on this network; announcing as \"\(new)\"")
                     published.withLock { $0.instanceName = new }
                 }
