@@ -20,14 +20,14 @@ final class PeerProcess: @unchecked Sendable {
 
     /// Runs `pplus2 arguments`; with a `launcher`, runs `launcher... pplus2 arguments`
     /// (for example `ip netns exec NAME`, which execs it under the same pid).
-    init(_ arguments: [String], launcher: [String] = []) throws {
-        if let program = launcher.first {
-            process.executableURL = URL(fileURLWithPath: program)
-            process.arguments = Array(launcher.dropFirst()) + [Self.executable] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: Self.executable)
-            process.arguments = arguments
-        }
+    convenience init(_ arguments: [String], launcher: [String] = []) throws {
+        try self.init(command: launcher + [Self.executable] + arguments)
+    }
+
+    /// Runs any program the same way (a helper a test needs beside the peers).
+    init(command: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
         process.standardInput = input
         process.standardOutput = output
         process.standardError = errors
