@@ -142,6 +142,55 @@ struct DiscoveryTests {
         #expect(line?.contains("127.0.0.1, a loopback address: give --host or --bind a LAN address") == true)
     }
 
+    /// 5000 well-formed announcements of distinct peers and 5000 garbage
+    /// packets, from the other host: the peer tracks at most 256 instances,
+    /// its memory stays small, and it still answers.
+    @Test func aFloodOfAnnouncementsAndGarbageStaysBounded() throws {
+        let network = try TestNetwork()
+        defer { network.remove() }
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        let peer = try startPeer(
+            network,
+            host: 0,
+            ["--dir", try temporary.folder("a"), "--no-console", "--discover", "--gossip-interval", "600"]
+        )
+        defer { _ = peer.stop() }
+        #expect(peer.waitForStderr(containing: "LAN discovery: on", timeout: 5) != nil)
+        let flood = """
+            import os, random, socket, struct
+            def name(*labels):
+                return b"".join(bytes([len(l)]) + l for l in labels) + b"\\0"
+            service = name(b"_pplus2", b"_tcp", b"local")
+            def record(owner, rtype, data, flush=0x8000):
+                return owner + struct.pack(">HHIH", rtype, 1 | flush, 120, len(data)) + data
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            rng = random.Random(7)
+            for n in range(5000):
+                label = b"spam %d" % n
+                host = name(b"h%d" % n, b"local")
+                instance = bytes([len(label)]) + label + service
+                body = record(service, 12, instance, 0) + record(instance, 33, struct.pack(">HHH", 0, 0, 5000) + host)
+                body += record(host, 1, bytes([10, n >> 16 & 255, n >> 8 & 255, n & 255]))
+                s.sendto(struct.pack(">HHHHHH", 0, 0x8400, 0, 3, 0, 0) + body, ("198.18.0.1", 5353))
+                s.sendto(bytes(rng.getrandbits(8) for _ in range(rng.randrange(1, 600))), ("198.18.0.1", 5353))
+            """
+        _ = try runCommand("/usr/sbin/ip", ["netns", "exec", network.hosts[1], "python3", "-c", flood])
+        var list = ""
+        _ = waitUntil(timeout: 10) {
+            list = (try? network.probe(host: 0, port: 5000, line: "")) ?? ""
+            return list.split(separator: "\n").count >= 256
+        }
+        let peers = list.split(separator: "\n")
+        #expect(peers.count == 256, "the browser tracks at most 256 instances")
+        #expect(peers.allSatisfy { $0.hasPrefix("10.") && $0.hasSuffix(":5000") })
+        let status = (try? String(contentsOfFile: "/proc/\(peer.pid)/status", encoding: .utf8)) ?? ""
+        let rss = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }?
+            .split(separator: " ").dropFirst().first.flatMap { Int($0) }
+        #expect(rss.map { $0 < 64 * 1024 } == true, "VmRSS \(rss ?? -1) KiB")
+        #expect(peer.process.isRunning)
+    }
+
     // MARK: Against python-zeroconf
 
     static let zeroconfBrowse = """
