@@ -382,4 +382,15 @@ struct MulticastDNSTests {
         for (a, b) in zip(gaps, gaps.dropFirst()) { #expect(b >= a * 1.8) }
         #expect(lastKnown.count == 1 && lastKnown[0].ttl > 4400)
     }
+
+    @Test func aPeerNamedByTwoInstancesIsLostOnlyWithTheLast() {
+        var browser = MulticastDNSBrowser(now: 0, seed: 1)
+        let bob = PeerIdentity("10.0.0.9:6000")!
+        // Its old name, from before a rename, lives 10 s; the new one 100 s.
+        #expect(browser.handle(announcement(of: bob, name: "bob", ttl: 10), now: 0) == [.found(bob, instance: "bob")])
+        _ = browser.handle(announcement(of: bob, name: "bob (2)", ttl: 100), now: 0)
+        var lost: [MulticastDNSBrowser.Event] = []
+        for step in 0...2000 { lost += browser.due(now: Double(step) * 0.05).events }
+        #expect(lost == [.lost(bob, instance: "bob (2)", reason: .expired)])
+    }
 }

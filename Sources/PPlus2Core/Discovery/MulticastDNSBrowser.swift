@@ -125,7 +125,20 @@ public struct MulticastDNSBrowser: Sendable {
                 addresses[record.name] = (address, lifetime(record, now: now))
             }
         }
-        return resolveAll()
+        let changes = resolveAll()
+        return settled(changes)
+    }
+
+    /// Two instances may name the same peer (a peer renamed after a conflict
+    /// leaves its old name in caches until it expires; a proxy may publish for
+    /// a peer that also announces itself): a peer is lost only when no
+    /// instance names it any more.
+    private func settled(_ events: [Event]) -> [Event] {
+        let alive = Set(instances.values.compactMap(\.resolved))
+        return events.filter { event in
+            if case .lost(let identity, _, _) = event { return !alive.contains(identity) }
+            return true
+        }
     }
 
     /// TXT keys are case-insensitive; only `v=1` (or no `v=`) is this wire.
@@ -187,7 +200,8 @@ public struct MulticastDNSBrowser: Sendable {
     /// Forgets what expired (reporting the peers lost) and returns the query
     /// due at `now`, if any.
     public mutating func due(now: Double) -> (events: [Event], query: DiscoveryPacket?) {
-        let events = expire(now: now)
+        let expired = expire(now: now)  // first: `settled` must see the instances after it
+        let events = settled(expired)
         var questions: [DNSQuestion] = []
         func ask(_ name: DNSName, _ type: UInt16) {
             let question = DNSQuestion(name: name, type: type)

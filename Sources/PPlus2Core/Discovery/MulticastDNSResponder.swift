@@ -154,7 +154,10 @@ public struct MulticastDNSResponder: Sendable {
     private func probe() -> DiscoveryPacket {
         DiscoveryPacket(
             DNSMessage(
-                questions: [DNSQuestion(name: instance, type: DNSType.any, unicastResponse: true)],
+                // Without the QU bit: answers come by multicast, which reaches
+                // every socket sharing port 5353; a unicast answer would reach
+                // only one of them, perhaps not ours.
+                questions: [DNSQuestion(name: instance, type: DNSType.any)],
                 authorities: probeRecords
             )
         )
