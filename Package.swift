@@ -12,7 +12,8 @@ let package = Package(
         // The few GNU C functions Swift's Glibc module does not export (renameat2, accept4, pipe2).
         .target(name: "CPPlus2Shims"),
         // Pure protocol logic: identities, line framing, name rules, matching, peer-table rules,
-        // command-line and console parsing. No syscalls, no threads: time is passed in as a value.
+        // command-line and console parsing, the DNS codec and the mDNS state machines of LAN
+        // discovery. No syscalls, no threads: time is passed in as a value.
         .target(name: "PPlus2Core"),
         // The only module that calls the kernel: descriptors, sockets, poll, files, threads, signals.
         .target(name: "PPlus2POSIX", dependencies: ["CPPlus2Shims"]),
@@ -24,7 +25,11 @@ let package = Package(
         .executableTarget(name: "pplus2-fuzz", dependencies: ["PPlus2Core"]),
 
         // Helpers shared by the test targets: temporary folders, raw wire requests, waiting.
-        .target(name: "PPlus2TestSupport", dependencies: ["PPlus2POSIX"], path: "Tests/PPlus2TestSupport"),
+        .target(
+            name: "PPlus2TestSupport",
+            dependencies: ["PPlus2Core", "PPlus2POSIX"],
+            path: "Tests/PPlus2TestSupport"
+        ),
         .testTarget(name: "PPlus2CoreTests", dependencies: ["PPlus2Core"]),
         .testTarget(name: "PPlus2NodeTests", dependencies: ["PPlus2Node", "PPlus2POSIX", "PPlus2TestSupport"]),
         .testTarget(

@@ -23,7 +23,7 @@ struct FuzzTests {
     ]
 
     /// One random mutation of a seed: flip, insert, delete, duplicate, splice a token.
-    static func mutate(_ input: [UInt8], _ random: inout SplitMix) -> [UInt8] {
+    static func mutate(_ input: [UInt8], _ random: inout SeededGenerator) -> [UInt8] {
         var bytes = input
         for _ in 0...(random.next() % 4) {
             let position = bytes.isEmpty ? 0 : Int(random.next() % UInt64(bytes.count + 1))
@@ -46,7 +46,7 @@ struct FuzzTests {
     }
 
     static func inputs(seed: UInt64, count: Int = iterations) -> some Sequence<[UInt8]> {
-        var random = SplitMix(seed: seed)
+        var random = SeededGenerator(seed: seed)
         return (0..<count).lazy.map { _ in
             mutate(seeds[Int(random.next() % UInt64(seeds.count))], &random)
         }
@@ -64,7 +64,7 @@ struct FuzzTests {
     }
 
     @Test func requestLineReaderAgreesWithTheContract() {
-        var random = SplitMix(seed: 11)
+        var random = SeededGenerator(seed: 11)
         var count = 0
         for input in Self.inputs(seed: 1) {
             var reader = RequestLineReader()
@@ -104,7 +104,7 @@ struct FuzzTests {
         }
         #expect(accepted > 0)
 
-        var random = SplitMix(seed: 3)
+        var random = SeededGenerator(seed: 3)
         for _ in 0..<Self.iterations {
             let address = IPv4Address(UInt32(truncatingIfNeeded: random.next()))
             let port = UInt16(truncatingIfNeeded: random.next())
@@ -125,7 +125,7 @@ struct FuzzTests {
     }
 
     @Test func answerParsersKeepOnlyValidBoundedOutput() {
-        var random = SplitMix(seed: 5)
+        var random = SeededGenerator(seed: 5)
         for _ in 0..<(Self.iterations / 20) {
             // An answer: a random number of mutated lines glued together.
             var answer: [UInt8] = []
@@ -177,7 +177,7 @@ struct FuzzTests {
     ]
 
     @Test func dnsDecoderRefusesOrRoundTripsAndTheAgentsStayBounded() {
-        var random = SplitMix(seed: 21)
+        var random = SeededGenerator(seed: 21)
         let seeds = Self.dnsSeeds
         var decoded = 0
         var responder = MulticastDNSResponder(

@@ -119,19 +119,28 @@ struct MulticastDNSTests {
         #expect(responder.instanceName == String(repeating: "é", count: 29) + " (2)")
     }
 
+    /// `message` with `change` applied to every record of every section.
+    func withRecords(of message: DNSMessage, _ change: (DNSRecord) -> DNSRecord) -> DNSMessage {
+        var changed = message
+        changed.answers = message.answers.map(change)
+        changed.authorities = message.authorities.map(change)
+        changed.additionals = message.additionals.map(change)
+        return changed
+    }
+
+    func withSRVPort(_ record: DNSRecord, _ port: UInt16) -> DNSRecord {
+        guard case .srv(_, _, _, let target) = record.data else { return record }
+        var changed = record
+        changed.data = .srv(priority: 0, weight: 0, port: port, target: target)
+        return changed
+    }
+
     @Test func simultaneousProbesLoserWaitsASecond() {
         var responder = responder()
         let ours = run(&responder, from: 0, to: 0.26).last!.packet.message
         // The same name probed by another host with a larger port: its records
         // compare greater (same class and type, larger data), so we lose.
-        var theirs = ours
-        theirs.authorities = theirs.authorities.map { record in
-            var record = record
-            if case .srv(_, _, _, let target) = record.data {
-                record.data = .srv(priority: 0, weight: 0, port: 9000, target: target)
-            }
-            return record
-        }
+        let theirs = withRecords(of: ours) { withSRVPort($0, 9000) }
         _ = responder.handle(theirs, from: other, port: 5353, now: 0.3)
         let after = run(&responder, from: 0.3, to: 1.29)
         #expect(after.isEmpty, "probing waits one second after losing")
@@ -140,14 +149,7 @@ struct MulticastDNSTests {
         // Against a smaller competitor we win and go on.
         var winner = self.responder(seed: 2)
         let probe = run(&winner, from: 0, to: 0.26).last!.packet.message
-        var smaller = probe
-        smaller.authorities = smaller.authorities.map { record in
-            var record = record
-            if case .srv(_, _, _, let target) = record.data {
-                record.data = .srv(priority: 0, weight: 0, port: 10, target: target)
-            }
-            return record
-        }
+        let smaller = withRecords(of: probe) { withSRVPort($0, 10) }
         _ = winner.handle(smaller, from: other, port: 5353, now: 0.3)
         #expect(run(&winner, from: 0.3, to: 0.6).contains { isProbe($0.packet) })
     }
@@ -300,36 +302,30 @@ struct MulticastDNSTests {
     }
 
     @Test func refusesAddressesAndPortsThatCannotBePeersAndOtherVersions() {
-        for (address, port) in [("0.0.0.0", 5000), ("224.0.0.251", 5000), ("255.255.255.255", 5000)] {
-            var message = announcement(of: me, name: "x\(address)")
-            message.answers = message.answers.map { record in
-                var record = record
-                if record.type == DNSType.a { record.data = .a(IPv4Address(address)!) }
-                return record
-            }
+        func isIgnored(_ message: DNSMessage) -> Bool {
             var browser = MulticastDNSBrowser(now: 0, seed: 1)
-            #expect(browser.handle(message, now: 1).isEmpty, "\(address):\(port)")
+            return browser.handle(message, now: 1).isEmpty
+        }
+        for address in ["0.0.0.0", "224.0.0.251", "255.255.255.255"] {
+            let message = withRecords(of: announcement(of: me, name: "x")) { record in
+                guard record.type == DNSType.a else { return record }
+                var changed = record
+                changed.data = .a(IPv4Address(address)!)
+                return changed
+            }
+            #expect(isIgnored(message), "\(address)")
         }
         for port: UInt16 in [0, 65534, 65535] {
-            var message = announcement(of: me, name: "port \(port)")
-            message.answers = message.answers.map { record in
-                var record = record
-                if case .srv(_, _, _, let target) = record.data {
-                    record.data = .srv(priority: 0, weight: 0, port: port, target: target)
-                }
-                return record
-            }
-            var browser = MulticastDNSBrowser(now: 0, seed: 1)
-            #expect(browser.handle(message, now: 1).isEmpty, "port \(port)")
+            #expect(isIgnored(withRecords(of: announcement(of: me, name: "x")) { withSRVPort($0, port) }), "\(port)")
         }
-        var future = announcement(of: PeerIdentity("10.0.0.10:5000")!, name: "future")
-        future.answers = future.answers.map { record in
-            var record = record
-            if record.type == DNSType.txt { record.data = .txt([Array("V=2".utf8)]) }
-            return record
+        let future = withRecords(of: announcement(of: me, name: "x")) { record in
+            guard record.type == DNSType.txt else { return record }
+            var changed = record
+            changed.data = .txt([Array("V=2".utf8)])
+            return changed
         }
-        var browser = MulticastDNSBrowser(now: 0, seed: 1)
-        #expect(browser.handle(future, now: 1).isEmpty)
+        #expect(isIgnored(future))
+        #expect(!isIgnored(announcement(of: me, name: "x")))  // the unchanged one is found
     }
 
     @Test func tracksAtMostMaxInstancesWhateverAFloodSays() {

@@ -33,7 +33,7 @@ struct NameMatcherTests {
     }
 
     @Test func agreesWithTheCharacterSearchOnASCII() {
-        var generator = SplitMix(seed: 7)
+        var generator = SeededGenerator(seed: 7)
         let alphabet = Array("abAB.-_ 0")
         for _ in 0..<2000 {
             let name = String((0..<Int(generator.next() % 12)).map { _ in alphabet[Int(generator.next() % 9)] })
@@ -41,17 +41,5 @@ struct NameMatcherTests {
             let expected = query.isEmpty || name.lowercased().contains(query.lowercased())
             #expect(NameMatcher(query: query).matches(name) == expected, "\(query) in \(name)")
         }
-    }
-}
-
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

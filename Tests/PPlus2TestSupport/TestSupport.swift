@@ -1,4 +1,5 @@
 import Foundation
+import PPlus2Core
 import PPlus2POSIX
 
 /// A folder under the system's temporary folder, removed by `remove()`.
@@ -64,22 +65,8 @@ public func randomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
     return bytes
 }
 
-/// SplitMix64: a small, fast, seeded generator for reproducible tests.
-public struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    public init(seed: UInt64) {
-        state = seed
-    }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The seeded generator of the core, for reproducible tests.
+public typealias SeededGenerator = PPlus2Core.SeededGenerator
 
 /// What a caller with a raw socket gets: sends `request` as is (no newline
 /// added), optionally closes its sending side, and reads until the callee

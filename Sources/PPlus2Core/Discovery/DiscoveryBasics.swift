@@ -36,24 +36,3 @@ public struct DiscoveryPacket: Sendable, Equatable {
         self.destination = destination
     }
 }
-
-/// A small seeded generator (SplitMix64) for the random delays mDNS asks for,
-/// so that tests replay exactly.
-public struct DiscoveryRandom: Sendable {
-    private var state: UInt64
-
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A uniformly random number of seconds in `range`.
-    public mutating func seconds(in range: ClosedRange<Double>) -> Double {
-        range.lowerBound + (range.upperBound - range.lowerBound) * Double(next() >> 11) / Double(1 << 53)
-    }
-}

@@ -67,12 +67,12 @@ public struct MulticastDNSBrowser: Sendable {
     private var addresses: [DNSName: (address: IPv4Address, lifetime: Lifetime)] = [:]
     private var nextQuery: Double
     private var queryInterval = 1.0
-    private var random: DiscoveryRandom
+    private var random: SeededGenerator
     /// Instances not tracked because `maxInstances` were.
     public private(set) var ignoredInstances = 0
 
     public init(now: Double, seed: UInt64) {
-        random = DiscoveryRandom(seed: seed)
+        random = SeededGenerator(seed: seed)
         nextQuery = now + random.seconds(in: 0.02...0.12)
     }
 

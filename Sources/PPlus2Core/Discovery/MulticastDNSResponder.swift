@@ -62,7 +62,7 @@ public struct MulticastDNSResponder: Sendable {
     private var unicastTokens = Self.unicastRate
     private var tokensAt: Double
     private var recentConflicts: [Double] = []
-    private var random: DiscoveryRandom
+    private var random: SeededGenerator
 
     public enum Event: Sendable, Equatable {
         case renamed(from: String, to: String)
@@ -74,7 +74,7 @@ public struct MulticastDNSResponder: Sendable {
     public init(identity: PeerIdentity, name: String, ttl: UInt32, now: Double, seed: UInt64) {
         self.identity = identity
         self.ttl = ttl
-        random = DiscoveryRandom(seed: seed)
+        random = SeededGenerator(seed: seed)
         let address = identity.address.description.split(separator: ".").joined(separator: "-")
         host = DNSName(labels: [Array("pplus2-\(address)-\(identity.port)".utf8), Array("local".utf8)])!
         let base = Self.fitting(name.isEmpty ? "pplus2" : name, suffix: "")
