@@ -49,7 +49,8 @@ public struct Options: Sendable, Equatable {
           --host IP                the IPv4 address this peer advertises (default:
                                    the --bind address if not 0.0.0.0, else the
                                    local address of the route to the first
-                                   bootstrap, else 127.0.0.1)
+                                   bootstrap, else with --discover the first
+                                   interface that can multicast, else 127.0.0.1)
           --bind IP                the address the listeners bind (default: 0.0.0.0)
           --gossip-interval S      seconds between two peer-list contacts,
                                    fractions allowed (default: 10)
