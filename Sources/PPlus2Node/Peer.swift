@@ -56,7 +56,7 @@ public final class Peer: Sendable {
         identity = PeerIdentity(address: host, port: listeners.port)!
         var ownAddresses: Set<IPv4Address> = [host, configuration.bind]
         if configuration.bind == .any {
-            ownAddresses.formUnion(Resolver.interfaceAddresses().map(IPv4Address.init))
+            ownAddresses.formUnion(Resolver.interfaces().map { IPv4Address($0.address) })
         }
         let selfFilter = SelfFilter(
             port: listeners.port,

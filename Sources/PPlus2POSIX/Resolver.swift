@@ -35,20 +35,52 @@ public enum Resolver {
         guard connected == 0, let local = try? Sys.localAddress(socket.rawValue) else { return nil }
         return local.hostAddress
     }
+}
 
-    /// The IPv4 addresses of the machine's interfaces (`getifaddrs`).
-    public static func interfaceAddresses() -> [UInt32] {
+/// An IPv4 address of a network interface, with what discovery needs to know of it.
+public struct NetworkInterface: Sendable, Equatable {
+    public let name: String
+    public let index: UInt32
+    public let address: UInt32
+    public let isUp: Bool
+    public let isLoopback: Bool
+    public let supportsMulticast: Bool
+}
+
+extension Resolver {
+    /// Every IPv4 address of every interface (`getifaddrs`), in the kernel's order.
+    public static func interfaces() -> [NetworkInterface] {
         var list: UnsafeMutablePointer<ifaddrs>?
         guard getifaddrs(&list) == 0 else { return [] }
         defer { freeifaddrs(list) }
-        var result: [UInt32] = []
+        var result: [NetworkInterface] = []
         var node = list
         while let current = node {
-            if let address = current.pointee.ifa_addr, address.pointee.sa_family == sa_family_t(AF_INET) {
-                result.append(address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.hostAddress })
+            let entry = current.pointee
+            if let address = entry.ifa_addr, address.pointee.sa_family == sa_family_t(AF_INET) {
+                let flags = Int32(bitPattern: entry.ifa_flags)
+                result.append(
+                    NetworkInterface(
+                        name: String(cString: entry.ifa_name),
+                        index: if_nametoindex(entry.ifa_name),
+                        address: address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
+                            $0.pointee.hostAddress
+                        },
+                        isUp: flags & Int32(IFF_UP) != 0,
+                        isLoopback: flags & Int32(IFF_LOOPBACK) != 0,
+                        supportsMulticast: flags & Int32(IFF_MULTICAST) != 0
+                    )
+                )
             }
-            node = current.pointee.ifa_next
+            node = entry.ifa_next
         }
         return result
+    }
+
+    /// The host name of this machine (`gethostname`), at most 255 bytes.
+    public static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, 255) == 0 else { return "" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

@@ -29,10 +29,7 @@ enum Sys {
     }
 
     static func setOption(_ fd: CInt, _ level: CInt, _ name: CInt, _ value: CInt) throws(IOFailure) {
-        var value = value
-        _ = try checked("setsockopt") {
-            Glibc.setsockopt(fd, level, name, &value, socklen_t(MemoryLayout<CInt>.size))
-        }
+        try setOption(fd, level, name, value: value)
     }
 
     static func bind(_ fd: CInt, _ address: sockaddr_in) throws(IOFailure) {

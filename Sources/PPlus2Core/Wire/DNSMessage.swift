@@ -228,9 +228,8 @@ public struct DNSMessage: Hashable, Sendable {
     /// The packet, names compressed.
     public func encoded() -> [UInt8] {
         var encoder = DNSEncoder(compressing: true)
-        for value in [id, flags, UInt16(questions.count), UInt16(answers.count)] { encoder.u16(value) }
-        encoder.u16(UInt16(authorities.count))
-        encoder.u16(UInt16(additionals.count))
+        let counts = [questions.count, answers.count, authorities.count, additionals.count]
+        for value in [id, flags] + counts.map(UInt16.init) { encoder.u16(value) }
         for question in questions {
             encoder.writeName(question.name)
             encoder.u16(question.type)
