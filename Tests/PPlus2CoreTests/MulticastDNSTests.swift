@@ -227,6 +227,15 @@ struct MulticastDNSTests {
         #expect((45...60).contains(answered), "\(answered)")
     }
 
+    @Test func aUnicastAnswerIsDueAtOnceEvenWhileAnnouncing() {
+        var responder = responder()
+        _ = run(&responder, from: 0, to: 1.2)  // probed, announced once
+        #expect(responder.phase == .announcing)
+        _ = responder.handle(browseQuery(), from: other, port: 40000, now: 1.25)
+        #expect(responder.nextDeadline <= 1.25)
+        #expect(responder.due(now: 1.25).contains { $0.destination == .unicast(other, port: 40000) })
+    }
+
     @Test func sayGoodbyeWithTTLZeroOnlyIfAnnounced() {
         var silent = responder()
         #expect(silent.stop().isEmpty)

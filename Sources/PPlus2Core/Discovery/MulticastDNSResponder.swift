@@ -102,10 +102,11 @@ public struct MulticastDNSResponder: Sendable {
 
     /// When `due` has something to send next.
     public var nextDeadline: Double {
-        let answers = pending.values.min() ?? .infinity
+        // A unicast answer is due at once; multicast ones when scheduled.
+        let answers = unicastAnswers.isEmpty ? pending.values.min() ?? .infinity : -.infinity
         switch phase {
         case .probing, .announcing: return min(nextStep, answers)
-        case .running: return unicastAnswers.isEmpty ? answers : -.infinity
+        case .running: return answers
         case .stopped: return .infinity
         }
     }
