@@ -158,7 +158,7 @@ struct DiscoveryTests {
         defer { _ = peer.stop() }
         #expect(peer.waitForStderr(containing: "LAN discovery: on", timeout: 5) != nil)
         let flood = """
-            import os, random, socket, struct
+            import os, random, socket, struct, time
             def name(*labels):
                 return b"".join(bytes([len(l)]) + l for l in labels) + b"\\0"
             service = name(b"_pplus2", b"_tcp", b"local")
@@ -174,6 +174,8 @@ struct DiscoveryTests {
                 body += record(host, 1, bytes([10, n >> 16 & 255, n >> 8 & 255, n & 255]))
                 s.sendto(struct.pack(">HHHHHH", 0, 0x8400, 0, 3, 0, 0) + body, ("198.18.0.1", 5353))
                 s.sendto(bytes(rng.getrandbits(8) for _ in range(rng.randrange(1, 600))), ("198.18.0.1", 5353))
+                if n % 16 == 15:
+                    time.sleep(0.003)  # paced: a burst would only fill the socket buffer
             """
         _ = try runCommand("/usr/sbin/ip", ["netns", "exec", network.hosts[1], "python3", "-c", flood])
         var list = ""
