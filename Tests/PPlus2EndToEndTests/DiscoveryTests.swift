@@ -3,8 +3,8 @@ import PPlus2TestSupport
 import Testing
 
 /// LAN discovery (`--discover`) between hosts of their own (`TestNetwork`,
-/// multicast on the veth link), against our own peers and against an mDNS
-/// implementation we did not write: python-zeroconf, from PyPI.
+/// multicast on the veth link), against our own peers and against two mDNS
+/// implementations we did not write: python-zeroconf (PyPI) and avahi (Debian).
 @Suite("LAN discovery across real hosts")
 struct DiscoveryTests {
     /// The `/peers` table of a console peer, once a row satisfies `condition`
@@ -296,5 +296,123 @@ struct DiscoveryTests {
             },
             "A lists \(listOfA.debugDescription)"
         )
+    }
+
+    // MARK: Against avahi
+
+    /// A system bus of the test's own: avahi's tools talk to its daemon over D-Bus.
+    static let busConfiguration = """
+        <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+         "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+        <busconfig>
+          <type>system</type>
+          <listen>unix:path=BUS</listen>
+          <auth>EXTERNAL</auth>
+          <policy context="default">
+            <allow user="*"/><allow own="*"/>
+            <allow send_type="method_call"/><allow send_type="signal"/>
+            <allow send_type="method_return"/><allow send_type="error"/>
+            <allow receive_type="method_call"/><allow receive_type="signal"/>
+            <allow receive_type="method_return"/><allow receive_type="error"/>
+          </policy>
+        </busconfig>
+        """
+
+    static let avahiConfiguration = """
+        [server]
+        use-ipv4=yes
+        use-ipv6=no
+        allow-interfaces=veth0
+        [publish]
+        publish-workstation=no
+        publish-hinfo=no
+        """
+
+    /// The tools, as `.ci/run` installs them from Debian.
+    static let avahiTools = [
+        "/usr/sbin/avahi-daemon", "/usr/bin/avahi-browse", "/usr/bin/avahi-publish",
+        "/usr/bin/dbus-daemon",
+    ]
+
+    @Test func interoperatesWithAvahi() throws {
+        guard Self.avahiTools.allSatisfy(FileManager.default.isExecutableFile(atPath:)) else {
+            try Test.cancel("skipped: apt-get install avahi-daemon avahi-utils dbus (.ci/run does) to run this test")
+        }
+        let network = try TestNetwork()
+        defer { network.remove() }
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        let setup = try temporary.folder("avahi")
+        let bus = setup + "/bus"
+        try writeFile(setup + "/bus.conf", Array(Self.busConfiguration.replacingOccurrences(of: "BUS", with: bus).utf8))
+        try writeFile(setup + "/avahi.conf", Array(Self.avahiConfiguration.utf8))
+        let dbus = try PeerProcess(command: ["/usr/bin/dbus-daemon", "--nofork", "--config-file=\(setup)/bus.conf"])
+        defer { dbus.kill() }
+        #expect(waitUntil(timeout: 10) { FileManager.default.fileExists(atPath: bus) }, "\(dbus.stderrText)")
+        let onBus = ["/usr/bin/env", "DBUS_SYSTEM_BUS_ADDRESS=unix:path=" + bus]
+
+        // Host A: avahi-daemon holds port 5353 first and publishes an
+        // instance for port 6000. Its pid file goes to a /run of its own
+        // (`ip netns exec` gives it a private mount namespace). A shell stays
+        // its parent: avahi-daemon closes every descriptor it inherits, and
+        // Foundation's Process takes that for the child's exit and blocks in
+        // waitpid. The shell passes SIGTERM on, so the daemon says goodbye.
+        let daemon = try PeerProcess(
+            command: network.launcher(0) + onBus + [
+                "/bin/sh", "-c",
+                """
+                mount -t tmpfs tmpfs /run && mkdir /run/avahi-daemon || exit 1
+                /usr/sbin/avahi-daemon --no-drop-root --no-chroot --no-rlimits -f "$0" & daemon=$!
+                trap 'kill $daemon; wait $daemon; exit 0' TERM
+                wait $daemon
+                """,
+                setup + "/avahi.conf",
+            ]
+        )
+        defer { if daemon.stop(timeout: 5) == nil { daemon.kill() } }
+        #expect(daemon.waitForStderr(containing: "Server startup complete", timeout: 15) != nil, "\(daemon.stderrText)")
+        let publisher = try PeerProcess(
+            command: network.launcher(0) + onBus + [
+                "/usr/bin/avahi-publish", "-s", "avahi peer", "_pplus2._tcp", "6000", "v=1",
+            ]
+        )
+        defer { publisher.kill() }
+        #expect(publisher.waitForStderr(containing: "Established", timeout: 10) != nil, "\(publisher.stderrText)")
+
+        // Our peers: A shares 5353 with avahi-daemon, B is across the link.
+        let peerA = try startPeer(
+            network,
+            host: 0,
+            ["--dir", try temporary.folder("a"), "--no-console", "--discover", "--verbose"]
+        )
+        defer { _ = peerA.stop() }
+        let peerB = try startPeer(network, host: 1, ["--dir", try temporary.folder("b"), "--discover"])
+        defer { _ = peerB.stop() }
+
+        // avahi resolves both our peers: name, host, address, port, TXT.
+        let browser = try PeerProcess(
+            command: network.launcher(0) + onBus + ["/usr/bin/avahi-browse", "-r", "-p", "_pplus2._tcp"]
+        )
+        defer { browser.kill() }
+        let resolvedA = browser.waitForStdout(containing: ";198.18.0.1;5000;\"v=1\"", timeout: 15)
+        #expect(resolvedA?.contains(";pplus2-198-18-0-1-5000.local;") == true, "\(browser.stdoutLines)")
+        let resolvedB = browser.waitForStdout(containing: ";198.18.0.2;5000;\"v=1\"", timeout: 15)
+        #expect(resolvedB?.contains(";pplus2-198-18-0-2-5000.local;") == true, "\(browser.stdoutLines)")
+
+        // Our peers discover avahi's instance: B across the link, A through the shared port.
+        let rows = peersTable(of: peerB, timeout: 10) { $0.contains("198.18.0.1:6000") }
+        #expect(
+            rows.contains { $0.contains("198.18.0.1:6000") && $0.contains("discovered as \"avahi peer\"") },
+            "\(rows)"
+        )
+        #expect(peerA.waitForStderr(containing: "discovered 198.18.0.1:6000 (\"avahi peer\")", timeout: 10) != nil)
+
+        // B stops cleanly: avahi drops B's instance on its goodbye.
+        let instanceB = resolvedB?.split(separator: ";").dropFirst(3).first.map(String.init) ?? "?"
+        #expect(peerB.stop() == 0)
+        let removed = waitUntil(timeout: 3) {
+            browser.stdoutLines.contains { $0.hasPrefix("-;veth0;IPv4;\(instanceB);_pplus2._tcp;local") }
+        }
+        #expect(removed, "\(browser.stdoutLines)")
     }
 }
