@@ -175,13 +175,22 @@ struct PeerTableTests {
         let again = table.learnDiscovered(bob)
         #expect(!again)
         #expect(table.entry(for: bob)?.origin == .gossip && table.entry(for: bob)?.discovered == true)
-        // It says goodbye: dropped, remembered with the reason, quarantined.
+        // Contacted at 3, it says goodbye at 5: dropped, remembered with the
+        // reason and its real last contact, quarantined.
+        #expect(table.nextToContact(now: 3) == bob)
+        table.recordSuccess(bob, now: 3)
         let forgotten = table.forget(bob, reason: "said goodbye", now: 5)
         #expect(forgotten)
         #expect(!table.contains(bob))
         #expect(
             table.dropped.last
-                == PeerTable.DroppedPeer(identity: bob, origin: .gossip, droppedAt: 5, reason: "said goodbye")
+                == PeerTable.DroppedPeer(
+                    identity: bob,
+                    origin: .gossip,
+                    lastContact: 3,
+                    droppedAt: 5,
+                    reason: "said goodbye"
+                )
         )
         table.learnSecondHand([bob], now: 6)
         #expect(!table.contains(bob), "neighbours do not teach it back at once")
@@ -189,6 +198,10 @@ struct PeerTableTests {
         let back = table.learnDiscovered(bob)
         #expect(back)
         #expect(table.entry(for: bob)?.origin == .discovered)
+        // Expiring before any contact: its last contact is "never".
+        let expired = table.forget(bob, reason: "expired", now: 7)
+        #expect(expired && table.dropped.last?.lastContact == nil && table.dropped.last?.droppedAt == 7)
+        _ = table.learnDiscovered(bob)
         // Never ourselves; a bootstrap is never forgotten.
         let selfLearned = table.learnDiscovered(me)
         #expect(!selfLearned)

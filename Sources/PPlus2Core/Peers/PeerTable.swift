@@ -47,6 +47,8 @@ public struct PeerTable: Sendable {
     public struct DroppedPeer: Sendable, Equatable {
         public let identity: PeerIdentity
         public let origin: Origin
+        /// When it was last contacted (nil: never), as `Entry.lastContact`.
+        public let lastContact: Double?
         public let droppedAt: Double
         /// "failed 3 times", or what discovery said ("said goodbye", "expired").
         public let reason: String
@@ -235,7 +237,15 @@ public struct PeerTable: Sendable {
 
     private mutating func drop(at index: Int, reason: String, now: Double) {
         let entry = entries[index]
-        dropped.append(DroppedPeer(identity: entry.identity, origin: entry.origin, droppedAt: now, reason: reason))
+        dropped.append(
+            DroppedPeer(
+                identity: entry.identity,
+                origin: entry.origin,
+                lastContact: entry.lastContact,
+                droppedAt: now,
+                reason: reason
+            )
+        )
         if dropped.count > Self.droppedMemory { dropped.removeFirst() }
         remove(at: index)
         quarantine[entry.identity] = now + policy.quarantineSeconds

@@ -240,7 +240,7 @@ public final class Console {
         }
         for dropped in peer.peers.dropped.reversed() {
             rows.append([
-                dropped.identity.description, "dropped (\(dropped.reason))", ago(dropped.droppedAt),
+                dropped.identity.description, "dropped (\(dropped.reason))", ago(dropped.lastContact),
                 dropped.origin.rawValue,
             ])
         }
