@@ -188,7 +188,6 @@ struct PeerTableTests {
                     identity: bob,
                     origin: .gossip,
                     lastContact: 3,
-                    droppedAt: 5,
                     reason: "said goodbye"
                 )
         )
@@ -200,7 +199,7 @@ struct PeerTableTests {
         #expect(table.entry(for: bob)?.origin == .discovered)
         // Expiring before any contact: its last contact is "never".
         let expired = table.forget(bob, reason: "expired", now: 7)
-        #expect(expired && table.dropped.last?.lastContact == nil && table.dropped.last?.droppedAt == 7)
+        #expect(expired && table.dropped.last?.lastContact == nil)
         _ = table.learnDiscovered(bob)
         // Never ourselves; a bootstrap is never forgotten.
         let selfLearned = table.learnDiscovered(me)

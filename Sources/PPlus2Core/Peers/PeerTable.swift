@@ -49,7 +49,6 @@ public struct PeerTable: Sendable {
         public let origin: Origin
         /// When it was last contacted (nil: never), as `Entry.lastContact`.
         public let lastContact: Double?
-        public let droppedAt: Double
         /// "failed 3 times", or what discovery said ("said goodbye", "expired").
         public let reason: String
     }
@@ -242,7 +241,6 @@ public struct PeerTable: Sendable {
                 identity: entry.identity,
                 origin: entry.origin,
                 lastContact: entry.lastContact,
-                droppedAt: now,
                 reason: reason
             )
         )
