@@ -13,8 +13,6 @@ public struct Configuration: Sendable {
     public var gossipInterval = 10.0
     /// Connect and idle timeout of outgoing requests.
     public var timeout = 5.0
-    /// Seconds a caller has to send its request line.
-    public var requestLineTimeout = 10.0
     /// Seconds a caller may stop reading an answer before it is dropped.
     public var sendIdleTimeout = 30.0
     public var peerCapacity = 1000
@@ -22,8 +20,16 @@ public struct Configuration: Sendable {
     public var maxAnswerNames = 10_000
     /// The largest download accepted (64 GiB).
     public var maxDownloadSize: Int64 = 64 << 30
-    /// Connections still sending their request line, over the three ports.
-    public var maxPendingConnections = 1024
+    /// What the server takes on at once.
+    public var server = ServerLimits()
+    /// Workers and queue of each service: few for the small answers, more for
+    /// downloads, which last.
+    public var peerListCapacity = ServiceCapacity(workers: 2, queueLimit: 256)
+    public var queryCapacity = ServiceCapacity(workers: 4, queueLimit: 256)
+    public var downloadCapacity = ServiceCapacity(workers: 16, queueLimit: 64)
+    /// Peers a search asks at once, and the matches it keeps over all of them.
+    public var searchConcurrency = 16
+    public var maxSearchMatches = 50_000
     /// LAN discovery by DNS-SD (`--discover`).
     public var discover = false
     public var discoveryTTL: UInt32 = 120
@@ -33,6 +39,23 @@ public struct Configuration: Sendable {
     public var gossipEnabled = true
 
     public init() {}
+
+    /// Limits of the server's event loop.
+    public struct ServerLimits: Sendable {
+        /// Seconds a caller has, from connecting, to send its whole request line.
+        public var requestLineTimeout = 10.0
+        /// Connections still sending their request line, over all ports. Past it
+        /// the oldest is closed to make room: a flood of idle connections cannot
+        /// keep out a real request.
+        public var maxPendingConnections = 1024
+    }
+
+    /// How many requests of one service run, and wait, at once. Past the queue
+    /// a connection is closed at once.
+    public struct ServiceCapacity: Sendable {
+        public var workers: Int
+        public var queueLimit: Int
+    }
 
     /// The configuration the command line asks for. Bootstrap host names are
     /// resolved here, once; an unknown name is a usage error.
@@ -47,8 +70,7 @@ public struct Configuration: Sendable {
         discover = options.discover
         discoveryTTL = options.discoveryTTL
         for bootstrap in options.bootstraps {
-            let address = IPv4Address(bootstrap.host) ?? Resolver.resolveIPv4(bootstrap.host).map(IPv4Address.init)
-            guard let address else {
+            guard let address = HostResolution.address(of: bootstrap.host) else {
                 throw UsageError("--bootstrap '\(bootstrap)': cannot resolve '\(bootstrap.host)' to an IPv4 address")
             }
             guard let peer = PeerIdentity(address: address, port: bootstrap.port) else {
@@ -59,23 +81,16 @@ public struct Configuration: Sendable {
     }
 }
 
-/// Why a peer could not start; each case carries its exit status.
-public enum StartError: Error, Equatable, CustomStringConvertible {
-    case portInUse(UInt16, service: String)
-    case cannotListen(UInt16, reason: String)
-    case folder(String, reason: String)
-    case noFreePorts
-    case system(String)
-
-    public var description: String {
-        switch self {
-        case .portInUse(let port, let service): "port \(port) (\(service)) is already in use"
-        case .cannotListen(let port, let reason): "cannot listen on port \(port): \(reason)"
-        case .folder(let path, let reason): "cannot use the shared folder \(path): \(reason)"
-        case .noFreePorts: "found no three free consecutive ports"
-        case .system(let reason): reason
-        }
+/// Host names to addresses: the one place the peer resolves a name (the command
+/// line's `--bootstrap`, the console's `/browse`).
+enum HostResolution {
+    /// A dotted address as is, else the first IPv4 address of the name.
+    static func address(of host: String) -> IPv4Address? {
+        IPv4Address(host) ?? Resolver.resolveIPv4(host).map(IPv4Address.init)
     }
 
-    public var exitStatus: Int32 { 1 }
+    /// The identity at `address`, its host name resolved; nil if it has none.
+    static func identity(of address: HostPort) -> PeerIdentity? {
+        Self.address(of: address.host).flatMap { PeerIdentity(address: $0, port: address.port) }
+    }
 }

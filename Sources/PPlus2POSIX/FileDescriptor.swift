@@ -24,9 +24,9 @@ public final class FileDescriptor: Sendable, CustomStringConvertible {
 
     /// Sets or clears `O_NONBLOCK`.
     public func setNonBlocking(_ on: Bool) throws(IOFailure) {
-        let flags = try checked("fcntl") { fcntl(rawValue, F_GETFL) }
+        let flags = try Sys.fileStatusFlags(rawValue)
         let wanted = on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK
-        if wanted != flags { _ = try checked("fcntl") { fcntl(rawValue, F_SETFL, wanted) } }
+        if wanted != flags { try Sys.setFileStatusFlags(rawValue, wanted) }
     }
 
     /// Waits until there is something to read (data, a connection, an end of stream).
@@ -43,9 +43,9 @@ public final class FileDescriptor: Sendable, CustomStringConvertible {
         while true {
             let remaining = deadline - MonotonicClock.now
             if remaining <= 0 { return false }
-            let result = Sys.poll(&entry, 1, MonotonicClock.milliseconds(remaining))
-            if result > 0 { return true }
-            if result == -1 && errno != EINTR { return true }  // let the next call report it
+            // nil: interrupted, wait again; -1: let the next call report the error.
+            guard let result = Sys.poll(&entry, 1, MonotonicClock.milliseconds(remaining)) else { continue }
+            if result != 0 { return true }
         }
     }
 }

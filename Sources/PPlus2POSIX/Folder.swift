@@ -11,23 +11,19 @@ public struct Folder: Sendable {
     /// Creates the folder and its parents if missing (mode 0755), then opens it.
     public static func open(creatingIfMissing path: String) throws(IOFailure) -> Folder {
         try makeDirectories(path)
-        let raw = try checked("open \(path)") {
-            Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        }
-        let descriptor = FileDescriptor(adopting: raw)
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        var absolute = path
-        if realpath(path, &buffer) != nil {
-            absolute = buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-        }
-        return Folder(descriptor: descriptor, path: absolute)
+        let descriptor = FileDescriptor(adopting: try Sys.open(path, O_RDONLY | O_DIRECTORY))
+        return Folder(descriptor: descriptor, path: Sys.realPath(path) ?? path)
     }
 
     private static func makeDirectories(_ path: String) throws(IOFailure) {
         var prefix = path.hasPrefix("/") ? "/" : ""
         for component in path.split(separator: "/") {
             prefix += component
-            if mkdir(prefix, 0o755) == -1 && errno != EEXIST { throw .lastError("mkdir \(prefix)") }
+            do {
+                try Sys.makeDirectory(prefix, mode: 0o755)
+            } catch {
+                if error.errno != .fileExists { throw error }
+            }
             prefix += "/"
         }
     }
@@ -40,7 +36,7 @@ public struct Folder: Sendable {
         let raw = try Sys.openAt(descriptor.rawValue, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY)
         let file = FileDescriptor(adopting: raw)
         let info = try Sys.fstat(raw)
-        guard info.st_mode & S_IFMT == S_IFREG else { throw .system(call: "open", errno: Errno(EINVAL)) }
+        guard info.st_mode & S_IFMT == S_IFREG else { throw .notARegularFile }
         return (file, Int64(info.st_size))
     }
 
@@ -55,25 +51,27 @@ public struct Folder: Sendable {
     /// `unlink` (equally atomic and non-replacing) on file systems without
     /// `RENAME_NOREPLACE`.
     public func renameWithoutReplacing(_ from: String, to: String) throws(IOFailure) -> Bool {
-        if Sys.renameNoReplace(descriptor.rawValue, from, to) == 0 { return true }
-        switch errno {
-        case EEXIST: return false
-        case EINVAL, ENOSYS:
-            if Sys.linkAt(descriptor.rawValue, from, to) == 0 {
-                _ = Sys.unlinkAt(descriptor.rawValue, from)
-                return true
-            }
-            if errno == EEXIST { return false }
-            throw .lastError("link")
-        default:
-            throw .lastError("rename")
+        do {
+            try Sys.renameNoReplace(descriptor.rawValue, from, to)
+            return true
+        } catch {
+            if error.errno == .fileExists { return false }
+            guard error.errno == .invalidArgument || error.errno == .notImplemented else { throw error }
         }
+        do {
+            try Sys.linkAt(descriptor.rawValue, from, to)
+        } catch {
+            if error.errno == .fileExists { return false }
+            throw error
+        }
+        remove(from)
+        return true
     }
 
     /// Gives `from` the name `to`, replacing what `to` was: only for the peer's
     /// own state files, never for shared files.
     public func renameReplacing(_ from: String, to: String) throws(IOFailure) {
-        _ = try checked("rename") { renameat(descriptor.rawValue, from, descriptor.rawValue, to) }
+        try Sys.renameAt(descriptor.rawValue, from, to)
     }
 
     /// Reads a small regular file whole; nil if it does not exist. Throws if it
@@ -86,14 +84,15 @@ public struct Folder: Sendable {
             if error.errno == .noSuchFile { return nil }
             throw error
         }
-        guard opened.size <= maxBytes else { throw .system(call: "read", errno: Errno(EFBIG)) }
+        guard opened.size <= maxBytes else { throw .fileTooLarge(limit: maxBytes) }
         var bytes = [UInt8](repeating: 0, count: Int(opened.size))
         var filled = 0
         while filled < bytes.count {
-            let count = bytes.withUnsafeMutableBytes {
-                Sys.read(opened.file.rawValue, UnsafeMutableRawBufferPointer(rebasing: $0[filled...]))
-            }
-            if count < 0 { throw .lastError("read") }
+            let count = try bytes.withUnsafeMutableBytes { buffer in
+                Result { () throws(IOFailure) in
+                    try Sys.read(opened.file.rawValue, UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
+                }
+            }.get()
             if count == 0 { break }
             filled += count
         }
@@ -103,7 +102,7 @@ public struct Folder: Sendable {
     /// Removes `name`; true if it was there.
     @discardableResult
     public func remove(_ name: String) -> Bool {
-        Sys.unlinkAt(descriptor.rawValue, name) == 0
+        (try? Sys.unlinkAt(descriptor.rawValue, name)) != nil
     }
 
     /// The folder's change stamp: its modification time and inode. Adding,
@@ -116,24 +115,8 @@ public struct Folder: Sendable {
     /// Lists the entries of the folder: one `readdir` pass plus one `fstatat`
     /// per entry, not following symbolic links. `.` and `..` are left out.
     public func entries() throws(IOFailure) -> [Entry] {
-        // fdopendir takes ownership of its descriptor: give it a fresh one.
-        let raw = try Sys.openAt(descriptor.rawValue, ".", O_RDONLY | O_DIRECTORY)
-        guard let stream = fdopendir(raw) else {
-            let failure = IOFailure.lastError("opendir")
-            Sys.close(raw)
-            throw failure
-        }
-        defer { closedir(stream) }
-        var result: [Entry] = []
-        while let entry = readdir(stream) {
-            let entryName = withUnsafePointer(to: &entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { pointer -> (bytes: [UInt8], info: stat?) in
-                    let bytes = UnsafeRawBufferPointer(start: pointer, count: strlen(pointer))
-                    return (Array(bytes), Sys.lstatAt(descriptor.rawValue, pointer))
-                }
-            }
-            if entryName.bytes == [0x2E] || entryName.bytes == [0x2E, 0x2E] { continue }
-            guard let info = entryName.info else { continue }  // vanished since readdir
+        try Sys.readDirectory(descriptor.rawValue).compactMap { name, info in
+            guard let info else { return nil }  // vanished since readdir
             let kind: Entry.Kind =
                 switch info.st_mode & S_IFMT {
                 case S_IFREG: .regular
@@ -141,9 +124,8 @@ public struct Folder: Sendable {
                 case S_IFLNK: .symbolicLink
                 default: .other
                 }
-            result.append(Entry(nameBytes: entryName.bytes, kind: kind, size: Int64(info.st_size)))
+            return Entry(nameBytes: name, kind: kind, size: Int64(info.st_size))
         }
-        return result
     }
 
     /// One entry of a folder listing.
@@ -179,9 +161,8 @@ public enum FileWriting {
     public static func writeAll(_ file: FileDescriptor, _ bytes: UnsafeRawBufferPointer) throws(IOFailure) {
         var offset = 0
         while offset < bytes.count {
-            let count = Sys.write(file.rawValue, UnsafeRawBufferPointer(rebasing: bytes[offset...]))
-            if count < 0 { throw .lastError("write") }
-            if count == 0 { throw .system(call: "write", errno: Errno(ENOSPC)) }
+            let count = try Sys.write(file.rawValue, UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+            if count == 0 { throw .wroteNothing }
             offset += count
         }
     }
@@ -190,5 +171,4 @@ public enum FileWriting {
     public static func sync(_ file: FileDescriptor) throws(IOFailure) {
         try Sys.fsync(file.rawValue)
     }
-
 }

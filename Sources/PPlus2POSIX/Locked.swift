@@ -12,18 +12,18 @@ public final class Locked<State>: @unchecked Sendable {
 
     public init(_ state: State) {
         self.state = state
-        pthread_mutex_init(mutex, nil)
+        Sys.initializeMutex(mutex)
     }
 
     deinit {
-        pthread_mutex_destroy(mutex)
+        Sys.destroyMutex(mutex)
         mutex.deallocate()
     }
 
     /// Runs `body` with exclusive access to the state.
     public func withLock<Result>(_ body: (inout State) throws -> Result) rethrows -> Result {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
+        Sys.lock(mutex)
+        defer { Sys.unlock(mutex) }
         return try body(&state)
     }
 }

@@ -3,11 +3,7 @@ import Glibc
 /// Seconds on the monotonic clock: immune to changes of the wall clock, so
 /// every deadline and interval in the peer is measured with it.
 public enum MonotonicClock {
-    public static var now: Double {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
-    }
+    public static var now: Double { Sys.clock(CLOCK_MONOTONIC) }
 
     /// A `poll` timeout in milliseconds for `seconds`, rounded up, at least 0,
     /// at most a day.
@@ -19,9 +15,5 @@ public enum MonotonicClock {
 
 /// Seconds since the epoch on the wall clock: only to compare with file times.
 public enum WallClock {
-    public static var now: Double {
-        var time = timespec()
-        clock_gettime(CLOCK_REALTIME, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
-    }
+    public static var now: Double { Sys.clock(CLOCK_REALTIME) }
 }

@@ -45,16 +45,17 @@ public final class MulticastSocket: Sendable {
         into buffer: UnsafeMutableRawBufferPointer
     ) throws(IOFailure) -> (size: Int, address: UInt32, port: UInt16)? {
         var source = sockaddr_in()
-        let size = Sys.receiveDatagram(descriptor.rawValue, buffer, from: &source)
-        if size >= 0 { return (size, source.hostAddress, source.hostPort) }
-        if errno == EAGAIN || errno == EWOULDBLOCK { return nil }
-        throw IOFailure.lastError("recvfrom")
+        guard case .processed(let size) = try Sys.receiveDatagram(descriptor.rawValue, buffer, from: &source) else {
+            return nil
+        }
+        return (size, source.hostAddress, source.hostPort)
     }
 
     /// Sends one datagram to the group, or to `address:port`.
     public func send(_ bytes: [UInt8], to address: UInt32? = nil, port: UInt16? = nil) throws(IOFailure) {
         let destination = sockaddr_in(address: address ?? group, port: port ?? self.port)
-        let sent = bytes.withUnsafeBytes { Sys.sendDatagram(descriptor.rawValue, $0, to: destination) }
-        if sent < 0 { throw IOFailure.lastError("sendto") }
+        try bytes.withUnsafeBytes { buffer in
+            Result { () throws(IOFailure) in try Sys.sendDatagram(descriptor.rawValue, buffer, to: destination) }
+        }.get()
     }
 }

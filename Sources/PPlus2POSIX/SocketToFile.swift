@@ -1,6 +1,3 @@
-import CPPlus2Shims
-import Glibc
-
 /// Moves what arrives on a socket into a file without copying it through user
 /// space: `splice(2)` from the socket into a pipe, then from the pipe into the
 /// file; the kernel moves page references. Where splice is not supported (some
@@ -20,7 +17,7 @@ public final class SocketToFile {
 
     public init() {
         if let pipe = try? NonBlockingPipe() {
-            _ = cpplus2_set_pipe_size(pipe.writeEnd.rawValue, CInt(Self.chunk))  // best effort
+            Sys.setPipeSize(pipe.writeEnd.rawValue, Self.chunk)  // best effort
             self.pipe = pipe
         }
     }
@@ -52,37 +49,54 @@ public final class SocketToFile {
         limit: Int,
         timeout: Double
     ) throws(Failure) -> Int? {
-        let wanted = UInt(min(limit, Self.chunk))
-        var arrived = 0
-        while true {
-            arrived = retryingInterrupts { cpplus2_splice(socket.fd, pipe.writeEnd.rawValue, wanted, 1) }
-            if arrived >= 0 { break }
-            switch errno {
-            case EAGAIN:
-                guard socket.descriptor.waitUntilReadable(timeout: timeout) else {
-                    throw .receiving(.timedOut("reading"))
-                }
-            case EINVAL, ENOSYS: return nil
-            default: throw .receiving(.lastError("splice"))
-            }
+        let arrived: Int
+        do {
+            guard let count = try spliceIn(from: socket, to: pipe, limit: limit, timeout: timeout) else { return nil }
+            arrived = count
+        } catch {
+            throw .receiving(error)
         }
         var remaining = arrived
         while remaining > 0 {
-            let written = retryingInterrupts {
-                cpplus2_splice(pipe.readEnd.rawValue, file.rawValue, UInt(remaining), 0)
-            }
-            if written > 0 {
-                remaining -= written
-                continue
-            }
-            if written == -1 && (errno == EINVAL || errno == ENOSYS) && remaining == arrived {
+            let written: IOResult<Int>
+            do {
+                written = try Sys.splice(pipe.readEnd.rawValue, file.rawValue, remaining, nonBlocking: false)
+            } catch {
+                guard Self.isUnsupported(error), remaining == arrived else { throw .writing(error) }
                 try drain(pipe, count: remaining, to: file)  // the file side cannot splice
                 self.pipe = nil
                 return arrived
             }
-            throw .writing(written == 0 ? .system(call: "splice", errno: Errno(ENOSPC)) : .lastError("splice"))
+            switch written {
+            case .processed(0): throw .writing(.wroteNothing)
+            case .processed(let count): remaining -= count
+            case .wouldBlock: continue  // the pipe holds `remaining` bytes: it cannot stay empty
+            }
         }
         return arrived
+    }
+
+    /// Splices what arrived on the socket into the pipe; nil if splice is not supported.
+    private func spliceIn(
+        from socket: TCPSocket,
+        to pipe: NonBlockingPipe,
+        limit: Int,
+        timeout: Double
+    ) throws(IOFailure) -> Int? {
+        while true {
+            do {
+                let moved = try Sys.splice(socket.fd, pipe.writeEnd.rawValue, min(limit, Self.chunk), nonBlocking: true)
+                if case .processed(let count) = moved { return count }
+            } catch {
+                if Self.isUnsupported(error) { return nil }
+                throw error
+            }
+            guard socket.descriptor.waitUntilReadable(timeout: timeout) else { throw .timedOut(.reading) }
+        }
+    }
+
+    private static func isUnsupported(_ failure: IOFailure) -> Bool {
+        failure.errno == .invalidArgument || failure.errno == .notImplemented
     }
 
     /// Empties `count` bytes from the pipe into the file with read and write.
@@ -90,11 +104,16 @@ public final class SocketToFile {
         var bytes = [UInt8](repeating: 0, count: count)
         var filled = 0
         while filled < count {
-            let read = bytes.withUnsafeMutableBytes {
-                Sys.read(pipe.readEnd.rawValue, UnsafeMutableRawBufferPointer(rebasing: $0[filled...]))
+            let read = bytes.withUnsafeMutableBytes { buffer in
+                Result { () throws(IOFailure) in
+                    try Sys.readNow(pipe.readEnd.rawValue, UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
+                }
             }
-            guard read > 0 else { throw .writing(.lastError("read")) }
-            filled += read
+            switch read {
+            case .success(.processed(let count)) where count > 0: filled += count
+            case .success: throw .writing(.wroteNothing)  // the pipe cannot run dry before `count`
+            case .failure(let failure): throw .writing(failure)
+            }
         }
         try write(bytes[...], to: file)
     }

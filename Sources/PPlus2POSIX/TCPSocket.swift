@@ -30,8 +30,14 @@ public struct TCPSocket: Sendable {
 
     /// Takes one waiting connection as a non-blocking socket; nil if none waits.
     public func accept() throws(IOFailure) -> TCPSocket? {
-        guard let raw = try Sys.acceptNonBlocking(fd) else { return nil }
-        return TCPSocket(FileDescriptor(adopting: raw))
+        do {
+            guard case .processed(let raw) = try Sys.accept(fd) else { return nil }
+            return TCPSocket(FileDescriptor(adopting: raw))
+        } catch {
+            // A connection reset before we took it: nothing is waiting any more.
+            if error.errno == .connectionAborted || error.errno == .protocolError { return nil }
+            throw error
+        }
     }
 
     /// The local address and port the socket is bound to.
@@ -46,10 +52,9 @@ public struct TCPSocket: Sendable {
     public static func connect(address: UInt32, port: UInt16, timeout: Double) throws(IOFailure) -> TCPSocket {
         let socket = TCPSocket(FileDescriptor(adopting: try Sys.socket(AF_INET, socketStream)))
         try socket.descriptor.setNonBlocking(true)
-        if try Sys.connectNonBlocking(socket.fd, sockaddr_in(address: address, port: port)) { return socket }
-        guard socket.descriptor.wait(for: Int16(POLLOUT), timeout: timeout) else { throw .timedOut("connecting") }
-        let error = Sys.socketError(socket.fd)
-        guard error == 0 else { throw .system(call: "connect", errno: Errno(error)) }
+        if case .processed = try Sys.connect(socket.fd, sockaddr_in(address: address, port: port)) { return socket }
+        guard socket.descriptor.wait(for: Int16(POLLOUT), timeout: timeout) else { throw .timedOut(.connecting) }
+        if let error = try Sys.socketError(socket.fd) { throw .system(call: "connect", errno: error) }
         return socket
     }
 
@@ -59,10 +64,8 @@ public struct TCPSocket: Sendable {
     /// `timeout` seconds for the first byte. Returns 0 at end of stream.
     public func receive(into buffer: UnsafeMutableRawBufferPointer, timeout: Double) throws(IOFailure) -> Int {
         while true {
-            let count = Sys.receive(fd, buffer)
-            if count >= 0 { return count }
-            guard errno == EAGAIN || errno == EWOULDBLOCK else { throw .lastError("recv") }
-            guard descriptor.wait(for: Int16(POLLIN), timeout: timeout) else { throw .timedOut("reading") }
+            if case .processed(let count) = try Sys.receive(fd, buffer) { return count }
+            guard descriptor.wait(for: Int16(POLLIN), timeout: timeout) else { throw .timedOut(.reading) }
         }
     }
 
@@ -75,10 +78,8 @@ public struct TCPSocket: Sendable {
 
     /// Reads what has arrived without waiting: nil if nothing is there yet, 0 at end of stream.
     public func receiveNow(into buffer: UnsafeMutableRawBufferPointer) throws(IOFailure) -> Int? {
-        let count = Sys.receive(fd, buffer)
-        if count >= 0 { return count }
-        if errno == EAGAIN || errno == EWOULDBLOCK { return nil }
-        throw .lastError("recv")
+        guard case .processed(let count) = try Sys.receive(fd, buffer) else { return nil }
+        return count
     }
 
     /// Sends every byte, waiting at most `idleTimeout` seconds each time the
@@ -92,14 +93,12 @@ public struct TCPSocket: Sendable {
     ) throws(IOFailure) {
         var offset = 0
         while offset < bytes.count {
-            let count = Sys.send(fd, UnsafeRawBufferPointer(rebasing: bytes[offset...]))
-            if count >= 0 {
+            if case .processed(let count) = try Sys.send(fd, UnsafeRawBufferPointer(rebasing: bytes[offset...])) {
                 offset += count
                 continue
             }
-            guard errno == EAGAIN || errno == EWOULDBLOCK else { throw .lastError("send") }
             let wait = min(idleTimeout, deadline - MonotonicClock.now)
-            guard wait > 0, descriptor.wait(for: Int16(POLLOUT), timeout: wait) else { throw .timedOut("writing") }
+            guard wait > 0, descriptor.wait(for: Int16(POLLOUT), timeout: wait) else { throw .timedOut(.writing) }
         }
     }
 
@@ -123,11 +122,12 @@ public struct TCPSocket: Sendable {
         let end = off_t(offset + count)
         while position < end {
             let chunk = Int(min(end - position, 0x7fff_f000))  // the most one call moves
-            let sent = Sys.sendfile(fd, file.rawValue, &position, chunk)
-            if sent > 0 { continue }
-            if sent == 0 { break }  // the file is shorter than it was
-            guard errno == EAGAIN || errno == EWOULDBLOCK else { throw .lastError("sendfile") }
-            guard descriptor.wait(for: Int16(POLLOUT), timeout: idleTimeout) else { throw .timedOut("writing") }
+            switch try Sys.sendfile(fd, file.rawValue, &position, chunk) {
+            case .processed(0): return Int64(position) - offset  // the file is shorter than it was
+            case .processed: continue
+            case .wouldBlock:
+                guard descriptor.wait(for: Int16(POLLOUT), timeout: idleTimeout) else { throw .timedOut(.writing) }
+            }
         }
         return Int64(position) - offset
     }
@@ -137,11 +137,19 @@ public struct TCPSocket: Sendable {
         Sys.shutdown(fd, CInt(SHUT_WR))
     }
 
+    /// Ends the connection now with a TCP reset, from any thread, without
+    /// closing the descriptor (its owner still holds it): a thread blocked on it
+    /// wakes and its next call fails. The other end reads `ECONNRESET`, never a
+    /// clean end of stream, so it cannot keep a cut transfer as a whole one.
+    public func reset() {
+        abortOnClose()
+        Sys.disconnect(fd)
+    }
+
     /// Makes the close send a reset instead of a clean end of stream, so that
     /// the other end cannot mistake a cut-off transfer for a complete one.
     public func abortOnClose() {
-        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
-        _ = Glibc.setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+        try? Sys.setOption(fd, SOL_SOCKET, SO_LINGER, value: Glibc.linger(l_onoff: 1, l_linger: 0))
     }
 }
 
@@ -158,14 +166,21 @@ public struct NonBlockingPipe: Sendable {
         self.writeEnd = FileDescriptor(adopting: writeEnd)
     }
 
+    /// Makes the read end readable (a full pipe is already readable: nothing is lost).
     public func wake() {
-        var byte: UInt8 = 1
-        _ = withUnsafeBytes(of: &byte) { Sys.write(writeEnd.rawValue, $0) }
+        let byte: UInt8 = 1
+        _ = withUnsafeBytes(of: byte) { try? Sys.write(writeEnd.rawValue, $0) }
     }
 
+    /// Empties the read end.
     public func drain() {
         var buffer = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
-        while withUnsafeMutableBytes(of: &buffer, { Sys.read(readEnd.rawValue, $0) }) > 0 {}
+        while case .processed(let count)? = withUnsafeMutableBytes(
+            of: &buffer,
+            { try? Sys.readNow(readEnd.rawValue, $0) }
+        ),
+            count > 0
+        {}
     }
 }
 
@@ -189,6 +204,7 @@ public struct PollSet {
     /// Waits until a descriptor is ready or `timeout` seconds pass.
     public mutating func wait(timeout: Double) {
         let milliseconds = MonotonicClock.milliseconds(timeout)
+        // An interrupted wait returns early, like a timeout: the loop comes round again.
         _ = entries.withUnsafeMutableBufferPointer { Sys.poll($0.baseAddress!, $0.count, milliseconds) }
     }
 

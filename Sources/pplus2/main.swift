@@ -7,9 +7,9 @@ import PPlus2Core
 import PPlus2Node
 import PPlus2POSIX
 
-// Before any thread starts: a closed socket must not kill us, and SIGINT and
-// SIGTERM go to the one thread that waits for them (below), not a random one.
-ProcessControl.ignoreBrokenPipes()
+// Before any thread starts: SIGINT and SIGTERM go to the one thread that waits
+// for them (below), not a random one.
+// (Peer ignores SIGPIPE itself, for every program that embeds it.)
 ProcessControl.blockTerminationSignals()
 ProcessControl.raiseDescriptorLimit()
 
@@ -49,17 +49,19 @@ do {
 } catch {
     fail(error.description, status: error.exitStatus)
 }
-StandardStreams.write(peer.readinessLine + "\n", to: 2)
-var summary = peer.summary
+StandardStreams.write(StartupText.readinessLine(peer) + "\n", to: 2)
+var summary = StartupText.summary(peer)
 if options.console { summary.append("type a query to search every known peer, /help for commands") }
 StandardStreams.write(summary.joined(separator: "\n") + "\n", to: 2)
 
+// The console thread is never joined: the process ends while it may still be
+// blocked reading its input.
+let console = ThreadHandle()
 if options.console {
-    let console = try? OSThread.start(name: "console") {
+    try? console.start(name: "console") {
         if Console.run(peer: peer, screen: screen) == .quit { peer.stopAndExit() }
         // End of input: the console stops, the peer keeps serving.
     }
-    console?.detach()
 }
 
 _ = ProcessControl.waitForTermination()

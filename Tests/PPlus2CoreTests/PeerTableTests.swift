@@ -179,7 +179,7 @@ struct PeerTableTests {
         // reason and its real last contact, quarantined.
         #expect(table.nextToContact(now: 3) == bob)
         table.recordSuccess(bob, now: 3)
-        let forgotten = table.forget(bob, reason: "said goodbye", now: 5)
+        let forgotten = table.forget(bob, reason: .saidGoodbye, now: 5)
         #expect(forgotten)
         #expect(!table.contains(bob))
         #expect(
@@ -188,7 +188,7 @@ struct PeerTableTests {
                     identity: bob,
                     origin: .gossip,
                     lastContact: 3,
-                    reason: "said goodbye"
+                    reason: .saidGoodbye
                 )
         )
         table.learnSecondHand([bob], now: 6)
@@ -198,14 +198,14 @@ struct PeerTableTests {
         #expect(back)
         #expect(table.entry(for: bob)?.origin == .discovered)
         // Expiring before any contact: its last contact is "never".
-        let expired = table.forget(bob, reason: "expired", now: 7)
+        let expired = table.forget(bob, reason: .expired, now: 7)
         #expect(expired && table.dropped.last?.lastContact == nil)
         _ = table.learnDiscovered(bob)
         // Never ourselves; a bootstrap is never forgotten.
         let selfLearned = table.learnDiscovered(me)
         #expect(!selfLearned)
         table.addBootstrap(peer(2))
-        let bootstrapForgotten = table.forget(peer(2), reason: "expired", now: 7)
+        let bootstrapForgotten = table.forget(peer(2), reason: .expired, now: 7)
         #expect(!bootstrapForgotten)
         #expect(table.contains(peer(2)))
     }

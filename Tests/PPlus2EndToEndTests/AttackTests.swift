@@ -104,7 +104,8 @@ struct AttackTests {
 
         // SIGSTOP and SIGCONT interrupt its system calls (EINTR) while it serves.
         let pid = peer.pid
-        let interrupter = try OSThread.start(name: "interrupter") {
+        let interrupter = ThreadHandle()
+        try interrupter.start(name: "interrupter") {
             for _ in 0..<15 {
                 kill(pid, SIGSTOP)
                 usleep(20_000)

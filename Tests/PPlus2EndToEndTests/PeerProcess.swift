@@ -119,9 +119,10 @@ enum PeerProcessError: Error {
 /// Reads one of the child's streams on a thread of its own and keeps its lines.
 final class StreamCollector: Sendable {
     private let state = Locked<(lines: [String], partial: [UInt8], done: Bool)>(([], [], false))
+    private let thread = ThreadHandle()
 
     func start(reading fd: Int32) {
-        let started = try? OSThread.start(name: "collector") { [self] in
+        try? thread.start(name: "collector") { [self] in
             var buffer = [UInt8](repeating: 0, count: 4096)
             while true {
                 let count = read(fd, &buffer, buffer.count)
@@ -140,11 +141,11 @@ final class StreamCollector: Sendable {
             }
             state.withLock { $0.done = true }
         }
-        started?.detach()
     }
 
+    /// Waits (at most 5 s) for the stream's end, then for the thread.
     func finish() {
-        _ = waitUntil(timeout: 5) { state.withLock { $0.done } }
+        if waitUntil(timeout: 5, { state.withLock { $0.done } }) { thread.join() }
     }
 
     var lines: [String] { state.withLock { $0.lines } }

@@ -36,7 +36,7 @@ struct HostileNetworkTests {
         defer { hostile.stop() }
 
         a.gossip(with: PeerIdentity(address: .loopback, port: hostile.port)!)
-        let known = a.peers.peers
+        let known = a.peers.identities
         #expect(known.count <= 1000)
         #expect(known.count > 100)
         #expect(Set(known).count == known.count)
@@ -177,7 +177,8 @@ struct HostileNetworkTests {
         #expect {
             try a.download(match)
         } throws: { error in
-            guard case .local(let reason) = error as? DownloadError else { return false }
+            guard let error = error as? DownloadError, case .local = error else { return false }
+            let reason = error.description
             return reason.contains("No such file or directory") && !reason.contains("\n")
         }
         // It keeps serving: its query port answers (nothing to offer now).
@@ -201,8 +202,8 @@ struct HostileNetworkTests {
         #expect {
             try a.download(Search.Match(name: "big.bin", peer: b.identity))
         } throws: { error in
-            guard case .local(let message) = error as? DownloadError else { return false }
-            return message.contains(reason)
+            guard let error = error as? DownloadError, case .local = error else { return false }
+            return error.description.contains(reason)
         }
         #expect(TemporaryFolder.names(in: mountPoint).isEmpty)
         #expect(wireRequest(port: a.port + 1, line: "").closedCleanly)  // still serving

@@ -19,7 +19,7 @@ struct ServiceTests {
         #expect(wireRequest(port: a.port, line: "").bytes.isEmpty)
         let first = wireRequest(port: a.port, line: x.description)
         #expect(first.closedCleanly && first.bytes.isEmpty)  // the caller itself is never listed
-        #expect(a.peers.peers == [x])
+        #expect(a.peers.identities == [x])
         #expect(wireRequest(port: a.port, line: "\(y)\r").lines == [x.description])
         #expect(wireRequest(port: a.port, line: "not an identity").lines == [x.description, y.description])
         // Its own identity is neither learned nor listed.
@@ -88,7 +88,7 @@ struct ServiceTests {
         let temporary = try TemporaryFolder()
         defer { temporary.remove() }
         let a = try startPeer(in: makeFolder(temporary, "a", files: ["f": [1]]), gossipInterval: 60) {
-            $0.requestLineTimeout = 0.5
+            $0.server.requestLineTimeout = 0.5
         }
         defer { a.stop() }
 
@@ -118,7 +118,7 @@ struct ServiceTests {
         let temporary = try TemporaryFolder()
         defer { temporary.remove() }
         let a = try startPeer(in: makeFolder(temporary, "a", files: ["wanted.txt": [1]]), gossipInterval: 60) {
-            $0.maxPendingConnections = 64
+            $0.server.maxPendingConnections = 64
         }
         defer { a.stop() }
         var idle: [TCPSocket] = []

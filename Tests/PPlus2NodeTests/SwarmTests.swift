@@ -19,10 +19,10 @@ struct SwarmTests {
         let everyone = [a, b, c]
         let converged = waitUntil(timeout: 10) {
             everyone.allSatisfy { peer in
-                Set(peer.peers.peers) == Set(everyone.map(\.identity)).subtracting([peer.identity])
+                Set(peer.peers.identities) == Set(everyone.map(\.identity)).subtracting([peer.identity])
             }
         }
-        #expect(converged, "lists: \(everyone.map { $0.peers.peers })")
+        #expect(converged, "lists: \(everyone.map { $0.peers.identities })")
         for peer in everyone { #expect(!peer.peers.contains(peer.identity)) }
     }
 
@@ -128,7 +128,7 @@ struct SwarmTests {
         let elapsed = MonotonicClock.now - started
         #expect(result.matches.map(\.name) == ["found.txt"])
         #expect(result.failures.map(\.peer) == identities)
-        #expect(result.failures.allSatisfy { $0.reason.contains("timed out") })
+        #expect(result.failures.allSatisfy { $0.failure.reason.contains("timed out") })
         #expect(elapsed < 2.5, "took \(elapsed) s for three silent peers with a 1 s timeout")
     }
 

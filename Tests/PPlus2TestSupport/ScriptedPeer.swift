@@ -34,7 +34,7 @@ public final class ScriptedPeer: @unchecked Sendable {
 
     private let stopped = Atomic(false)
     private let received = Locked<[[String]]>([[], [], []])
-    private var threads: [OSThread] = []
+    private var threads: [ThreadHandle] = []
 
     public init(peers: Script = Script([]), query: Script = Script([]), download: Script = Script([])) throws {
         let silent = try SilentPeer()
@@ -43,21 +43,20 @@ public final class ScriptedPeer: @unchecked Sendable {
         for offset in 0..<3 {
             let listener = silent.sockets[offset]
             let script = scripts[offset]
-            threads.append(
-                try OSThread.start(name: "scripted-\(offset)") { [self] in
-                    serve(listener, script: script, offset: offset)
-                }
-            )
+            let thread = ThreadHandle()
+            try thread.start(name: "scripted-\(offset)") { [self] in serve(listener, script: script, offset: offset) }
+            threads.append(thread)
         }
     }
 
     private func serve(_ listener: TCPSocket, script: Script, offset: Int) {
-        var handlers: [OSThread] = []
+        var handlers: [ThreadHandle] = []
         while !stopped.load(ordering: .acquiring) {
             guard listener.descriptor.waitUntilReadable(timeout: 0.1), let connection = try? listener.accept() else {
                 continue
             }
-            let handler = try? OSThread.start(name: "scripted-conn") { [self] in
+            let handler = ThreadHandle()
+            try? handler.start(name: "scripted-conn") { [self] in
                 var request: [UInt8] = []
                 var buffer = [UInt8](repeating: 0, count: 4096)
                 while !request.contains(0x0A), let count = try? connection.receive(into: &buffer, timeout: 2), count > 0
@@ -83,7 +82,7 @@ public final class ScriptedPeer: @unchecked Sendable {
                     connection.abortOnClose()
                 }
             }
-            if let handler { handlers.append(handler) }
+            handlers.append(handler)
         }
         for handler in handlers { handler.join() }
     }

@@ -49,8 +49,25 @@ public struct PeerTable: Sendable {
         public let origin: Origin
         /// When it was last contacted (nil: never), as `Entry.lastContact`.
         public let lastContact: Double?
-        /// "failed 3 times", or what discovery said ("said goodbye", "expired").
-        public let reason: String
+        public let reason: DropReason
+    }
+
+    /// Why a peer was dropped.
+    public enum DropReason: Equatable, Sendable, CustomStringConvertible {
+        /// Gossip failed to reach it this many times in a row.
+        case failedContacts(Int)
+        /// LAN discovery heard its goodbye.
+        case saidGoodbye
+        /// LAN discovery's records of it expired.
+        case expired
+
+        public var description: String {
+            switch self {
+            case .failedContacts(let count): "failed \(count) times"
+            case .saidGoodbye: "said goodbye"
+            case .expired: "expired"
+            }
+        }
     }
 
     /// How many dropped peers are remembered for display.
@@ -147,7 +164,7 @@ public struct PeerTable: Sendable {
     /// dropped and quarantined like a peer that failed, unless it is a
     /// bootstrap. Returns true if it was dropped.
     @discardableResult
-    public mutating func forget(_ peer: PeerIdentity, reason: String, now: Double) -> Bool {
+    public mutating func forget(_ peer: PeerIdentity, reason: DropReason, now: Double) -> Bool {
         guard let index = positions[peer], entries[index].origin != .bootstrap else { return false }
         drop(at: index, reason: reason, now: now)
         return true
@@ -220,7 +237,7 @@ public struct PeerTable: Sendable {
         entries[index].lastContact = now
         let failures = entries[index].consecutiveFailures
         if failures >= policy.dropAfterFailures && entries[index].origin != .bootstrap {
-            drop(at: index, reason: "failed \(failures) times", now: now)
+            drop(at: index, reason: .failedContacts(failures), now: now)
             return true
         }
         let doubling = Double(1 << min(failures - 1, 30))
@@ -234,7 +251,7 @@ public struct PeerTable: Sendable {
         quarantine[peer].map { now < $0 } ?? false
     }
 
-    private mutating func drop(at index: Int, reason: String, now: Double) {
+    private mutating func drop(at index: Int, reason: DropReason, now: Double) {
         let entry = entries[index]
         dropped.append(
             DroppedPeer(

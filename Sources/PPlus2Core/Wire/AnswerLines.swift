@@ -23,13 +23,13 @@ public struct AnswerLines: Sendable {
     /// True if the answer held more than the caps let through.
     public var wasCut: Bool { cutLines > 0 || reachedByteLimit }
 
-    private var current: [UInt8] = []
-    private var isOverlong = false
+    private var framer: LineFramer
 
     public init(maxLineBytes: Int, maxLines: Int, maxBytes: Int) {
         self.maxLineBytes = maxLineBytes
         self.maxLines = maxLines
         self.maxBytes = maxBytes
+        framer = LineFramer(maxLineBytes: maxLineBytes, overlong: .drop)
     }
 
     /// Consumes a chunk, calling `emit` with each complete line (terminator and a
@@ -42,16 +42,7 @@ public struct AnswerLines: Sendable {
                 return false
             }
             byteCount += 1
-            if byte == UInt8(ascii: "\n") {
-                endLine(emit: emit)
-            } else if !isOverlong {
-                if current.count < maxLineBytes + 1 {  // + 1: room for a `\r`
-                    current.append(byte)
-                } else {
-                    isOverlong = true
-                    current.removeAll(keepingCapacity: true)
-                }
-            }
+            if let piece = framer.take(byte) { take(piece, emit: emit) }
         }
         return true
     }
@@ -59,22 +50,17 @@ public struct AnswerLines: Sendable {
     /// The answer ended: a last line without `\n` still counts, unless the
     /// byte limit cut it.
     public mutating func finish(emit: (ArraySlice<UInt8>) -> Void) {
-        guard !reachedByteLimit else { return }
-        if !current.isEmpty || isOverlong { endLine(emit: emit) }
+        guard !reachedByteLimit, let piece = framer.finish() else { return }
+        take(piece, emit: emit)
     }
 
-    private mutating func endLine(emit: (ArraySlice<UInt8>) -> Void) {
-        defer {
-            current.removeAll(keepingCapacity: true)
-            isOverlong = false
-        }
-        var line = current[...]
-        if line.last == UInt8(ascii: "\r") { line.removeLast() }
-        if isOverlong || line.count > maxLineBytes {
+    private mutating func take(_ piece: LineFramer.Piece, emit: (ArraySlice<UInt8>) -> Void) {
+        switch piece {
+        case .overlong:
             skippedLines += 1
-        } else if lineCount >= maxLines {
+        case .line where lineCount >= maxLines:
             cutLines += 1
-        } else {
+        case .line(let line):
             lineCount += 1
             emit(line)
         }

@@ -20,39 +20,36 @@ public struct RequestLineReader: Sendable {
         case invalid(RequestLineError)
     }
 
-    private var buffer: [UInt8] = []
+    private var framer = LineFramer(maxLineBytes: maxLineBytes, overlong: .drop)
 
     public init() {}
 
     /// Bytes buffered so far (at most `maxLineBytes + 1`).
-    public var bufferedCount: Int { buffer.count }
+    public var bufferedCount: Int { framer.heldCount }
 
     /// Appends bytes that arrived and says whether the line is complete.
     public mutating func append(_ bytes: some Sequence<UInt8>) -> Outcome {
         for byte in bytes {
-            if byte == UInt8(ascii: "\n") {
-                return Self.decode(buffer[...])
-            }
-            // Room for 4096 bytes of text plus the `\r` of a `\r\n`.
-            guard buffer.count <= Self.maxLineBytes else { return .invalid(.tooLong) }
-            buffer.append(byte)
-        }
-        if buffer.count == Self.maxLineBytes + 1 && buffer.last != UInt8(ascii: "\r") {
-            return .invalid(.tooLong)
+            if let piece = framer.take(byte) { return Self.outcome(of: piece) }
         }
         return .needMore
     }
 
     /// The caller closed its side: what it sent is the line (`printf x | nc`).
-    public func finish() -> Outcome {
-        Self.decode(buffer[...])
+    public mutating func finish() -> Outcome {
+        framer.finish().map(Self.outcome(of:)) ?? Self.decode([])
     }
 
-    /// Validates one line's bytes (without `\n`): strips a final `\r`, then
-    /// applies the length, NUL and UTF-8 rules.
-    public static func decode(_ bytes: ArraySlice<UInt8>) -> Outcome {
-        var text = bytes
-        if text.last == UInt8(ascii: "\r") { text.removeLast() }
+    private static func outcome(of piece: LineFramer.Piece) -> Outcome {
+        switch piece {
+        case .line(let bytes): decode(bytes)
+        case .overlong: .invalid(.tooLong)
+        }
+    }
+
+    /// Validates one framed line (its `\n` and `\r` already stripped by the
+    /// framer): the length, NUL and UTF-8 rules.
+    static func decode(_ text: ArraySlice<UInt8>) -> Outcome {
         guard text.count <= maxLineBytes else { return .invalid(.tooLong) }
         guard !text.contains(0) else { return .invalid(.containsNUL) }
         guard let string = String(validating: text, as: UTF8.self) else { return .invalid(.notUTF8) }

@@ -39,7 +39,7 @@ public struct Downloader: Sendable {
         do {
             connection = try client.openDownload(name, from: peer)
         } catch {
-            throw .network("\(peer): \(error.reason)")
+            throw .unreachable(peer, error)
         }
         let partial = try folder.createPartial()
         do throws(DownloadError) {
@@ -51,7 +51,7 @@ public struct Downloader: Sendable {
             do {
                 try FileWriting.sync(partial.file)
             } catch {
-                throw .local("cannot write to \(folder.path): \(error.reason)")
+                throw .local(.writing, folder: folder.path, error)
             }
             return .saved(savedName: try folder.commit(partial, as: name), bytes: total)
         } catch {
@@ -77,9 +77,9 @@ public struct Downloader: Sendable {
             } catch {
                 switch error {
                 case .receiving(let failure):
-                    throw .network("\(peer) broke off after \(total) bytes: \(failure.reason)")
+                    throw .brokeOff(peer, bytes: total, failure)
                 case .writing(let failure):
-                    throw .local("cannot write to \(folder.path): \(failure.reason)")
+                    throw .local(.writing, folder: folder.path, failure)
                 }
             }
             if count == 0 { return total }  // the clean end of the file

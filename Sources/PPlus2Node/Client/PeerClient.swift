@@ -59,7 +59,7 @@ public struct PeerClient: Sendable {
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         while answer.count <= maxBytes {
             let remaining = deadline - MonotonicClock.now
-            guard remaining > 0 else { throw .timedOut("reading the answer") }
+            guard remaining > 0 else { throw .timedOut(.readingTheAnswer) }
             let count = try connection.receive(into: &chunk, timeout: min(timeout, remaining))
             if count == 0 { break }
             answer.append(contentsOf: chunk[..<min(count, maxBytes + 1 - answer.count)])

@@ -24,7 +24,7 @@ public struct Search: Sendable {
         public let query: String
         public var matches: [Match] = []
         /// Peers that did not answer, with why, in known-peer order.
-        public var failures: [(peer: PeerIdentity, reason: String)] = []
+        public var failures: [(peer: PeerIdentity, failure: IOFailure)] = []
         /// Matches left out by the caps (per peer and in total).
         public var cutMatches = 0
         /// True if some peer's answer was longer than could be read, so more
@@ -36,32 +36,29 @@ public struct Search: Sendable {
     }
 
     public func run(_ query: String, peers: [PeerIdentity]) -> Result {
-        let answers = Locked([Swift.Result<QueryAnswer, IOFailure>?](repeating: nil, count: peers.count))
         let client = self.client
-        concurrentForEach(count: peers.count, maxThreads: maxConcurrentPeers) { index in
-            let answer = Swift.Result { () throws(IOFailure) in try client.query(query, at: peers[index]) }
-            answers.withLock { $0[index] = answer }
+        let answers = concurrentMap(count: peers.count, maxThreads: maxConcurrentPeers) { index in
+            Swift.Result { () throws(IOFailure) in try client.query(query, at: peers[index]) }
         }
         var result = Result(query: query, askedPeers: peers.count)
-        for (peer, answer) in zip(peers, answers.withLock { $0 }) {
+        for (peer, answer) in zip(peers, answers) {
             switch answer {
-            case .success(let answer):
-                result.invalidNames += answer.skippedLines
-                result.cutMatches += answer.cutLines
-                if answer.reachedByteLimit { result.cutIsLowerBound = true }
-                for name in answer.names {
-                    guard result.matches.count < maxMatches else {
-                        result.cutMatches += 1
-                        continue
-                    }
-                    result.matches.append(Match(name: name, peer: peer))
-                }
-            case .failure(let failure):
-                result.failures.append((peer, failure.reason))
-            case nil:
-                result.failures.append((peer, "not asked"))
+            case .success(let answer): result.add(answer, from: peer, maxMatches: maxMatches)
+            case .failure(let failure): result.failures.append((peer, failure))
             }
         }
         return result
+    }
+}
+
+extension Search.Result {
+    /// Takes one peer's answer, within the cap on matches.
+    mutating func add(_ answer: QueryAnswer, from peer: PeerIdentity, maxMatches: Int) {
+        invalidNames += answer.skippedLines
+        cutMatches += answer.cutLines
+        if answer.reachedByteLimit { cutIsLowerBound = true }
+        let room = max(0, maxMatches - matches.count)
+        matches += answer.names.prefix(room).map { Search.Match(name: $0, peer: peer) }
+        cutMatches += max(0, answer.names.count - room)
     }
 }

@@ -18,20 +18,20 @@ public final class Console {
     /// Matches shown on a terminal before the listing is cut (all stay pickable).
     public static let maxShownOnTerminal = 50
 
-    private let peer: Peer
+    private let peer: any ConsolePeer
     private let screen: ConsoleScreen
     private var listing: [Search.Match] = []
     private var isPicking = false
     /// Other copies of a file whose download just failed: Enter tries the first.
     private var retries: [Search.Match] = []
 
-    public init(peer: Peer, screen: ConsoleScreen) {
+    public init(peer: any ConsolePeer, screen: ConsoleScreen) {
         self.peer = peer
         self.screen = screen
     }
 
     /// Reads standard input until its end or `/quit`. Returns `.quit` if asked to stop.
-    public static func run(peer: Peer, screen: ConsoleScreen) -> Action {
+    public static func run(peer: any ConsolePeer, screen: ConsoleScreen) -> Action {
         let console = Console(peer: peer, screen: screen)
         var input = LineInput(fd: 0)
         console.prompt()
@@ -86,11 +86,11 @@ public final class Console {
             error("the query is too long: at most \(RequestLineReader.maxLineBytes) bytes")
             return
         }
-        guard peer.peers.count > 0 else {
+        guard peer.knownPeerCount > 0 else {
             say("no known peers yet: nothing to ask (start with --bootstrap HOST:PORT, or wait to be contacted)")
             return
         }
-        show(peer.search(query), nothing: "no matches for \"\(query)\"")
+        show(peer.search(query, only: nil), nothing: "no matches for \"\(query)\"")
     }
 
     private func browse(_ address: HostPort) {
@@ -114,7 +114,7 @@ public final class Console {
             for (index, match) in listing.enumerated() { say("  \(index + 1)) \(match.name)  [\(match.peer)]") }
         }
         if !result.failures.isEmpty {
-            let names = result.failures.map { "\($0.peer) (\($0.reason))" }.joined(separator: ", ")
+            let names = result.failures.map { "\($0.peer) (\($0.failure.reason))" }.joined(separator: ", ")
             say(screen.paint("  no answer from \(names)", .red))
         }
         if result.cutMatches > 0 || result.cutIsLowerBound {
@@ -174,7 +174,7 @@ public final class Console {
         var lastDraw = started
         var drewProgress = false
         let outcome = Result { () throws(DownloadError) in
-            try peer.download(match) { bytes in
+            try peer.download(match) { (bytes: Int64) in
                 guard screen.isTerminal else { return }
                 let now = MonotonicClock.now
                 guard now - lastDraw >= 0.1 else { return }  // at most ten redraws a second
@@ -196,7 +196,7 @@ public final class Console {
                 screen.paint("saved \(savedName)", .green)
                     + "\(renamed): \(Formatting.bytes(bytes)) (\(bytes) bytes) in "
                     + "\(Formatting.seconds(elapsed)), \(Formatting.rate(bytes: bytes, seconds: elapsed)), "
-                    + "from \(match.peer), in \(peer.folder.path)"
+                    + "from \(match.peer), in \(peer.sharedFolderPath)"
             )
             return
         case .success(.empty):
@@ -230,21 +230,22 @@ public final class Console {
         let now = MonotonicClock.now
         let ago: (Double?) -> String = { time in time.map { "\(Formatting.seconds(now - $0)) ago" } ?? "never" }
         var rows: [[String]] = [["PEER", "STATE", "LAST CONTACT", "LEARNED"]]
-        let instances = peer.discovery?.discovered ?? [:]
-        for entry in peer.peers.entries {
+        let report = peer.peerReport()
+        let instances = report.instanceNames
+        for entry in report.entries {
             let state = entry.state == .failing ? "failing (\(entry.consecutiveFailures))" : entry.state.rawValue
             var learned = entry.origin.rawValue
             if entry.discovered && entry.origin != .discovered { learned += ", discovered" }
             if let instance = instances[entry.identity] { learned += " as \"\(instance)\"" }
             rows.append([entry.identity.description, state, ago(entry.lastContact), learned])
         }
-        for dropped in peer.peers.dropped.reversed() {
+        for dropped in report.dropped.reversed() {
             rows.append([
                 dropped.identity.description, "dropped (\(dropped.reason))", ago(dropped.lastContact),
                 dropped.origin.rawValue,
             ])
         }
-        let known = peer.peers.count
+        let known = report.entries.count
         say("this peer: \(peer.identity); \(known) known peer\(known == 1 ? "" : "s")")
         guard rows.count > 1 else { return }
         let widths = (0..<4).map { column in rows.map { $0[column].count }.max() ?? 0 }
@@ -258,8 +259,8 @@ public final class Console {
     }
 
     private func listFiles() {
-        let files = peer.folder.offeredFiles()
-        say("\(files.count) shared file\(files.count == 1 ? "" : "s") in \(peer.folder.path)")
+        let files = peer.sharedFiles()
+        say("\(files.count) shared file\(files.count == 1 ? "" : "s") in \(peer.sharedFolderPath)")
         let width = min(files.map(\.name.count).max() ?? 0, 48)
         for file in files {
             say(

@@ -11,7 +11,7 @@ import PPlus2POSIX
 ///  224.0.0.251:5353 ──▶ DNSMessage(decoding:) ──▶ MulticastDNSResponder ──▶ answers, probes
 ///   (one interface)                          └──▶ MulticastDNSBrowser ──▶ PeerList
 /// ```
-public final class LANDiscovery: Sendable {
+public final class LANDiscovery: ThreadOwner {
     /// Why discovery cannot run; the peer goes on without it.
     public struct Unavailable: Error, CustomStringConvertible {
         public let description: String
@@ -25,9 +25,8 @@ public final class LANDiscovery: Sendable {
     private let identity: PeerIdentity
     private let ttl: UInt32
     private let requestedName: String
-    private let stopping = Locked(false)
     private let published = Locked(Published())
-    private let thread = Locked<OSThread?>(nil)
+    private let thread = ThreadHandle()
 
     /// What the thread publishes for the console.
     struct Published {
@@ -98,104 +97,113 @@ public final class LANDiscovery: Sendable {
     public var discovered: [PeerIdentity: String] { published.withLock { $0.discovered } }
 
     public func start() throws(IOFailure) {
-        let started = try OSThread.start(name: "pplus2-mdns") { [self] in run() }
-        thread.withLock { $0 = started }
+        try thread.start(name: "pplus2-mdns") { [self] in run() }
     }
 
-    /// Sends the goodbye and stops the thread.
+    /// Asks the thread to send the goodbye and end.
     public func stop() {
-        stopping.withLock { $0 = true }
+        guard thread.requestStop() else { return }
         wake.wake()
-        thread.withLock { $0 }?.join()
+    }
+
+    /// Waits until the goodbye is sent and the thread has ended.
+    public func join() {
+        thread.join()
     }
 
     // MARK: The thread
 
     private func run() {
         var random = SystemRandomNumberGenerator()
-        var responder = MulticastDNSResponder(
-            identity: identity,
-            name: requestedName,
-            ttl: ttl,
-            now: MonotonicClock.now,
-            seed: random.next()
+        var state = ThreadState(
+            responder: MulticastDNSResponder(
+                identity: identity,
+                name: requestedName,
+                ttl: ttl,
+                now: MonotonicClock.now,
+                seed: random.next()
+            ),
+            browser: MulticastDNSBrowser(now: MonotonicClock.now, seed: random.next())
         )
-        var browser = MulticastDNSBrowser(now: MonotonicClock.now, seed: random.next())
-        var buffer = [UInt8](repeating: 0, count: DNSMessage.maxBytes)
-        var sendFailed = false
-
-        func send(_ packets: [DiscoveryPacket]) {
-            for packet in packets {
-                do {
-                    switch packet.destination {
-                    case .multicast: try socket.send(packet.message.encoded())
-                    case .unicast(let address, let port):
-                        try socket.send(packet.message.encoded(), to: address.value, port: port)
-                    }
-                    sendFailed = false
-                } catch {
-                    if !sendFailed {
-                        log.warning("LAN discovery cannot send on \(interface.name): \(error.reason)")
-                    }
-                    sendFailed = true
-                }
-            }
-        }
-
-        while !stopping.withLock({ $0 }) {
+        while !thread.isStopping {
             let now = MonotonicClock.now
-            send(responder.due(now: now))
-            let (events, query) = browser.due(now: now)
-            apply(events, browser: browser)
-            if let query { send([query]) }
+            send(state.responder.due(now: now), &state)
+            let (events, query) = state.browser.due(now: now)
+            apply(events, browser: state.browser)
+            if let query { send([query], &state) }
 
-            let deadline = min(responder.nextDeadline, browser.nextDeadline)
+            let deadline = min(state.responder.nextDeadline, state.browser.nextDeadline)
             var poll = PollSet()
             poll.addReadable(socket.descriptor)
             poll.addReadable(wake.readEnd)
             poll.wait(timeout: min(max(deadline - MonotonicClock.now, 0), 60))
             if poll.isReady(1) { wake.drain() }
-            guard poll.isReady(0) else { continue }
+            if poll.isReady(0) { readBurst(&state) }
+        }
+        send(state.responder.stop(), &state)
+    }
 
-            for _ in 0..<Self.readBurst {
-                let received: (size: Int, address: UInt32, port: UInt16)?
-                do {
-                    received = try buffer.withUnsafeMutableBytes { (raw) throws(IOFailure) in
-                        try socket.receive(into: raw)
-                    }
-                } catch {
-                    log.debug("LAN discovery: \(error)")
-                    break
+    /// What the discovery thread alone keeps between turns.
+    private struct ThreadState {
+        var responder: MulticastDNSResponder
+        var browser: MulticastDNSBrowser
+        var buffer = [UInt8](repeating: 0, count: DNSMessage.maxBytes)
+        /// The last send failed: the next failure is not logged again.
+        var sendFailed = false
+    }
+
+    private func send(_ packets: [DiscoveryPacket], _ state: inout ThreadState) {
+        for packet in packets {
+            do {
+                switch packet.destination {
+                case .multicast: try socket.send(packet.message.encoded())
+                case .unicast(let address, let port):
+                    try socket.send(packet.message.encoded(), to: address.value, port: port)
                 }
-                guard let received else { break }
-                guard received.size <= buffer.count else {
-                    log.debug("LAN discovery: ignored a packet of \(received.size) bytes")
-                    continue
-                }
-                let message: DNSMessage
-                do {
-                    message = try DNSMessage(decoding: buffer[..<received.size])
-                } catch {
-                    log.debug(
-                        "LAN discovery: ignored a malformed packet from \(IPv4Address(received.address)): \(error)"
-                    )
-                    continue
-                }
-                let now = MonotonicClock.now
-                let source = IPv4Address(received.address)
-                if case .renamed(let old, let new) = responder.handle(
-                    message,
-                    from: source,
-                    port: received.port,
-                    now: now
-                ) {
-                    log.warning("LAN discovery: the name \"\(old)\" is taken on this network; announcing as \"\(new)\"")
-                    published.withLock { $0.instanceName = new }
-                }
-                apply(browser.handle(message, now: now), browser: browser)
+                state.sendFailed = false
+            } catch {
+                if !state.sendFailed { log.warning("LAN discovery cannot send on \(interface.name): \(error.reason)") }
+                state.sendFailed = true
             }
         }
-        send(responder.stop())
+    }
+
+    /// Reads up to `readBurst` waiting datagrams and hands each to the machines.
+    private func readBurst(_ state: inout ThreadState) {
+        for _ in 0..<Self.readBurst {
+            let received: (size: Int, address: UInt32, port: UInt16)?
+            do {
+                received = try state.buffer.withUnsafeMutableBytes { (raw) throws(IOFailure) in
+                    try socket.receive(into: raw)
+                }
+            } catch {
+                log.debug("LAN discovery: \(error)")
+                return
+            }
+            guard let received else { return }
+            guard received.size <= state.buffer.count else {
+                log.debug("LAN discovery: ignored a packet of \(received.size) bytes")
+                continue
+            }
+            let source = IPv4Address(received.address)
+            let message: DNSMessage
+            do {
+                message = try DNSMessage(decoding: state.buffer[..<received.size])
+            } catch {
+                log.debug("LAN discovery: ignored a malformed packet from \(source): \(error)")
+                continue
+            }
+            handle(message, from: source, port: received.port, &state)
+        }
+    }
+
+    private func handle(_ message: DNSMessage, from source: IPv4Address, port: UInt16, _ state: inout ThreadState) {
+        let now = MonotonicClock.now
+        if case .renamed(let old, let new) = state.responder.handle(message, from: source, port: port, now: now) {
+            log.warning("LAN discovery: the name \"\(old)\" is taken on this network; announcing as \"\(new)\"")
+            published.withLock { $0.instanceName = new }
+        }
+        apply(state.browser.handle(message, now: now), browser: state.browser)
     }
 
     /// Feeds what the browser found or lost into the peer list.
@@ -206,7 +214,7 @@ public final class LANDiscovery: Sendable {
             case .found(let peer, let instance):
                 if peers.learnDiscovered(peer) { log.debug("discovered \(peer) (\"\(instance)\") on the LAN") }
             case .lost(let peer, let instance, let reason):
-                if peers.forget(peer, reason: reason.rawValue) {
+                if peers.forget(peer, reason: reason == .goodbye ? .saidGoodbye : .expired) {
                     log.debug("\(peer) (\"\(instance)\") \(reason.rawValue) on the LAN: dropped")
                 }
             }

@@ -7,43 +7,48 @@ import PPlus2POSIX
 /// sends it our identity on its port p, and merges the answer into our list;
 /// a failed contact counts towards dropping that peer. The next turn starts
 /// one interval after this one started, however long the contact took.
-final class GossipLoop: @unchecked Sendable {
+final class GossipLoop: ThreadOwner, @unchecked Sendable {
     private let peers: PeerList
     private let client: PeerClient
     private let identity: PeerIdentity
     private let interval: Double
     private let log: Log
-    private let stopFlag = StopFlag()
+    private let thread = ThreadHandle()
     private let sleeper = ConditionLock()
     /// Called after each contact (the peer saves its list). Set once, before `start`.
     var afterContact: @Sendable () -> Void = {}
 
-    init(peers: PeerList, client: PeerClient, identity: PeerIdentity, interval: Double, log: Log) {
+    init(peers: PeerList, client: PeerClient, identity: PeerIdentity, configuration: Configuration, log: Log) {
         self.peers = peers
         self.client = client
         self.identity = identity
-        self.interval = interval
+        self.interval = configuration.gossipInterval
         self.log = log
     }
 
     func start() throws(IOFailure) {
-        try OSThread.start(name: "gossip") { [self] in run() }.detach()
+        try thread.start(name: "gossip") { [self] in run() }
     }
 
     func stop() {
-        _ = stopFlag.set()
+        guard thread.requestStop() else { return }
         sleeper.withLock { sleeper.broadcast() }
     }
 
+    /// Waits for the loop to end: at most one contact, bounded by the client's timeouts.
+    func join() {
+        thread.join()
+    }
+
     private func run() {
-        while !stopFlag.isSet {
+        while !thread.isStopping {
             let started = MonotonicClock.now
             if let peer = peers.nextToContact() {
                 contact(peer)
                 afterContact()
             }
             sleeper.withLock {
-                while !stopFlag.isSet && sleeper.wait(until: started + interval) {}
+                while !thread.isStopping && sleeper.wait(until: started + interval) {}
             }
         }
     }

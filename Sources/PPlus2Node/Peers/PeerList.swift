@@ -11,7 +11,8 @@ public final class PeerList: Sendable {
         table = Locked(PeerTable(policy: policy, selfFilter: selfFilter))
     }
 
-    public var peers: [PeerIdentity] { table.withLock { $0.peers } }
+    /// The known peers' identities, in the table's order.
+    public var identities: [PeerIdentity] { table.withLock { $0.peers } }
     public var entries: [PeerTable.Entry] { table.withLock { $0.entries } }
     public var count: Int { table.withLock { $0.count } }
     public var dropped: [PeerTable.DroppedPeer] { table.withLock { $0.dropped } }
@@ -34,7 +35,7 @@ public final class PeerList: Sendable {
     }
 
     @discardableResult
-    public func forget(_ peer: PeerIdentity, reason: String) -> Bool {
+    public func forget(_ peer: PeerIdentity, reason: PeerTable.DropReason) -> Bool {
         let now = MonotonicClock.now
         return table.withLock { $0.forget(peer, reason: reason, now: now) }
     }

@@ -2,13 +2,57 @@ import PPlus2Core
 import PPlus2POSIX
 
 /// The known peers, kept across restarts in a hidden file of the shared folder
-/// (`.pplus2-peers`: one identity a line; dotfiles are never offered). A
+/// (`HiddenFile.peerList`: one identity a line; dotfiles are never offered). A
 /// restarted peer rejoins without being told where. The file is replaced
-/// atomically (written aside, then renamed over); a corrupt one is ignored
-/// with a warning, never fatal.
-struct PeerStore: Sendable {
-    static let fileName = ".pplus2-peers"
+/// atomically (written aside, then renamed over), when the list changed and at
+/// most every 5 s unless forced; a corrupt one is ignored with a warning, never
+/// fatal.
+final class PeerStore: Sendable {
+    static let fileName = HiddenFile.peerList.name
+    /// Seconds between two saves of a changing list.
+    static let minimumSpacing = 5.0
+
     let folder: Folder
+    private let log: Log
+    /// What the file holds, and when it was written (monotonic seconds).
+    private let saved = Locked((peers: [PeerIdentity](), at: -Double.infinity))
+    /// How many peers came from the saved list at start.
+    private let restored = Locked(0)
+
+    init(folder: Folder, log: Log) {
+        self.folder = folder
+        self.log = log
+    }
+
+    /// Peers added from the file at start that `--bootstrap` had not named.
+    var restoredCount: Int { restored.withLock { $0 } }
+
+    /// Adds the bootstrap peers, then the saved ones, to `peers`.
+    func restore(into peers: PeerList, bootstraps: [PeerIdentity]) {
+        for bootstrap in bootstraps { peers.addBootstrap(bootstrap) }
+        let (savedPeers, warning) = load()
+        if let warning { log.warning(warning) }
+        let before = peers.count
+        peers.addSaved(savedPeers)
+        restored.withLock { $0 = peers.count - before }
+        saved.withLock { $0.peers = savedPeers }
+    }
+
+    /// Saves `peers` if they differ from the file, at most every 5 s unless `force`.
+    func save(_ peers: [PeerIdentity], force: Bool) {
+        let now = MonotonicClock.now
+        let due: Bool = saved.withLock { saved in
+            guard saved.peers != peers, force || now - saved.at >= Self.minimumSpacing else { return false }
+            saved = (peers, now)
+            return true
+        }
+        guard due else { return }
+        do {
+            try write(peers)
+        } catch {
+            log.warning("cannot save the peer list in \(folder.path): \(error.reason)")
+        }
+    }
 
     /// The saved peers, and a warning if some or all of the file was unreadable.
     func load() -> (peers: [PeerIdentity], warning: String?) {
@@ -30,8 +74,8 @@ struct PeerStore: Sendable {
     }
 
     /// Replaces the saved list with `peers`.
-    func save(_ peers: [PeerIdentity]) throws(IOFailure) {
-        let temporary = "\(Self.fileName).\(ProcessControl.pid).tmp"
+    private func write(_ peers: [PeerIdentity]) throws(IOFailure) {
+        let temporary = HiddenFile.peerListDraft(pid: ProcessControl.pid).name
         folder.remove(temporary)
         let file = try folder.createExclusive(temporary)
         let text = peers.map { "\($0)\n" }.joined()

@@ -11,16 +11,17 @@ import PPlus2POSIX
 /// - Downloads are written to hidden partial files (`.pplus2-PID-N.part`) and
 ///   renamed to their final name only when complete, never over an existing file.
 public final class SharedFolder: Sendable {
-    public let folder: Folder
+    /// The open folder every file operation goes through.
+    public let directory: Folder
     private let index = Locked(Index())
     private let partials = Locked(Partials())
 
-    public var path: String { folder.path }
+    public var path: String { directory.path }
 
     /// Opens (and creates if missing) the folder at `path`, and removes partial
     /// files left behind by peers that are no longer running.
     public init(path: String) throws(IOFailure) {
-        folder = try Folder.open(creatingIfMissing: path)
+        directory = try Folder.open(creatingIfMissing: path)
         removeStalePartials()
     }
 
@@ -108,13 +109,13 @@ public final class SharedFolder: Sendable {
     }
 
     private func refresh(_ index: inout Index) {
-        let stamp = folder.changeStamp()
+        let stamp = directory.changeStamp()
         let now = MonotonicClock.now
         let changed = stamp == nil || stamp != index.stamp
         // A possibly stale index is re-read once a second at most, not on every query.
         guard changed || (index.mayBeStale && now - index.scannedAt >= 1) else { return }
         index.scannedAt = now
-        let entries = (try? folder.entries()) ?? []
+        let entries = (try? directory.entries()) ?? []
         var files: [OfferedFile] = []
         for entry in entries where entry.kind == .regular {
             guard let name = SharedFileName.validated(utf8: entry.nameBytes) else { continue }
@@ -147,9 +148,13 @@ public final class SharedFolder: Sendable {
 
     /// Opens an offered file for reading. Anything else (a name that breaks the
     /// rules, a folder, a link, a FIFO, a missing file) throws.
-    public func openForServing(_ name: String) throws(IOFailure) -> (file: FileDescriptor, size: Int64) {
-        guard SharedFileName.isValid(name) else { throw .system(call: "open", errno: .noSuchFile) }
-        return try folder.openRegularFile(name)
+    public func openForServing(_ name: String) throws(ServingRefusal) -> (file: FileDescriptor, size: Int64) {
+        guard SharedFileName.isValid(name) else { throw .notOffered }
+        do {
+            return try directory.openRegularFile(name)
+        } catch {
+            throw .cannotOpen(error)
+        }
     }
 
     // MARK: Receiving
@@ -160,9 +165,6 @@ public final class SharedFolder: Sendable {
         var isClosed = false
     }
 
-    private static let partialPrefix = ".pplus2-"
-    private static let partialSuffix = ".part"
-
     /// Creates a new hidden partial file for a download. The file is created
     /// under the registry's lock, so a shutdown cannot slip between creating
     /// it and registering it (and leave it behind).
@@ -170,13 +172,13 @@ public final class SharedFolder: Sendable {
         let created: Result<PartialFile, DownloadError> = partials.withLock { partials in
             guard !partials.isClosed else { return .failure(.stopping) }
             partials.counter += 1
-            let name = "\(Self.partialPrefix)\(ProcessControl.pid)-\(partials.counter)\(Self.partialSuffix)"
+            let name = HiddenFile.partial(pid: ProcessControl.pid, number: partials.counter).name
             do throws(IOFailure) {
-                let file = try folder.createExclusive(name)
+                let file = try directory.createExclusive(name)
                 partials.active.insert(name)
                 return .success(PartialFile(name: name, file: file))
             } catch {
-                return .failure(.local("cannot create a file in \(path): \(error.reason)"))
+                return .failure(.local(.creatingPartial, folder: path, error))
             }
         }
         return try created.get()
@@ -191,7 +193,7 @@ public final class SharedFolder: Sendable {
                 let candidate = Self.candidateName(for: wanted, attempt: attempt)
                 guard candidate.utf8.count <= SharedFileName.maxBytes else { continue }
                 switch Result(catching: { () throws(IOFailure) in
-                    try folder.renameWithoutReplacing(partial.name, to: candidate)
+                    try directory.renameWithoutReplacing(partial.name, to: candidate)
                 }) {
                 case .success(true):
                     partials.active.remove(partial.name)
@@ -199,10 +201,10 @@ public final class SharedFolder: Sendable {
                 case .success(false):
                     continue  // taken: try the next name
                 case .failure(let failure):
-                    return .failure(.local("cannot save \(candidate) in \(path): \(failure.reason)"))
+                    return .failure(.local(.saving(as: candidate), folder: path, failure))
                 }
             }
-            return .failure(.local("no free name for \(wanted) in \(path)"))
+            return .failure(.noFreeName(wanted))
         }
         return try outcome.get()
     }
@@ -210,7 +212,7 @@ public final class SharedFolder: Sendable {
     /// Deletes a partial file that will not be completed.
     public func discard(_ partial: PartialFile) {
         partials.withLock { partials in
-            if partials.active.remove(partial.name) != nil { folder.remove(partial.name) }
+            if partials.active.remove(partial.name) != nil { directory.remove(partial.name) }
         }
     }
 
@@ -218,7 +220,7 @@ public final class SharedFolder: Sendable {
     public func closeAndRemovePartials() {
         partials.withLock { partials in
             partials.isClosed = true
-            for name in partials.active { folder.remove(name) }
+            for name in partials.active { directory.remove(name) }
             partials.active.removeAll()
         }
     }
@@ -238,22 +240,13 @@ public final class SharedFolder: Sendable {
     }
 
     /// Removes the temporary files of peers whose process is gone (a crash or a
-    /// SIGKILL leaves them behind): partial downloads `.pplus2-PID-N.part` and
-    /// half-written peer lists `.pplus2-peers.PID.tmp`. Those of a live peer
-    /// sharing the folder stay.
+    /// SIGKILL leaves them behind): partial downloads and half-written peer
+    /// lists. Those of a live peer sharing the folder stay.
     private func removeStalePartials() {
-        guard let entries = try? folder.entries() else { return }
+        guard let entries = try? directory.entries() else { return }
         for entry in entries where entry.kind == .regular {
             let name = String(decoding: entry.nameBytes, as: UTF8.self)
-            let pid: Int32?
-            if name.hasPrefix(Self.partialPrefix), name.hasSuffix(Self.partialSuffix) {
-                pid = Int32(name.dropFirst(Self.partialPrefix.count).prefix { $0 != "-" })
-            } else if name.hasPrefix(PeerStore.fileName + "."), name.hasSuffix(".tmp") {
-                pid = Int32(name.dropFirst(PeerStore.fileName.count + 1).dropLast(4))
-            } else {
-                pid = nil
-            }
-            if let pid, !ProcessControl.isAlive(pid) { folder.remove(name) }
+            if let owner = HiddenFile(name: name)?.owner, !ProcessControl.isAlive(owner) { directory.remove(name) }
         }
     }
 }
@@ -264,26 +257,17 @@ public struct PartialFile: Sendable {
     public let file: FileDescriptor
 }
 
-/// Why a download failed, in words for the console.
-public enum DownloadError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// The name is not a valid shared-file name: nothing was requested.
-    case invalidName
-    /// The other peer could not be reached or broke off.
-    case network(String)
-    /// Writing here failed (disk full, folder gone, no permission).
-    case local(String)
-    /// The answer grew past the size limit.
-    case tooLarge(Int64)
-    /// The peer is shutting down.
-    case stopping
+/// Why a name was not served: the download port answers both with silence.
+public enum ServingRefusal: Error, Equatable, Sendable {
+    /// The name breaks the shared-file rules (`../x`, `.hidden`, `a/b`).
+    case notOffered
+    /// Opening it failed: missing, a folder, a link, a FIFO.
+    case cannotOpen(IOFailure)
 
-    public var description: String {
+    public var reason: String {
         switch self {
-        case .invalidName: "the name is not a valid shared-file name"
-        case .network(let reason): reason
-        case .local(let reason): reason
-        case .tooLarge(let limit): "the file is larger than the limit of \(Formatting.bytes(limit))"
-        case .stopping: "the peer is stopping"
+        case .notOffered: "not a shared-file name"
+        case .cannotOpen(let failure): failure.reason
         }
     }
 }

@@ -1,0 +1,61 @@
+/// Every hidden file pplus2 keeps in a shared folder, named and recognised in
+/// this one place.
+///
+/// All start with `.pplus2-`: a dotfile is never offered, served or written by
+/// a download (`SharedFileName`), and the prefix keeps them apart from other
+/// programs' files. Temporary ones carry the pid of the process that writes
+/// them, so a peer sharing the folder can tell a live peer's file from one a
+/// crash left behind.
+public enum HiddenFile: Hashable, Sendable {
+    /// A download being received: `.pplus2-PID-N.part`.
+    case partial(pid: Int32, number: Int)
+    /// The known peers, kept across restarts: `.pplus2-peers`.
+    case peerList
+    /// A new peer list being written, renamed over `peerList` when whole:
+    /// `.pplus2-peers.PID.tmp`.
+    case peerListDraft(pid: Int32)
+
+    static let prefix = ".pplus2-"
+
+    public var name: String {
+        switch self {
+        case .partial(let pid, let number): "\(Self.prefix)\(pid)-\(number).part"
+        case .peerList: "\(Self.prefix)peers"
+        case .peerListDraft(let pid): "\(Self.prefix)peers.\(pid).tmp"
+        }
+    }
+
+    /// The hidden file `name` stands for; nil for any other name.
+    public init?(name: String) {
+        guard name.hasPrefix(Self.prefix) else { return nil }
+        let rest = name.dropFirst(Self.prefix.count)
+        if rest == "peers" {
+            self = .peerList
+        } else if let draft = Self.fields(rest, between: "peers.", and: ".tmp"), let pid = Int32(draft) {
+            self = .peerListDraft(pid: pid)
+        } else if let partial = Self.fields(rest, between: "", and: ".part"),
+            let dash = partial.firstIndex(of: "-"),
+            let pid = Int32(partial[..<dash]),
+            let number = Int(partial[partial.index(after: dash)...])
+        {
+            self = .partial(pid: pid, number: number)
+        } else {
+            return nil
+        }
+        // Only the canonical spelling counts (no `+1`, no leading zeros).
+        guard self.name == name else { return nil }
+    }
+
+    /// The process whose temporary file this is; nil for a file that stays.
+    public var owner: Int32? {
+        switch self {
+        case .partial(let pid, _), .peerListDraft(let pid): pid
+        case .peerList: nil
+        }
+    }
+
+    private static func fields(_ text: Substring, between start: String, and end: String) -> Substring? {
+        guard text.hasPrefix(start), text.hasSuffix(end), text.count >= start.count + end.count else { return nil }
+        return text.dropFirst(start.count).dropLast(end.count)
+    }
+}

@@ -1,0 +1,48 @@
+import PPlus2Core
+import PPlus2POSIX
+
+/// What the console needs of a peer, and nothing more: it asks, the peer
+/// answers with values, the console renders them. (`Peer` is the one
+/// implementation; a test can give the console another.)
+public protocol ConsolePeer: Sendable {
+    var identity: PeerIdentity { get }
+    /// The shared folder's absolute path.
+    var sharedFolderPath: String { get }
+    var knownPeerCount: Int { get }
+    /// Asks every known peer (or only `only`) for `query`.
+    func search(_ query: String, only: [PeerIdentity]?) -> Search.Result
+    /// The identity at `address`, its host name resolved; nil if it has none.
+    func resolve(_ address: HostPort) -> PeerIdentity?
+    func download(_ match: Search.Match, progress: (Int64) -> Void) throws(DownloadError) -> Downloader.Outcome
+    /// The peer table as `/peers` shows it.
+    func peerReport() -> PeerReport
+    /// The files this peer offers, sorted by name.
+    func sharedFiles() -> [SharedFolder.OfferedFile]
+}
+
+/// A snapshot of the peer table for `/peers`.
+public struct PeerReport: Sendable {
+    public var entries: [PeerTable.Entry]
+    /// Dropped peers, oldest first.
+    public var dropped: [PeerTable.DroppedPeer]
+    /// The LAN instance name of each peer that discovery resolves.
+    public var instanceNames: [PeerIdentity: String]
+}
+
+extension Peer: ConsolePeer {
+    public var sharedFolderPath: String { folder.path }
+
+    public var knownPeerCount: Int { peers.count }
+
+    public func resolve(_ address: HostPort) -> PeerIdentity? {
+        HostResolution.identity(of: address)
+    }
+
+    public func peerReport() -> PeerReport {
+        PeerReport(entries: peers.entries, dropped: peers.dropped, instanceNames: discovery?.discovered ?? [:])
+    }
+
+    public func sharedFiles() -> [SharedFolder.OfferedFile] {
+        folder.offeredFiles()
+    }
+}

@@ -1,0 +1,37 @@
+import PPlus2Core
+import PPlus2POSIX
+
+/// What the peer prints on standard error when it starts: the contract's
+/// readiness line, then a short summary for the person at the console.
+public enum StartupText {
+    /// The line printed once all three listeners accept connections.
+    public static func readinessLine(_ peer: Peer) -> String {
+        let port = peer.port
+        return "listening on \(peer.bindAddress):\(port) (peers \(port), query \(port + 1), download \(port + 2))"
+    }
+
+    /// The lines printed after the readiness line.
+    public static func summary(_ peer: Peer) -> [String] {
+        let port = peer.port
+        let files = peer.folder.offeredFiles().count
+        let bootstraps = peer.configuration.bootstraps.map(\.description).joined(separator: ", ")
+        var lines = [
+            "this peer: \(peer.identity) (peers \(port), query \(port + 1), download \(port + 2))",
+            "shared folder: \(peer.folder.path) (\(files) file\(files == 1 ? "" : "s"))",
+            "bootstrap peers: \(bootstraps.isEmpty ? "none (waiting to be contacted)" : bootstraps)",
+        ]
+        let restored = peer.store.restoredCount
+        if restored > 0 { lines.append("saved peers: \(restored) from the last run") }
+        lines.append(discoveryLine(peer))
+        return lines
+    }
+
+    private static func discoveryLine(_ peer: Peer) -> String {
+        if let discovery = peer.discovery {
+            return "LAN discovery: on, as \"\(discovery.instanceName)\" on \(discovery.interface.name) "
+                + "(\(Discovery.serviceType) via \(Discovery.group):\(Discovery.port))"
+        }
+        if let problem = peer.discoveryProblem { return "LAN discovery: unavailable: \(problem)" }
+        return "LAN discovery: off (--discover turns it on)"
+    }
+}

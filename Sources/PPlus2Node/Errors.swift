@@ -1,0 +1,69 @@
+import PPlus2Core
+import PPlus2POSIX
+
+// The peer's errors: cases with structure (what was being done, on which port,
+// folder or peer, and the underlying `IOFailure` with its `Errno`). Their
+// descriptions, below each type, are the one place their words are made; the
+// console, the command line and the log all print these.
+
+/// Why a peer could not start; each case carries its exit status.
+public enum StartError: Error, Equatable, CustomStringConvertible {
+    case portInUse(UInt16, service: String)
+    case cannotListen(UInt16, IOFailure)
+    case folder(String, IOFailure)
+    case noFreePorts
+    /// A thread of `part` (the server, gossip) could not be started.
+    case cannotStart(part: String, IOFailure)
+
+    public var description: String {
+        switch self {
+        case .portInUse(let port, let service): "port \(port) (\(service)) is already in use"
+        case .cannotListen(let port, let failure): "cannot listen on port \(port): \(failure.reason)"
+        case .folder(let path, let failure): "cannot use the shared folder \(path): \(failure.reason)"
+        case .noFreePorts: "found no three free consecutive ports"
+        case .cannotStart(let part, let failure): "cannot start the \(part): \(failure)"
+        }
+    }
+
+    public var exitStatus: Int32 { 1 }
+}
+
+/// Why a download failed.
+public enum DownloadError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The name is not a valid shared-file name: nothing was requested.
+    case invalidName
+    /// The other peer could not be reached, or did not take the request.
+    case unreachable(PeerIdentity, IOFailure)
+    /// The other peer broke off (a reset, a timeout) after `bytes` bytes.
+    case brokeOff(PeerIdentity, bytes: Int64, IOFailure)
+    /// Doing `step` in the shared folder at `folder` failed (disk full, folder
+    /// gone, no permission).
+    case local(LocalStep, folder: String, IOFailure)
+    /// Every candidate name, `name (1).ext` to `name (999).ext`, is taken.
+    case noFreeName(String)
+    /// The answer grew past the size limit.
+    case tooLarge(Int64)
+    /// The peer is shutting down.
+    case stopping
+
+    /// What the downloading peer was doing in its own folder.
+    public enum LocalStep: Equatable, Sendable {
+        case creatingPartial
+        case writing
+        case saving(as: String)
+    }
+
+    public var description: String {
+        switch self {
+        case .invalidName: "the name is not a valid shared-file name"
+        case .unreachable(let peer, let failure): "\(peer): \(failure.reason)"
+        case .brokeOff(let peer, let bytes, let failure): "\(peer) broke off after \(bytes) bytes: \(failure.reason)"
+        case .local(.creatingPartial, let folder, let failure): "cannot create a file in \(folder): \(failure.reason)"
+        case .local(.writing, let folder, let failure): "cannot write to \(folder): \(failure.reason)"
+        case .local(.saving(let name), let folder, let failure): "cannot save \(name) in \(folder): \(failure.reason)"
+        case .noFreeName(let name): "no free name for \(name)"
+        case .tooLarge(let limit): "the file is larger than the limit of \(Formatting.bytes(limit))"
+        case .stopping: "the peer is stopping"
+        }
+    }
+}

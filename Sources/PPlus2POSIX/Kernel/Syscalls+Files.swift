@@ -1,0 +1,97 @@
+import CPPlus2Shims
+import Glibc
+
+// MARK: Files and folders
+
+extension Sys {
+    static func open(_ path: String, _ flags: CInt) throws(IOFailure) -> CInt {
+        try call("open") { Glibc.open(path, flags | O_CLOEXEC) }
+    }
+
+    static func openAt(_ dir: CInt, _ name: String, _ flags: CInt, _ mode: mode_t = 0) throws(IOFailure) -> CInt {
+        try call("openat") { Glibc.openat(dir, name, flags | O_CLOEXEC, mode) }
+    }
+
+    static func read(_ fd: CInt, _ buffer: UnsafeMutableRawBufferPointer) throws(IOFailure) -> Int {
+        try call("read", count: buffer.count) { Glibc.read(fd, buffer.baseAddress, $0) }
+    }
+
+    /// `read` on a non-blocking descriptor (a pipe).
+    static func readNow(_ fd: CInt, _ buffer: UnsafeMutableRawBufferPointer) throws(IOFailure) -> IOResult<Int> {
+        try nonBlocking("read", count: buffer.count) { Glibc.read(fd, buffer.baseAddress, $0) }
+    }
+
+    static func write(_ fd: CInt, _ buffer: UnsafeRawBufferPointer) throws(IOFailure) -> Int {
+        try call("write", count: buffer.count) { Glibc.write(fd, buffer.baseAddress, $0) }
+    }
+
+    static func fstat(_ fd: CInt) throws(IOFailure) -> stat {
+        var info = stat()
+        _ = try call("fstat") { Glibc.fstat(fd, &info) }
+        return info
+    }
+
+    /// `fstatat` without following a final symbolic link.
+    static func lstatAt(_ dir: CInt, _ name: UnsafePointer<CChar>) throws(IOFailure) -> stat {
+        var info = stat()
+        _ = try call("fstatat") { Glibc.fstatat(dir, name, &info, AT_SYMLINK_NOFOLLOW) }
+        return info
+    }
+
+    /// `renameat2(RENAME_NOREPLACE)`: fails with `EEXIST` instead of replacing.
+    static func renameNoReplace(_ dir: CInt, _ from: String, _ to: String) throws(IOFailure) {
+        _ = try call("renameat2") { cpplus2_rename_noreplace(dir, from, to) }
+    }
+
+    static func renameAt(_ dir: CInt, _ from: String, _ to: String) throws(IOFailure) {
+        _ = try call("renameat") { Glibc.renameat(dir, from, dir, to) }
+    }
+
+    static func linkAt(_ dir: CInt, _ from: String, _ to: String) throws(IOFailure) {
+        _ = try call("linkat") { Glibc.linkat(dir, from, dir, to, 0) }
+    }
+
+    static func unlinkAt(_ dir: CInt, _ name: String) throws(IOFailure) {
+        _ = try call("unlinkat") { Glibc.unlinkat(dir, name, 0) }
+    }
+
+    static func fsync(_ fd: CInt) throws(IOFailure) {
+        _ = try call("fsync") { Glibc.fsync(fd) }
+    }
+
+    static func makeDirectory(_ path: String, mode: mode_t) throws(IOFailure) {
+        _ = try call("mkdir") { Glibc.mkdir(path, mode) }
+    }
+
+    /// The absolute, resolved form of `path`; nil if it cannot be resolved.
+    static func realPath(_ path: String) -> String? {
+        guard let resolved = Glibc.realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    /// Every entry of the folder open as `dir` but `.` and `..`: its raw name
+    /// and, not following symbolic links, its status (nil if it vanished since
+    /// `readdir`). One `readdir` pass, one `fstatat` an entry.
+    static func readDirectory(_ dir: CInt) throws(IOFailure) -> [(name: [UInt8], info: stat?)] {
+        // fdopendir takes ownership of its descriptor: give it a fresh one.
+        let raw = try openAt(dir, ".", O_RDONLY | O_DIRECTORY)
+        guard let stream = fdopendir(raw) else {
+            let failure = IOFailure.system(call: "fdopendir", errno: Errno(Glibc.errno))
+            close(raw)
+            throw failure
+        }
+        defer { closedir(stream) }
+        var result: [(name: [UInt8], info: stat?)] = []
+        while let entry = readdir(stream) {
+            let named = withUnsafePointer(to: &entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { pointer in
+                    (Array(UnsafeRawBufferPointer(start: pointer, count: strlen(pointer))), try? lstatAt(dir, pointer))
+                }
+            }
+            if named.0 == [0x2E] || named.0 == [0x2E, 0x2E] { continue }
+            result.append((named.0, named.1))
+        }
+        return result
+    }
+}
