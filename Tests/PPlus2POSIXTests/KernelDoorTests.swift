@@ -1,0 +1,119 @@
+import Foundation
+import PPlus2POSIX
+import PPlus2TestSupport
+import Testing
+
+/// The layer that touches the kernel, with a scripted kernel under it
+/// (`SyscallMock`, after swift-system's `MockingTest`): each test makes one call
+/// fail the way the kernel does and checks what the real code does next, and
+/// which calls it made.
+@Suite struct KernelDoorTests {
+    /// A connected pair of loopback TCP sockets.
+    private func connectedPair() throws -> (client: TCPSocket, server: TCPSocket) {
+        let listener = try TCPSocket.listen(address: 0x7F00_0001, port: 0)
+        let port = try listener.localAddress().port
+        let client = try TCPSocket.connect(address: 0x7F00_0001, port: port, timeout: 2)
+        #expect(listener.descriptor.waitUntilReadable(timeout: 2))
+        return (client, try #require(try listener.accept()))
+    }
+
+    @Test func interruptedCallsAreRetriedInTheDoor() throws {
+        let (client, server) = try connectedPair()
+        try client.send(Array("hello".utf8), idleTimeout: 2)
+        let mock = SyscallMock(["recv": [.failure(.interrupted), .failure(.interrupted)]])
+        var buffer = [UInt8](repeating: 0, count: 16)
+        let count = try mock.run { try server.receive(into: &buffer, timeout: 2) }
+        #expect(Array(buffer[..<count]) == Array("hello".utf8))
+        #expect(mock.count(of: "recv") == 3)  // two interrupted, then the real one
+    }
+
+    @Test func wouldBlockWaitsForDataInsteadOfFailing() throws {
+        let (client, server) = try connectedPair()
+        try client.send([7, 8, 9], idleTimeout: 2)
+        let mock = SyscallMock(["recv": [.failure(.wouldBlock)]])
+        var buffer = [UInt8](repeating: 0, count: 16)
+        let count = try mock.run { try server.receive(into: &buffer, timeout: 2) }
+        #expect(Array(buffer[..<count]) == [7, 8, 9])
+        #expect(mock.calls.filter { $0 == "recv" || $0 == "poll" } == ["recv", "poll", "recv"])
+        // Read without waiting, nothing there: nil, not an error.
+        let now = try mock.run { try buffer.withUnsafeMutableBytes { try server.receiveNow(into: $0) } }
+        #expect(now == nil)
+    }
+
+    @Test func otherErrorsCarryTheCallAndTheErrno() throws {
+        let (_, server) = try connectedPair()
+        let mock = SyscallMock(["recv": [.failure(.connectionReset)]])
+        var buffer = [UInt8](repeating: 0, count: 16)
+        #expect(throws: IOFailure.system(call: "recv", errno: .connectionReset)) {
+            try mock.run { _ = try server.receive(into: &buffer, timeout: 2) }
+        }
+        #expect(IOFailure.system(call: "recv", errno: .connectionReset).description == "recv: Connection reset by peer")
+    }
+
+    @Test func shortSendsAreCompleted() throws {
+        let (client, server) = try connectedPair()
+        let message = Array("a message sent in three pieces".utf8)
+        let mock = SyscallMock(["send": [.shortened(1), .shortened(4)]])
+        try mock.run { try client.send(message, idleTimeout: 2) }
+        #expect(mock.count(of: "send") == 3)
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 64)
+        while received.count < message.count {
+            let count = try server.receive(into: &buffer, timeout: 2)
+            guard count > 0 else { break }
+            received += buffer[..<count]
+        }
+        #expect(received == message)
+    }
+
+    @Test func shortFileWritesAreCompletedAndAZeroWriteIsAnError() throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        let folder = try Folder.open(creatingIfMissing: temporary.path)
+        let file = try folder.createExclusive("out")
+        let bytes = randomBytes(10_000, seed: 1)
+        let mock = SyscallMock(["write": [.shortened(3), .shortened(100), .shortened(1)]])
+        try mock.run { try bytes.withUnsafeBytes { buffer in try FileWriting.writeAll(file, buffer) } }
+        #expect(mock.count(of: "write") == 4)
+        #expect(readFile(temporary.file("out")) == bytes)
+
+        let full = SyscallMock(["write": [.result(0)]])
+        #expect(throws: IOFailure.wroteNothing) {
+            try full.run { try bytes.withUnsafeBytes { buffer in try FileWriting.writeAll(file, buffer) } }
+        }
+    }
+
+    @Test(arguments: [Errno.invalidArgument, Errno.notImplemented])
+    func renameFallsBackToLinkAndUnlinkWithoutRenameat2(_ error: Errno) throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        try writeFile(temporary.file("partial"), [1, 2, 3])
+        try writeFile(temporary.file("taken"), [9])
+        let folder = try Folder.open(creatingIfMissing: temporary.path)
+
+        let mock = SyscallMock(["renameat2": [.failure(error), .failure(error)]])
+        let renamed = try mock.run { try folder.renameWithoutReplacing("partial", to: "final") }
+        #expect(renamed)
+        #expect(mock.calls == ["renameat2", "linkat", "unlinkat"])
+        #expect(readFile(temporary.file("final")) == [1, 2, 3])
+        #expect(readFile(temporary.file("partial")) == nil)
+
+        // The fallback never replaces either: a taken name is refused, the source stays.
+        let refused = try mock.run { try folder.renameWithoutReplacing("final", to: "taken") }
+        #expect(!refused)
+        #expect(readFile(temporary.file("taken")) == [9])
+        #expect(readFile(temporary.file("final")) == [1, 2, 3])
+    }
+
+    @Test func renameWithRenameat2NeverReplaces() throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        try writeFile(temporary.file("a"), [1])
+        try writeFile(temporary.file("b"), [2])
+        let folder = try Folder.open(creatingIfMissing: temporary.path)
+        let mock = SyscallMock()
+        #expect(try mock.run { try folder.renameWithoutReplacing("a", to: "b") } == false)
+        #expect(mock.calls == ["renameat2"])
+        #expect(readFile(temporary.file("b")) == [2])
+    }
+}
