@@ -32,7 +32,7 @@ let package = Package(
         ),
         .testTarget(name: "PPlus2CoreTests", dependencies: ["PPlus2Core"]),
         // The kernel's door under a scripted kernel (SyscallMock): fallbacks, EINTR, EAGAIN, short I/O.
-        .testTarget(name: "PPlus2POSIXTests", dependencies: ["PPlus2POSIX", "PPlus2TestSupport"]),
+        .testTarget(name: "PPlus2POSIXTests", dependencies: ["PPlus2Core", "PPlus2POSIX", "PPlus2TestSupport"]),
         .testTarget(name: "PPlus2NodeTests", dependencies: ["PPlus2Node", "PPlus2POSIX", "PPlus2TestSupport"]),
         .testTarget(
             name: "PPlus2EndToEndTests",

@@ -1,6 +1,7 @@
 // GNU extensions that Swift's Glibc module does not export, because they need
-// _GNU_SOURCE. The header declares plain prototypes (no system includes, so it
-// cannot clash with the Glibc module); shims.c defines them. No logic lives here.
+// _GNU_SOURCE, and the SHA-256 block function with the CPU's SHA extensions.
+// The header declares plain prototypes (no system includes, so it cannot clash
+// with the Glibc module); shims.c and sha256.c define them.
 #ifndef CPPLUS2_SHIMS_H
 #define CPPLUS2_SHIMS_H
 
@@ -25,5 +26,13 @@ int cpplus2_set_pipe_size(int fd, int size);
 /// memmem(haystack, haystackLength, needle, needleLength): glibc's vectorised substring search.
 const void *cpplus2_memmem(const void *haystack, unsigned long haystackLength, const void *needle,
                            unsigned long needleLength);
+
+/// 1 if this CPU has the x86 SHA extensions (and SSSE3, SSE4.1) that
+/// cpplus2_sha256_blocks_hardware needs; 0 otherwise (and on other CPUs).
+int cpplus2_sha256_hardware_available(void);
+
+/// Compresses `blocks` 64-byte blocks of `data` into the SHA-256 `state` with
+/// the SHA extensions. Call only where cpplus2_sha256_hardware_available() is 1.
+void cpplus2_sha256_blocks_hardware(unsigned int state[8], const void *data, unsigned long blocks);
 
 #endif

@@ -1,0 +1,117 @@
+/// SHA-256 (FIPS 180-4), the project's own: the hash the extension of the
+/// protocol names files by (`sha256sum` prints the same hex).
+///
+/// Feed bytes with `update`, any number of times, then `finish`. The block
+/// function is passed in: `portable` here, in Swift; where the CPU has the SHA
+/// extensions the peer passes the accelerated one of its C shim
+/// (`HardwareSHA256` in PPlus2POSIX), and the tests check the two agree.
+public struct SHA256: Sendable {
+    /// Compresses `count` 64-byte blocks at `blocks` into `state` (eight words).
+    public typealias BlockFunction = @Sendable (UnsafeMutablePointer<UInt32>, UnsafeRawPointer, Int) -> Void
+
+    private var state: [UInt32] = SHA256.initialState
+    private var pending: [UInt8] = []  // fewer than 64 bytes, not yet compressed
+    private var length: UInt64 = 0
+    private let compress: BlockFunction
+
+    public init(blockFunction: @escaping BlockFunction = SHA256.portable) {
+        compress = blockFunction
+        pending.reserveCapacity(64)
+    }
+
+    /// The hash of `bytes` in one call.
+    public static func hash(
+        _ bytes: some Collection<UInt8>,
+        blockFunction: @escaping BlockFunction = SHA256.portable
+    ) -> SHA256Digest {
+        var hasher = SHA256(blockFunction: blockFunction)
+        hasher.update(Array(bytes))
+        return hasher.finish()
+    }
+
+    public mutating func update(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { update($0) }
+    }
+
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+        length &+= UInt64(bytes.count)
+        var offset = 0
+        if !pending.isEmpty {
+            let taken = min(64 - pending.count, bytes.count)
+            pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[..<taken]))
+            offset = taken
+            guard pending.count == 64 else { return }
+            compressPending()
+        }
+        let blocks = (bytes.count - offset) / 64
+        if blocks > 0 {
+            state.withUnsafeMutableBufferPointer { compress($0.baseAddress!, base + offset, blocks) }
+            offset += blocks * 64
+        }
+        pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+    }
+
+    /// Pads, compresses the rest and returns the digest. The hasher is spent.
+    public mutating func finish() -> SHA256Digest {
+        let bits = length &* 8
+        pending.append(0x80)
+        while pending.count % 64 != 56 { pending.append(0) }
+        for shift in stride(from: 56, through: 0, by: -8) { pending.append(UInt8(truncatingIfNeeded: bits >> shift)) }
+        let blocks = pending.count / 64
+        pending.withUnsafeBytes { bytes in
+            state.withUnsafeMutableBufferPointer { compress($0.baseAddress!, bytes.baseAddress!, blocks) }
+        }
+        pending.removeAll()
+        return SHA256Digest(words: state)
+    }
+
+    private mutating func compressPending() {
+        pending.withUnsafeBytes { bytes in
+            state.withUnsafeMutableBufferPointer { compress($0.baseAddress!, bytes.baseAddress!, 1) }
+        }
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    static let initialState: [UInt32] = [
+        0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19,
+    ]
+}
+
+/// A SHA-256 digest; its text is the 64 lowercase hex digits `sha256sum` prints.
+public struct SHA256Digest: Hashable, Sendable, CustomStringConvertible {
+    /// The 32 bytes, big-endian words in order.
+    public let bytes: [UInt8]
+
+    init(words: [UInt32]) {
+        bytes = words.flatMap { word in (0..<4).map { UInt8(truncatingIfNeeded: word >> (24 - 8 * $0)) } }
+    }
+
+    /// Parses 64 lowercase hex digits; nil for anything else.
+    public init?(hex: some StringProtocol) {
+        let digits = Array(hex.utf8)
+        guard digits.count == 64 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(32)
+        for index in stride(from: 0, to: 64, by: 2) {
+            guard let high = Self.value(of: digits[index]), let low = Self.value(of: digits[index + 1]) else {
+                return nil
+            }
+            bytes.append(high << 4 | low)
+        }
+        self.bytes = bytes
+    }
+
+    private static func value(of digit: UInt8) -> UInt8? {
+        switch digit {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+        default: nil
+        }
+    }
+
+    public var description: String {
+        let digits = Array("0123456789abcdef".utf8)
+        return String(decoding: bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
+    }
+}
