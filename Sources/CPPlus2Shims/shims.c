@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -38,4 +39,8 @@ int cpplus2_set_pipe_size(int fd, int size) {
 const void *cpplus2_memmem(const void *haystack, unsigned long haystackLength, const void *needle,
                            unsigned long needleLength) {
     return memmem(haystack, haystackLength, needle, needleLength);
+}
+
+int cpplus2_set_this_thread_niceness(int niceness) {
+    return setpriority(PRIO_PROCESS, (id_t)gettid(), niceness);
 }

@@ -11,6 +11,7 @@ extension Peer {
         _ configuration: Configuration,
         peers: PeerList,
         folder: SharedFolder,
+        hashes: FileHashes,
         log: Log
     ) -> [Server.Endpoint] {
         let sendTimeout = configuration.sendIdleTimeout
@@ -24,6 +25,7 @@ extension Peer {
                 listener: listeners.query,
                 service: QueryService(
                     folder: folder,
+                    hashes: hashes,
                     maxNames: configuration.maxAnswerNames,
                     sendTimeout: sendTimeout,
                     log: log
@@ -32,7 +34,7 @@ extension Peer {
             ),
             Server.Endpoint(
                 listener: listeners.download,
-                service: DownloadService(folder: folder, sendTimeout: sendTimeout, log: log),
+                service: DownloadService(folder: folder, hashes: hashes, sendTimeout: sendTimeout, log: log),
                 capacity: configuration.downloadCapacity
             ),
         ]

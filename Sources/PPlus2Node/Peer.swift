@@ -21,6 +21,8 @@ public final class Peer: ThreadOwner {
     public let bindAddress: IPv4Address
     public let peers: PeerList
     public let folder: SharedFolder
+    /// The SHA-256 of the offered files, computed in the background.
+    let hashes: FileHashes
     let client: PeerClient
     let store: PeerStore
     /// LAN discovery, when `--discover` asked for it and it could start.
@@ -45,6 +47,7 @@ public final class Peer: ThreadOwner {
         } catch {
             throw .folder(configuration.directory, error)
         }
+        hashes = FileHashes(folder: folder, log: log)
         let listeners = try ListenerTriple.bind(address: configuration.bind, port: configuration.port)
         bindAddress = configuration.bind
         identity = PeerIdentity(address: Self.advertisedAddress(configuration), port: listeners.port)!
@@ -54,7 +57,14 @@ public final class Peer: ThreadOwner {
         client = PeerClient(timeout: configuration.timeout)
         do {
             server = try Server(
-                endpoints: Self.endpoints(listeners, configuration, peers: peers, folder: folder, log: log),
+                endpoints: Self.endpoints(
+                    listeners,
+                    configuration,
+                    peers: peers,
+                    folder: folder,
+                    hashes: hashes,
+                    log: log
+                ),
                 limits: configuration.server,
                 log: log
             )
@@ -63,10 +73,17 @@ public final class Peer: ThreadOwner {
         }
         gossip = GossipLoop(peers: peers, client: client, identity: identity, configuration: configuration, log: log)
         (discovery, discoveryProblem) = Self.startDiscovery(configuration, identity: identity, peers: peers, log: log)
-        try startGossip()
+        try startBackgroundThreads()
     }
 
-    private func startGossip() throws(StartError) {
+    private func startBackgroundThreads() throws(StartError) {
+        do {
+            try hashes.start()
+        } catch {
+            stop()
+            join()
+            throw .cannotStart(part: "hashing thread", error)
+        }
         guard configuration.gossipEnabled else { return }
         gossip.afterContact = { [store, peers] in store.save(peers.identities, force: false) }
         do {
@@ -84,6 +101,7 @@ public final class Peer: ThreadOwner {
         discovery?.stop()
         gossip.stop()
         server.stop()
+        hashes.stop()
     }
 
     /// Waits for every thread to end, then removes partial downloads and saves
@@ -92,6 +110,7 @@ public final class Peer: ThreadOwner {
         discovery?.join()
         gossip.join()
         server.join()
+        hashes.join()
         folder.closeAndRemovePartials()
         store.save(peers.identities, force: true)
     }

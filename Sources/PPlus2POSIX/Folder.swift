@@ -33,11 +33,32 @@ public struct Folder: Sendable {
     /// cannot block the open (`O_NONBLOCK`), and the type is checked on the
     /// opened descriptor, not before it (no check-then-use race).
     public func openRegularFile(_ name: String) throws(IOFailure) -> (file: FileDescriptor, size: Int64) {
+        let opened = try openRegularFileWithStatus(name)
+        return (opened.file, opened.status.size)
+    }
+
+    /// `openRegularFile`, with the opened file's status: its version.
+    public func openRegularFileWithStatus(_ name: String) throws(IOFailure) -> (file: FileDescriptor, status: FileStatus) {
         let raw = try Sys.openAt(descriptor.rawValue, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY)
         let file = FileDescriptor(adopting: raw)
         let info = try Sys.fstat(raw)
         guard info.st_mode & S_IFMT == S_IFREG else { throw .notARegularFile }
+        return (file, FileStatus(info))
+    }
+
+    /// Opens `name` to write at its end (a kept partial download being resumed);
+    /// never follows a link. Returns the file and its length.
+    public func openForAppending(_ name: String) throws(IOFailure) -> (file: FileDescriptor, size: Int64) {
+        let raw = try Sys.openAt(descriptor.rawValue, name, O_WRONLY | O_APPEND | O_NOFOLLOW | O_NOCTTY)
+        let file = FileDescriptor(adopting: raw)
+        let info = try Sys.fstat(raw)
+        guard info.st_mode & S_IFMT == S_IFREG else { throw .notARegularFile }
         return (file, Int64(info.st_size))
+    }
+
+    /// Bytes free for an unprivileged writer on the folder's file system.
+    public func freeBytes() throws(IOFailure) -> Int64 {
+        try Sys.freeBytes(descriptor.rawValue)
     }
 
     /// Creates `name` for writing; fails if anything already has that name.
@@ -99,6 +120,23 @@ public struct Folder: Sendable {
         return Array(bytes[..<filled])
     }
 
+    /// Replaces the peer's own state file `name` with `bytes`, atomically:
+    /// written to `draft`, synced, then renamed over `name`.
+    public func replaceSmallFile(_ name: String, with bytes: [UInt8], draft: String) throws(IOFailure) {
+        remove(draft)
+        let file = try createExclusive(draft)
+        do {
+            try bytes.withUnsafeBytes { buffer in
+                Result { () throws(IOFailure) in try FileWriting.writeAll(file, buffer) }
+            }.get()
+            try FileWriting.sync(file)
+            try renameReplacing(draft, to: name)
+        } catch {
+            remove(draft)
+            throw error
+        }
+    }
+
     /// Removes `name`; true if it was there.
     @discardableResult
     public func remove(_ name: String) -> Bool {
@@ -124,7 +162,7 @@ public struct Folder: Sendable {
                 case S_IFLNK: .symbolicLink
                 default: .other
                 }
-            return Entry(nameBytes: name, kind: kind, size: Int64(info.st_size))
+            return Entry(nameBytes: name, kind: kind, status: FileStatus(info))
         }
     }
 
@@ -141,7 +179,9 @@ public struct Folder: Sendable {
         /// The raw name: file names are bytes, not always valid UTF-8.
         public let nameBytes: [UInt8]
         public let kind: Kind
-        public let size: Int64
+        public let status: FileStatus
+
+        public var size: Int64 { status.size }
     }
 
     /// When a folder last changed.
@@ -152,6 +192,46 @@ public struct Folder: Sendable {
 
         /// The change time in seconds since the epoch (wall clock).
         public var time: Double { Double(seconds) + Double(nanoseconds) / 1e9 }
+    }
+}
+
+/// What identifies one version of a file: when any of these changes, its
+/// bytes may have (a file rewritten in place, appended to, replaced).
+public struct FileStatus: Hashable, Sendable {
+    public let size: Int64
+    /// Modification time, nanoseconds since the epoch.
+    public let modified: Int64
+    public let inode: UInt64
+
+    public init(size: Int64, modified: Int64, inode: UInt64) {
+        self.size = size
+        self.modified = modified
+        self.inode = inode
+    }
+
+    init(_ info: stat) {
+        size = Int64(info.st_size)
+        modified = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+        inode = UInt64(info.st_ino)
+    }
+}
+
+extension FileDescriptor {
+    /// The status of the open file now (`fstat`).
+    public func status() throws(IOFailure) -> FileStatus {
+        FileStatus(try Sys.fstat(rawValue))
+    }
+}
+
+/// Reading an open file.
+public enum FileReading {
+    /// Reads up to `buffer.count` bytes at `offset` (`pread`); 0 at the end.
+    public static func read(
+        _ file: FileDescriptor,
+        into buffer: UnsafeMutableRawBufferPointer,
+        at offset: Int64
+    ) throws(IOFailure) -> Int {
+        try Sys.readAt(file.rawValue, buffer, offset)
     }
 }
 

@@ -24,6 +24,12 @@ public struct OSThread: @unchecked Sendable {
         }
     }
 
+    /// Lowers the calling thread's priority to the lowest (nice 19): for
+    /// background work such as hashing, which must never slow an answer.
+    public static func lowerPriorityOfThisThread() {
+        Sys.lowerThisThreadsPriority(to: 19)
+    }
+
     /// Waits for the thread to finish. Call exactly once per thread: `ThreadHandle`
     /// makes sure of it.
     func join() {

@@ -25,6 +25,14 @@ struct AnswerParsingTests {
         #expect(!answer.wasCut)
     }
 
+    @Test func namesThatDifferInTheirBytesAreTwoFiles() {
+        // `café.txt` composed (U+00E9) and decomposed (e + U+0301): equal as Strings, two files on disk.
+        let composed = "caf\u{E9}.txt"
+        let decomposed = "cafe\u{301}.txt"
+        let answer = QueryAnswer(parsing: Array("\(composed)\n\(decomposed)\n\(composed)\n".utf8))
+        #expect(answer.names.map { Array($0.utf8) } == [Array(composed.utf8), Array(decomposed.utf8)])
+    }
+
     @Test func stopsReadingAtTheByteLimitAndKeepsWhatParsed() {
         var splitter = AnswerLines(maxLineBytes: 10, maxLines: 100, maxBytes: 12)
         var lines: [String] = []

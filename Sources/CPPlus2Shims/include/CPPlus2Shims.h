@@ -17,6 +17,9 @@ int cpplus2_pipe_nonblocking(int fds[2]);
 /// pthread_setname_np(pthread_self(), name): names the calling thread (15 bytes kept).
 void cpplus2_name_this_thread(const char *name);
 
+/// setpriority(PRIO_PROCESS, gettid(), niceness): the calling thread's nice value only.
+int cpplus2_set_this_thread_niceness(int niceness);
+
 /// splice(in, NULL, out, NULL, len, SPLICE_F_MOVE | (nonblocking ? SPLICE_F_NONBLOCK : 0)).
 long cpplus2_splice(int in, int out, unsigned long len, int nonblocking);
 

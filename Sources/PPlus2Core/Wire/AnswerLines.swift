@@ -96,30 +96,71 @@ public struct PeerListAnswer: Sendable, Equatable {
 }
 
 /// What a query answer held once parsed: the names that are valid shared-file
-/// names (anything else could not be downloaded safely and is dropped).
+/// names (anything else could not be downloaded safely and is dropped), with
+/// their sizes and hashes when the peer speaks the extension.
 public struct QueryAnswer: Sendable, Equatable {
     /// At most this many names are taken from one peer.
     public static let maxLines = 10_000
     /// At most this many bytes are read from one peer's answer.
     public static let maxBytes = 4 * 1024 * 1024
 
-    public var names: [String] = []
+    /// One file a peer offers.
+    public struct Entry: Equatable, Sendable {
+        public let name: String
+        /// Known from an extended answer; nil from a plain peer.
+        public let size: Int64?
+        /// Known from an extended answer once the peer hashed the file.
+        public let sha256: SHA256Digest?
+
+        public init(name: String, size: Int64? = nil, sha256: SHA256Digest? = nil) {
+            self.name = name
+            self.size = size
+            self.sha256 = sha256
+        }
+    }
+
+    public var entries: [Entry] = []
     public var skippedLines = 0
     /// Names past the cap, dropped (a lower bound if `reachedByteLimit`).
     public var cutLines = 0
     /// The answer was longer than `maxBytes`; the rest was not read.
     public var reachedByteLimit = false
+    /// The answer came in the extension's form (sizes and hashes).
+    public var isExtended = false
+
+    public var names: [String] { entries.map(\.name) }
 
     public init() {}
 
     public static func makeSplitter() -> AnswerLines {
-        AnswerLines(maxLineBytes: SharedFileName.maxBytes, maxLines: maxLines, maxBytes: maxBytes)
+        // An extended line adds up to 20 + 1 + 64 + 1 bytes before the name.
+        AnswerLines(maxLineBytes: SharedFileName.maxBytes + 86, maxLines: maxLines, maxBytes: maxBytes)
     }
 
-    /// Parses a whole answer held in memory.
+    /// Parses a whole plain answer held in memory: one name a line.
     public init(parsing bytes: some Collection<UInt8>) {
-        let parsed = AnswerLines.parseAll(bytes, with: Self.makeSplitter(), SharedFileName.validated(utf8:))
-        names = parsed.values
+        let parsed = AnswerLines.parseAll(bytes, with: Self.makeSplitter()) { line in
+            SharedFileName.validated(utf8: line).map { Entry(name: $0) }
+        }
+        self.init(parsed)
+    }
+
+    /// Parses an answer to `\u{1}find`: nil when its first line is not the
+    /// extension's header (a plain peer, which answered with nothing or with
+    /// names), so the caller asks again in plain P+2.
+    public init?(parsingExtended bytes: [UInt8]) {
+        let headerLength = Extension.header.utf8.count
+        guard bytes.starts(with: Extension.header.utf8),
+            bytes.count == headerLength || bytes[headerLength] == UInt8(ascii: "\n")
+                || bytes[headerLength...].starts(with: "\r\n".utf8)
+        else { return nil }
+        let body = bytes.drop { $0 != UInt8(ascii: "\n") }.dropFirst()
+        self.init(AnswerLines.parseAll(body, with: Self.makeSplitter(), Extension.parseMatchLine))
+        isExtended = true
+    }
+
+    private init(_ parsed: (values: [Entry], invalidLines: Int, splitter: AnswerLines)) {
+        entries = parsed.values
         skippedLines = parsed.invalidLines + parsed.splitter.skippedLines
         cutLines = parsed.splitter.cutLines
         reachedByteLimit = parsed.splitter.reachedByteLimit
@@ -127,21 +168,25 @@ public struct QueryAnswer: Sendable, Equatable {
 }
 
 extension AnswerLines {
-    /// Splits a whole answer and parses each line with `parse`: the distinct
-    /// values in the order they came, how many lines did not parse, and the
-    /// splitter with its counts of skipped and cut lines.
-    static func parseAll<Value: Hashable>(
+    /// Splits a whole answer and parses each line with `parse`: the values of
+    /// the distinct lines in the order they came, how many lines did not parse,
+    /// and the splitter with its counts of skipped and cut lines.
+    ///
+    /// Lines are told apart by their bytes, not by the parsed values: two names
+    /// that Unicode calls equivalent (`café` composed and decomposed) are two
+    /// files, and `String`'s equality would merge them.
+    static func parseAll<Value>(
         _ bytes: some Collection<UInt8>,
         with splitter: AnswerLines,
         _ parse: (ArraySlice<UInt8>) -> Value?
     ) -> (values: [Value], invalidLines: Int, splitter: AnswerLines) {
         var splitter = splitter
         var values: [Value] = []
-        var seen = Set<Value>()
+        var seen = Set<[UInt8]>()
         var invalidLines = 0
         let take: (ArraySlice<UInt8>) -> Void = { line in
             if let value = parse(line) {
-                if seen.insert(value).inserted { values.append(value) }
+                if seen.insert(Array(line)).inserted { values.append(value) }
             } else {
                 invalidLines += 1
             }

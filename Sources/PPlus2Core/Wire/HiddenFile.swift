@@ -14,6 +14,14 @@ public enum HiddenFile: Hashable, Sendable {
     /// A new peer list being written, renamed over `peerList` when whole:
     /// `.pplus2-peers.PID.tmp`.
     case peerListDraft(pid: Int32)
+    /// The SHA-256 of the offered files, by version, kept across restarts:
+    /// `.pplus2-hashes`.
+    case hashCache
+    /// A new hash cache being written: `.pplus2-hashes.PID.tmp`.
+    case hashCacheDraft(pid: Int32)
+    /// A broken-off download of a known file, kept to be resumed:
+    /// `.pplus2-keep-SHA256.part` (one per content, whichever peer sent it).
+    case keptPartial(SHA256Digest)
 
     static let prefix = ".pplus2-"
 
@@ -22,6 +30,9 @@ public enum HiddenFile: Hashable, Sendable {
         case .partial(let pid, let number): "\(Self.prefix)\(pid)-\(number).part"
         case .peerList: "\(Self.prefix)peers"
         case .peerListDraft(let pid): "\(Self.prefix)peers.\(pid).tmp"
+        case .hashCache: "\(Self.prefix)hashes"
+        case .hashCacheDraft(let pid): "\(Self.prefix)hashes.\(pid).tmp"
+        case .keptPartial(let digest): "\(Self.prefix)keep-\(digest).part"
         }
     }
 
@@ -31,8 +42,14 @@ public enum HiddenFile: Hashable, Sendable {
         let rest = name.dropFirst(Self.prefix.count)
         if rest == "peers" {
             self = .peerList
+        } else if rest == "hashes" {
+            self = .hashCache
         } else if let draft = Self.fields(rest, between: "peers.", and: ".tmp"), let pid = Int32(draft) {
             self = .peerListDraft(pid: pid)
+        } else if let draft = Self.fields(rest, between: "hashes.", and: ".tmp"), let pid = Int32(draft) {
+            self = .hashCacheDraft(pid: pid)
+        } else if let hex = Self.fields(rest, between: "keep-", and: ".part"), let digest = SHA256Digest(hex: hex) {
+            self = .keptPartial(digest)
         } else if let partial = Self.fields(rest, between: "", and: ".part"),
             let dash = partial.firstIndex(of: "-"),
             let pid = Int32(partial[..<dash]),
@@ -49,8 +66,8 @@ public enum HiddenFile: Hashable, Sendable {
     /// The process whose temporary file this is; nil for a file that stays.
     public var owner: Int32? {
         switch self {
-        case .partial(let pid, _), .peerListDraft(let pid): pid
-        case .peerList: nil
+        case .partial(let pid, _), .peerListDraft(let pid), .hashCacheDraft(let pid): pid
+        case .peerList, .hashCache, .keptPartial: nil
         }
     }
 

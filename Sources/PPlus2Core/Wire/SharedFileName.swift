@@ -6,7 +6,8 @@
 /// escape the folder or hide a partial download:
 /// - valid UTF-8, 1 to 255 bytes (the usual file-system limit, `NAME_MAX`);
 /// - does not start with `.` (so not `.`, `..`, nor a partial or state file);
-/// - holds no `/` and no control character (U+0000-U+001F, U+007F).
+/// - holds no `/` and no control character: C0 (U+0000-U+001F), DEL (U+007F)
+///   and C1 (U+0080-U+009F, which a terminal may take for escape sequences).
 public enum SharedFileName {
     /// The longest name, in UTF-8 bytes.
     public static let maxBytes = 255
@@ -21,13 +22,17 @@ public enum SharedFileName {
         return String(validating: bytes, as: UTF8.self)
     }
 
-    /// The byte rules; any byte below 0x20 and 0x7F are control characters, and
-    /// since UTF-8 never uses these values inside a multi-byte sequence, a byte
-    /// scan finds every one of them.
+    /// The byte rules. C0 controls and DEL are single bytes that UTF-8 never
+    /// uses inside a multi-byte sequence, so a byte scan finds every one; a C1
+    /// control is the two bytes `C2 80`-`C2 9F` (`C2` only ever starts a
+    /// sequence, so the pair cannot be the tail of another character).
     static func passesByteRules(_ bytes: some Collection<UInt8>) -> Bool {
         guard let first = bytes.first, first != UInt8(ascii: "."), bytes.count <= maxBytes else { return false }
-        for byte in bytes where byte < 0x20 || byte == 0x7F || byte == UInt8(ascii: "/") {
-            return false
+        var previous: UInt8 = 0
+        for byte in bytes {
+            if byte < 0x20 || byte == 0x7F || byte == UInt8(ascii: "/") { return false }
+            if previous == 0xC2 && (0x80...0x9F).contains(byte) { return false }
+            previous = byte
         }
         return true
     }

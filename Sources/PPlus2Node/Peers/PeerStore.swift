@@ -75,19 +75,10 @@ final class PeerStore: Sendable {
 
     /// Replaces the saved list with `peers`.
     private func write(_ peers: [PeerIdentity]) throws(IOFailure) {
-        let temporary = HiddenFile.peerListDraft(pid: ProcessControl.pid).name
-        folder.remove(temporary)
-        let file = try folder.createExclusive(temporary)
-        let text = peers.map { "\($0)\n" }.joined()
-        do {
-            try Array(text.utf8).withUnsafeBytes { bytes in
-                Result { () throws(IOFailure) in try FileWriting.writeAll(file, bytes) }
-            }.get()
-            try FileWriting.sync(file)
-            try folder.renameReplacing(temporary, to: Self.fileName)
-        } catch {
-            folder.remove(temporary)
-            throw error
-        }
+        try folder.replaceSmallFile(
+            Self.fileName,
+            with: Array(peers.map { "\($0)\n" }.joined().utf8),
+            draft: HiddenFile.peerListDraft(pid: ProcessControl.pid).name
+        )
     }
 }

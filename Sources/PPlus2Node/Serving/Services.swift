@@ -21,9 +21,11 @@ struct PeerListService: Service {
 }
 
 /// Port p+1: the answer is the names of the offered files that contain the
-/// query (Unicode case-insensitive), sorted, at most `maxNames`.
+/// query (Unicode case-insensitive), sorted, at most `maxNames`; in the
+/// extension (`\u{1}find QUERY`) each with its size and SHA-256.
 struct QueryService: Service {
     let folder: SharedFolder
+    let hashes: FileHashes
     let maxNames: Int
     let sendTimeout: Double
     let log: Log
@@ -31,50 +33,33 @@ struct QueryService: Service {
     var name: String { "query" }
 
     func serve(_ request: String, on connection: TCPSocket) {
-        let names = folder.search(request, limit: maxNames)
-        log.debug("query \"\(request)\": \(names.count) matches")
-        send(lines: names, on: connection, timeout: sendTimeout)
-    }
-}
-
-/// Port p+2: the raw bytes of one offered file, streamed by `sendfile(2)`.
-/// Anything that is not an offered file gets no byte at all. A file that
-/// shrinks while it is sent ends in a reset, not a clean close, so the caller
-/// cannot mistake the short copy for the whole file.
-struct DownloadService: Service {
-    let folder: SharedFolder
-    let sendTimeout: Double
-    let log: Log
-
-    var name: String { "download" }
-
-    func serve(_ request: String, on connection: TCPSocket) {
-        let opened: (file: FileDescriptor, size: Int64)
-        do {
-            opened = try folder.openForServing(request)
-        } catch {
-            log.debug("download \"\(request)\": not offered (\(error.reason))")
+        guard Extension.isExtended(request) else {
+            let names = folder.search(request, limit: maxNames)
+            log.debug("query \"\(request)\": \(names.count) matches")
+            return send(lines: names, on: connection, timeout: sendTimeout)
+        }
+        // `\u{1}find QUERY`: the header, then `SIZE SHA256 NAME` lines.
+        guard case .find(let query)? = Extension.parse(request) else {
+            log.debug("query: ignored an extended request it does not know")
             return
         }
-        do {
-            let sent = try connection.sendFile(opened.file, offset: 0, count: opened.size, idleTimeout: sendTimeout)
-            if sent < opened.size {
-                log.warning("\(request) shrank while it was sent: download aborted")
-                connection.abortOnClose()
-            } else {
-                log.debug("download \"\(request)\": \(sent) bytes")
-            }
-        } catch {
-            log.debug("download \"\(request)\" broken off: \(error)")
-            connection.abortOnClose()
+        let files = folder.matchingFiles(query, limit: maxNames)
+        log.debug("extended query \"\(query)\": \(files.count) matches")
+        let lines = files.lazy.map { file in
+            Extension.matchLine(
+                size: file.size,
+                sha256: hashes.sha256(of: file.name, status: file.status),
+                name: file.name
+            )
         }
+        send(lines: CollectionOfOne(Extension.header).lazy.map { $0 } + lines, on: connection, timeout: sendTimeout)
     }
 }
 
 /// Writes `lines`, each ending in `\n`, in blocks of about 64 KiB. The whole
 /// answer (bounded in size) must be taken within `timeout` seconds: a caller
 /// reading a byte now and then cannot hold a worker.
-private func send(lines: some Sequence<String>, on connection: TCPSocket, timeout: Double) {
+func send(lines: some Sequence<String>, on connection: TCPSocket, timeout: Double) {
     let deadline = MonotonicClock.now + timeout
     var block: [UInt8] = []
     block.reserveCapacity(64 * 1024)

@@ -14,7 +14,7 @@ public final class SharedFolder: Sendable {
     /// The open folder every file operation goes through.
     public let directory: Folder
     private let index = Locked(Index())
-    private let partials = Locked(Partials())
+    let partials = Locked(Partials())
 
     public var path: String { directory.path }
 
@@ -30,8 +30,11 @@ public final class SharedFolder: Sendable {
     /// A file the folder offers.
     public struct OfferedFile: Sendable {
         public let name: String
-        public let size: Int64
+        /// The version the last scan saw (size, modification time, inode).
+        public let status: FileStatus
         let folded: FoldedName
+
+        public var size: Int64 { status.size }
     }
 
     /// The offered files, and their folded names laid out for fast search: the
@@ -66,11 +69,15 @@ public final class SharedFolder: Sendable {
     /// with a control character matches nothing (reserved for extensions).
     public func search(_ query: String, limit: Int) -> [String] {
         if let first = query.unicodeScalars.first, first.value < 0x20 || first.value == 0x7F { return [] }
+        return matchingFiles(query, limit: limit).map(\.name)
+    }
+
+    /// The offered files whose names match `query`, sorted, at most `limit`.
+    public func matchingFiles(_ query: String, limit: Int) -> [OfferedFile] {
         let matcher = NameMatcher(query: query)
         return index.withLock { index in
             refresh(&index)
-            let hits = Self.matches(of: matcher, in: index, limit: limit)
-            return hits.map { index.files[$0].name }
+            return Self.matches(of: matcher, in: index, limit: limit).map { index.files[$0] }
         }
     }
 
@@ -119,7 +126,7 @@ public final class SharedFolder: Sendable {
         var files: [OfferedFile] = []
         for entry in entries where entry.kind == .regular {
             guard let name = SharedFileName.validated(utf8: entry.nameBytes) else { continue }
-            files.append(OfferedFile(name: name, size: entry.size, folded: FoldedName(name)))
+            files.append(OfferedFile(name: name, status: entry.status, folded: FoldedName(name)))
         }
         files.sort { $0.name < $1.name }
         index.files = files
@@ -148,95 +155,13 @@ public final class SharedFolder: Sendable {
 
     /// Opens an offered file for reading. Anything else (a name that breaks the
     /// rules, a folder, a link, a FIFO, a missing file) throws.
-    public func openForServing(_ name: String) throws(ServingRefusal) -> (file: FileDescriptor, size: Int64) {
+    public func openForServing(_ name: String) throws(ServingRefusal) -> (file: FileDescriptor, status: FileStatus) {
         guard SharedFileName.isValid(name) else { throw .notOffered }
         do {
-            return try directory.openRegularFile(name)
+            return try directory.openRegularFileWithStatus(name)
         } catch {
             throw .cannotOpen(error)
         }
-    }
-
-    // MARK: Receiving
-
-    private struct Partials {
-        var active: Set<String> = []
-        var counter = 0
-        var isClosed = false
-    }
-
-    /// Creates a new hidden partial file for a download. The file is created
-    /// under the registry's lock, so a shutdown cannot slip between creating
-    /// it and registering it (and leave it behind).
-    public func createPartial() throws(DownloadError) -> PartialFile {
-        let created: Result<PartialFile, DownloadError> = partials.withLock { partials in
-            guard !partials.isClosed else { return .failure(.stopping) }
-            partials.counter += 1
-            let name = HiddenFile.partial(pid: ProcessControl.pid, number: partials.counter).name
-            do throws(IOFailure) {
-                let file = try directory.createExclusive(name)
-                partials.active.insert(name)
-                return .success(PartialFile(name: name, file: file))
-            } catch {
-                return .failure(.local(.creatingPartial, folder: path, error))
-            }
-        }
-        return try created.get()
-    }
-
-    /// Gives a complete partial file its final name: `wanted` if free, else the
-    /// first free `stem (k).ext`. Never replaces a file. Returns the name used.
-    public func commit(_ partial: PartialFile, as wanted: String) throws(DownloadError) -> String {
-        let outcome: Result<String, DownloadError> = partials.withLock { partials in
-            guard !partials.isClosed, partials.active.contains(partial.name) else { return .failure(.stopping) }
-            for attempt in 0...999 {
-                let candidate = Self.candidateName(for: wanted, attempt: attempt)
-                guard candidate.utf8.count <= SharedFileName.maxBytes else { continue }
-                switch Result(catching: { () throws(IOFailure) in
-                    try directory.renameWithoutReplacing(partial.name, to: candidate)
-                }) {
-                case .success(true):
-                    partials.active.remove(partial.name)
-                    return .success(candidate)
-                case .success(false):
-                    continue  // taken: try the next name
-                case .failure(let failure):
-                    return .failure(.local(.saving(as: candidate), folder: path, failure))
-                }
-            }
-            return .failure(.noFreeName(wanted))
-        }
-        return try outcome.get()
-    }
-
-    /// Deletes a partial file that will not be completed.
-    public func discard(_ partial: PartialFile) {
-        partials.withLock { partials in
-            if partials.active.remove(partial.name) != nil { directory.remove(partial.name) }
-        }
-    }
-
-    /// Removes every partial file of this peer and refuses new ones: at shutdown.
-    public func closeAndRemovePartials() {
-        partials.withLock { partials in
-            partials.isClosed = true
-            for name in partials.active { directory.remove(name) }
-            partials.active.removeAll()
-        }
-    }
-
-    /// Attempt 0 is `name` itself, attempt k is `stem (k).ext`.
-    static func candidateName(for name: String, attempt: Int) -> String {
-        guard attempt > 0 else { return name }
-        let (stem, suffix) = splitExtension(name)
-        return "\(stem) (\(attempt))\(suffix)"
-    }
-
-    /// `report.pdf` → (`report`, `.pdf`); `archive.tar.gz` → (`archive.tar`, `.gz`);
-    /// `README` → (`README`, ``).
-    static func splitExtension(_ name: String) -> (stem: String, suffix: String) {
-        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return (name, "") }
-        return (String(name[..<dot]), String(name[dot...]))
     }
 
     /// Removes the temporary files of peers whose process is gone (a crash or a
@@ -249,12 +174,6 @@ public final class SharedFolder: Sendable {
             if let owner = HiddenFile(name: name)?.owner, !ProcessControl.isAlive(owner) { directory.remove(name) }
         }
     }
-}
-
-/// A hidden file a download is written into.
-public struct PartialFile: Sendable {
-    public let name: String
-    public let file: FileDescriptor
 }
 
 /// Why a name was not served: the download port answers both with silence.

@@ -16,6 +16,11 @@ extension Sys {
         try call("read", count: buffer.count) { Glibc.read(fd, buffer.baseAddress, $0) }
     }
 
+    /// `pread`: reads at `offset` without moving the file position.
+    static func readAt(_ fd: CInt, _ buffer: UnsafeMutableRawBufferPointer, _ offset: Int64) throws(IOFailure) -> Int {
+        try call("pread", count: buffer.count) { Glibc.pread(fd, buffer.baseAddress, $0, off_t(offset)) }
+    }
+
     /// `read` on a non-blocking descriptor (a pipe).
     static func readNow(_ fd: CInt, _ buffer: UnsafeMutableRawBufferPointer) throws(IOFailure) -> IOResult<Int> {
         try nonBlocking("read", count: buffer.count) { Glibc.read(fd, buffer.baseAddress, $0) }
@@ -57,6 +62,13 @@ extension Sys {
 
     static func fsync(_ fd: CInt) throws(IOFailure) {
         _ = try call("fsync") { Glibc.fsync(fd) }
+    }
+
+    /// Bytes available to an unprivileged writer on the file system of `fd` (`fstatvfs`).
+    static func freeBytes(_ fd: CInt) throws(IOFailure) -> Int64 {
+        var info = statvfs()
+        _ = try call("fstatvfs") { Glibc.fstatvfs(fd, &info) }
+        return Int64(clamping: UInt64(info.f_bavail) &* UInt64(info.f_frsize))
     }
 
     static func makeDirectory(_ path: String, mode: mode_t) throws(IOFailure) {

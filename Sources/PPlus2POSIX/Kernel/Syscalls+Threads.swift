@@ -23,6 +23,11 @@ extension Sys {
         cpplus2_name_this_thread(name)
     }
 
+    /// Lowers the calling thread's scheduling priority to `niceness` (19: the lowest); best effort.
+    static func lowerThisThreadsPriority(to niceness: CInt) {
+        _ = cpplus2_set_this_thread_niceness(niceness)
+    }
+
     static func initializeMutex(_ mutex: UnsafeMutablePointer<pthread_mutex_t>) {
         pthread_mutex_init(mutex, nil)
     }
