@@ -19,7 +19,12 @@ public struct Configuration: Sendable {
     /// The most names one query answer carries.
     public var maxAnswerNames = 10_000
     /// The largest download accepted (64 GiB).
-    public var maxDownloadSize: Int64 = 64 << 30
+    public var maxDownloadSize: Int64 = 64 << 30 {
+        didSet { keptPartials.bytes = maxDownloadSize }
+    }
+    /// Broken-off downloads of a known content kept to be resumed: at most 8,
+    /// at most `maxDownloadSize` bytes in all, for 7 days.
+    public var keptPartials = SharedFolder.KeptPartialLimits()
     /// What the server takes on at once.
     public var server = ServerLimits()
     /// Workers and queue of each service: few for the small answers, more for

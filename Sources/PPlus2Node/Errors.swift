@@ -41,8 +41,20 @@ public enum DownloadError: Error, Equatable, Sendable, CustomStringConvertible {
     case local(LocalStep, folder: String, IOFailure)
     /// Every candidate name, `name (1).ext` to `name (999).ext`, is taken.
     case noFreeName(String)
-    /// The answer grew past the size limit.
+    /// The answer grew past the size limit, or announced a size past it.
     case tooLarge(Int64)
+    /// The announced size does not fit in the folder's free space.
+    case noSpace(needed: Int64, free: Int64)
+    /// The peer now offers another version than the one listed.
+    case changed(PeerIdentity, size: Int64, sha256: SHA256Digest?)
+    /// The answer to an extended `get` did not start with the extension's header.
+    case badHeader(PeerIdentity)
+    /// The peer closed cleanly after `bytes` of the announced `size`.
+    case cutShort(PeerIdentity, bytes: Int64, size: Int64)
+    /// The peer sent more than the size it announced.
+    case tooLong(PeerIdentity, size: Int64)
+    /// The whole file arrived but its SHA-256 is not the one announced.
+    case hashMismatch(PeerIdentity, expected: SHA256Digest, actual: SHA256Digest)
     /// The peer is shutting down.
     case stopping
 
@@ -51,6 +63,16 @@ public enum DownloadError: Error, Equatable, Sendable, CustomStringConvertible {
         case creatingPartial
         case writing
         case saving(as: String)
+        case verifying
+    }
+
+    /// Whether the bytes received so far may be kept to resume from: the peer
+    /// broke off or ended early, but nothing said they were wrong.
+    public var leavesAResumablePartial: Bool {
+        switch self {
+        case .brokeOff, .cutShort, .stopping: true
+        default: false
+        }
     }
 
     public var description: String {
@@ -61,8 +83,18 @@ public enum DownloadError: Error, Equatable, Sendable, CustomStringConvertible {
         case .local(.creatingPartial, let folder, let failure): "cannot create a file in \(folder): \(failure.reason)"
         case .local(.writing, let folder, let failure): "cannot write to \(folder): \(failure.reason)"
         case .local(.saving(let name), let folder, let failure): "cannot save \(name) in \(folder): \(failure.reason)"
+        case .local(.verifying, let folder, let failure): "cannot read back the file in \(folder): \(failure.reason)"
         case .noFreeName(let name): "no free name for \(name)"
-        case .tooLarge(let limit): "the file is larger than the limit of \(Formatting.bytes(limit))"
+        case .tooLarge(let limit):
+            "the file is larger than the limit of \(Formatting.bytes(limit)) (--max-download-size)"
+        case .noSpace(let needed, let free):
+            "it needs \(Formatting.bytes(needed)) and the shared folder's disk has \(Formatting.bytes(free)) free"
+        case .changed(let peer, let size, _): "\(peer) now offers another version of it (\(Formatting.bytes(size)))"
+        case .badHeader(let peer): "\(peer) did not answer in the extension's form"
+        case .cutShort(let peer, let bytes, let size): "\(peer) ended the file after \(bytes) of \(size) bytes"
+        case .tooLong(let peer, let size): "\(peer) sent more than the \(size) bytes it announced"
+        case .hashMismatch(let peer, let expected, let actual):
+            "the bytes from \(peer) are not the file announced: sha256 \(actual.prefix) instead of \(expected.prefix)"
         case .stopping: "the peer is stopping"
         }
     }

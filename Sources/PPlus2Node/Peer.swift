@@ -43,7 +43,7 @@ public final class Peer: ThreadOwner {
         ProcessControl.ignoreBrokenPipes()
         self.configuration = configuration
         do {
-            folder = try SharedFolder(path: configuration.directory)
+            folder = try SharedFolder(path: configuration.directory, keptPartials: configuration.keptPartials)
         } catch {
             throw .folder(configuration.directory, error)
         }
@@ -111,7 +111,7 @@ public final class Peer: ThreadOwner {
         gossip.join()
         server.join()
         hashes.join()
-        folder.closeAndRemovePartials()
+        folder.closePartials()
         store.save(peers.identities, force: true)
     }
 
@@ -139,12 +139,12 @@ public final class Peer: ThreadOwner {
     /// Downloads a match into the shared folder.
     public func download(
         _ match: Search.Match,
-        progress: (Int64) -> Void = { _ in }
+        report: (Downloader.Event) -> Void = { _ in }
     ) throws(DownloadError)
         -> Downloader.Outcome
     {
         try Downloader(client: client, folder: folder, maxSize: configuration.maxDownloadSize)
-            .download(match.name, from: match.peer, progress: progress)
+            .download(match, report: report)
     }
 
     /// One gossip contact with `peer` now (tests and tools; the loop does this

@@ -38,7 +38,9 @@ public struct Folder: Sendable {
     }
 
     /// `openRegularFile`, with the opened file's status: its version.
-    public func openRegularFileWithStatus(_ name: String) throws(IOFailure) -> (file: FileDescriptor, status: FileStatus) {
+    public func openRegularFileWithStatus(
+        _ name: String
+    ) throws(IOFailure) -> (file: FileDescriptor, status: FileStatus) {
         let raw = try Sys.openAt(descriptor.rawValue, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY)
         let file = FileDescriptor(adopting: raw)
         let info = try Sys.fstat(raw)
@@ -46,10 +48,10 @@ public struct Folder: Sendable {
         return (file, FileStatus(info))
     }
 
-    /// Opens `name` to write at its end (a kept partial download being resumed);
-    /// never follows a link. Returns the file and its length.
+    /// Opens `name` to write at its end and read back (a kept partial download
+    /// being resumed); never follows a link. Returns the file and its length.
     public func openForAppending(_ name: String) throws(IOFailure) -> (file: FileDescriptor, size: Int64) {
-        let raw = try Sys.openAt(descriptor.rawValue, name, O_WRONLY | O_APPEND | O_NOFOLLOW | O_NOCTTY)
+        let raw = try Sys.openAt(descriptor.rawValue, name, O_RDWR | O_APPEND | O_NOFOLLOW | O_NOCTTY)
         let file = FileDescriptor(adopting: raw)
         let info = try Sys.fstat(raw)
         guard info.st_mode & S_IFMT == S_IFREG else { throw .notARegularFile }
@@ -62,8 +64,13 @@ public struct Folder: Sendable {
     }
 
     /// Creates `name` for writing; fails if anything already has that name.
-    public func createExclusive(_ name: String, mode: mode_t = 0o644) throws(IOFailure) -> FileDescriptor {
-        let flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY
+    /// With `readable`, it can be read back too (a download hashed as it arrives).
+    public func createExclusive(
+        _ name: String,
+        mode: mode_t = 0o644,
+        readable: Bool = false
+    ) throws(IOFailure) -> FileDescriptor {
+        let flags = (readable ? O_RDWR : O_WRONLY) | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY
         return FileDescriptor(adopting: try Sys.openAt(descriptor.rawValue, name, flags, mode))
     }
 

@@ -32,8 +32,9 @@ struct ConsoleTests {
         defer { temporary.remove() }
         let first = try temporary.folder("first")
         let second = try temporary.folder("second")
-        try writeFile(first + "/same.txt", Array("from first".utf8))
-        try writeFile(second + "/same.txt", Array("from second".utf8))
+        // The same content on both: the other copy is worth trying (another content would not be).
+        try writeFile(first + "/same.txt", Array("the same bytes".utf8))
+        try writeFile(second + "/same.txt", Array("the same bytes".utf8))
         let (peerA, portA) = try PeerProcess.startPeer(["--dir", first, "--no-console"])
         let (peerB, portB) = try PeerProcess.startPeer(["--dir", second, "--no-console"])
         defer { _ = peerB.stop() }
@@ -47,15 +48,16 @@ struct ConsoleTests {
         console.send("same")
         #expect(console.waitForStdout(containing: "2 matches", timeout: 10) != nil)
         let lines = console.stdoutLines
-        #expect(lines.contains("  1) same.txt  [127.0.0.1:\(portA)]"))
-        #expect(lines.contains("  2) same.txt  [127.0.0.1:\(portB)]"))
+        // On a pipe each copy has its line, with the size the extension told.
+        #expect(lines.contains("  1) same.txt  [127.0.0.1:\(portA)]  14"))
+        #expect(lines.contains("  2) same.txt  [127.0.0.1:\(portB)]  14"))
         _ = peerA.stop(signal: SIGKILL)  // the first copy's peer dies before the pick
         console.send("1")
         let offer = console.waitForStdout(containing: "press Enter to try", timeout: 10)
         #expect(offer == "same.txt is also on 1 other peer: press Enter to try 127.0.0.1:\(portB), or type a query")
         console.send("")
         #expect(console.waitForStdout(containing: "saved same.txt", timeout: 10) != nil)
-        #expect(readFile(mine + "/same.txt") == Array("from second".utf8))
+        #expect(readFile(mine + "/same.txt") == Array("the same bytes".utf8))
     }
 
     @Test func browsePeersAndWrongArguments() throws {
@@ -73,7 +75,7 @@ struct ConsoleTests {
 
         console.send("/browse 127.0.0.1:\(port)")
         #expect(console.waitForStdout(containing: "2 matches (asked 1 peer)", timeout: 10) != nil)
-        #expect(console.stdoutLines.contains("  2) b.txt  [127.0.0.1:\(port)]"))
+        #expect(console.stdoutLines.contains("  2) b.txt  [127.0.0.1:\(port)]  1"))
         for (line, message) in [
             ("/browse", "usage: /browse HOST:PORT"), ("/browse nowhere", "usage: /browse HOST:PORT"),
             ("/peers all", "/peers takes no argument"), ("/frobnicate", "unknown command /frobnicate"),

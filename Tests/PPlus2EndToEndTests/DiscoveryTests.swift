@@ -63,7 +63,8 @@ struct DiscoveryTests {
         let before = peerB.stdoutLines.count
         peerB.send("alpha")
         #expect(
-            peerB.waitForStdout(containing: "1) ", after: before, timeout: 10) == "  1) alpha.bin  [198.18.0.1:5000]"
+            peerB.waitForStdout(containing: "1) ", after: before, timeout: 10)
+                == "  1) alpha.bin  [198.18.0.1:5000]  1048576"
         )
         peerB.send("1")
         #expect(peerB.waitForStdout(containing: "saved alpha.bin", after: before, timeout: 20) != nil)

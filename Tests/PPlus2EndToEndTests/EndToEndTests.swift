@@ -28,7 +28,7 @@ struct EndToEndTests {
 
         client.send("HOLIDAY")
         let listing = try #require(client.waitForStdout(containing: "1) ", timeout: 10), "\(client.stderrText)")
-        #expect(listing == "  1) holiday photos.tar  [127.0.0.1:\(serverPort)]")
+        #expect(listing == "  1) holiday photos.tar  [127.0.0.1:\(serverPort)]  \(content.count)")
         client.send("1")
         let saved = try #require(client.waitForStdout(containing: "saved", timeout: 20), "\(client.stdoutLines)")
         #expect(saved.contains("holiday photos.tar"))

@@ -59,7 +59,7 @@ struct NamespaceTests {
         let before = peerB.stdoutLines.count
         peerB.send("ALPHA")
         let listing = peerB.waitForStdout(containing: "1) ", after: before, timeout: 10)
-        #expect(listing == "  1) alpha data.bin  [198.18.0.1:5000]")
+        #expect(listing == "  1) alpha data.bin  [198.18.0.1:5000]  3145728")
         peerB.send("1")
         #expect(peerB.waitForStdout(containing: "saved alpha data.bin", after: before, timeout: 20) != nil)
         #expect(readFile(folderB + "/alpha data.bin") == content)

@@ -28,3 +28,17 @@ func makeFolder(_ temporary: TemporaryFolder, _ name: String, files: [String: [U
     for (file, bytes) in files { try writeFile(path + "/" + file, bytes) }
     return path
 }
+
+extension Downloader.Outcome {
+    /// The saved name and size, whatever the check (a pplus2 peer may or may
+    /// not have hashed the file yet when it is listed).
+    var savedFile: SavedFile? {
+        guard case .saved(let name, let bytes, _) = self else { return nil }
+        return SavedFile(name: name, bytes: bytes)
+    }
+}
+
+struct SavedFile: Equatable {
+    let name: String
+    let bytes: Int64
+}

@@ -64,7 +64,7 @@ struct SwarmTests {
         let match = try #require(c.search("big").matches.first)
         var progressCalls = 0
         let outcome = try c.download(match) { _ in progressCalls += 1 }
-        #expect(outcome == .saved(savedName: "big.bin", bytes: Int64(content.count)))
+        #expect(outcome.savedFile == SavedFile(name: "big.bin", bytes: Int64(content.count)))
         #expect(readFile(cFolder + "/big.bin") == content)
         #expect(TemporaryFolder.names(in: cFolder) == ["big.bin"])
         #expect(progressCalls > 0)
@@ -82,10 +82,33 @@ struct SwarmTests {
 
         let matches = c.search("").matches
         #expect(matches.map(\.name) == ["empty.txt", "gone.txt"])
+        #expect(matches.map(\.size) == [0, 3])  // told by the extension
         try removeFile(bFolder + "/gone.txt")
-        #expect(try c.download(matches[1]) == .empty)
-        #expect(try c.download(matches[0]) == .empty)
+        #expect(try c.download(matches[1]) == .notOffered)
         #expect(TemporaryFolder.names(in: cFolder).isEmpty)
+        // The extension tells an empty file from a missing one: it is saved.
+        #expect(try c.download(matches[0]).savedFile == SavedFile(name: "empty.txt", bytes: 0))
+        #expect(readFile(cFolder + "/empty.txt") == [])
+    }
+
+    /// A plain P+2 peer cannot tell an empty file from a missing one: nothing is saved.
+    @Test func aPlainPeersEmptyAnswerSavesNothing() throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        let plain = try ScriptedPeer(query: .init(Array("empty.txt\n".utf8)), download: .init([]))
+        defer { plain.stop() }
+        let cFolder = try makeFolder(temporary, "c")
+        let c = try startPeer(
+            in: cFolder,
+            bootstraps: [PeerIdentity(address: .loopback, port: plain.port)!],
+            gossipInterval: 60
+        )
+        defer { c.stop() }
+        let match = try #require(c.search("empty").matches.first)
+        #expect(match.size == nil)
+        #expect(try c.download(match) == .empty)
+        #expect(TemporaryFolder.names(in: cFolder).isEmpty)
+        #expect(plain.requests[2] == ["empty.txt"])  // asked in plain P+2, not in the extension
     }
 
     @Test func aNameCollisionKeepsTheExistingFile() throws {
@@ -101,8 +124,8 @@ struct SwarmTests {
         defer { c.stop() }
 
         let match = try #require(c.search("same").matches.first { $0.peer == b.identity })
-        #expect(try c.download(match) == .saved(savedName: "same (1).txt", bytes: 6))
-        #expect(try c.download(match) == .saved(savedName: "same (2).txt", bytes: 6))
+        #expect(try c.download(match).savedFile == SavedFile(name: "same (1).txt", bytes: 6))
+        #expect(try c.download(match).savedFile == SavedFile(name: "same (2).txt", bytes: 6))
         #expect(readFile(cFolder + "/same.txt") == Array("mine".utf8))
         #expect(readFile(cFolder + "/same (1).txt") == Array("theirs".utf8))
         #expect(TemporaryFolder.names(in: cFolder) == ["same (1).txt", "same (2).txt", "same.txt"])

@@ -28,11 +28,11 @@ public struct TemporaryFolder: Sendable {
     }
 
     /// The names in `folder`, hidden ones included (partial downloads show),
-    /// sorted; only the peer's own saved peer list (`.pplus2-peers`, and its
-    /// temporary file while it is being replaced) is left out.
+    /// sorted; only the peer's own state files (its saved peer list and hash
+    /// cache, and their drafts while they are being replaced) are left out.
     public static func names(in folder: String) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
-            .filter { !$0.hasPrefix(".pplus2-peers") }.sorted()
+            .filter { !$0.hasPrefix(".pplus2-peers") && !$0.hasPrefix(".pplus2-hashes") }.sorted()
     }
 }
 

@@ -110,6 +110,9 @@ public struct SHA256Digest: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The first 8 hex digits and an ellipsis, for a person: `3a7bd3e2…`.
+    public var prefix: String { String(description.prefix(8)) + "…" }
+
     public var description: String {
         let digits = Array("0123456789abcdef".utf8)
         return String(decoding: bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)

@@ -46,7 +46,12 @@ public enum Extension {
             length = value
         }
         guard let sha256 = hash(fields[2]) else { return nil }
-        return .get(offset: offset, length: length, sha256: sha256.value, name: String(decoding: fields[3], as: UTF8.self))
+        return .get(
+            offset: offset,
+            length: length,
+            sha256: sha256.value,
+            name: String(decoding: fields[3], as: UTF8.self)
+        )
     }
 
     // MARK: Writing

@@ -3,15 +3,20 @@ import PPlus2POSIX
 
 /// Fetches one file from another peer into the shared folder.
 ///
-/// The bytes go into a hidden partial file; only when the serving peer has
-/// closed cleanly (end of stream, not a reset or a timeout) is the file synced
-/// and renamed to its name, or to `name (1).ext`... if the name is taken. Any
-/// failure removes the partial file, so the final name only ever holds a
-/// complete file.
+/// The bytes go into a hidden partial file, which takes its name (or
+/// `name (1).ext`... if the name is taken) only when the file is known whole:
+/// - from a peer that speaks the extension (the match told a size), exactly
+///   the announced size must arrive and, when a hash was told, the file's
+///   SHA-256 must match it; a zero-byte file is saved. A download of a known
+///   hash that breaks off keeps its partial, and picking the same content
+///   again, from any peer, resumes from it (`get OFFSET`);
+/// - from a plain P+2 peer, the serving peer must close cleanly (end of
+///   stream, not a reset or a timeout): P+2 has no length, so that is all
+///   that can be checked. Any failure removes the partial file.
 public struct Downloader: Sendable {
     public let client: PeerClient
     public let folder: SharedFolder
-    /// The largest answer accepted; past it the download is abandoned.
+    /// The largest file accepted; past it the download is refused or abandoned.
     public let maxSize: Int64
 
     public init(client: PeerClient, folder: SharedFolder, maxSize: Int64) {
@@ -20,21 +25,49 @@ public struct Downloader: Sendable {
         self.maxSize = maxSize
     }
 
-    public enum Outcome: Equatable, Sendable {
-        /// Saved as `savedName` (differs from the asked name after a collision).
-        case saved(savedName: String, bytes: Int64)
-        /// The peer sent nothing: no such file there, or an empty one. Nothing saved.
-        case empty
+    /// How a saved file was checked.
+    public enum Check: Equatable, Sendable {
+        /// Its SHA-256 matched the one the serving peer announced.
+        case verified(SHA256Digest)
+        /// Exactly the announced size arrived; the serving peer had not hashed it yet.
+        case sizeOnly
+        /// From a plain P+2 peer: only a clean end of stream.
+        case unverified
     }
 
-    /// Downloads `name` from `peer`. `progress` is called with the byte count
-    /// after each block received.
-    public func download(
+    public enum Outcome: Equatable, Sendable {
+        /// Saved as `savedName` (differs from the asked name after a collision).
+        case saved(savedName: String, bytes: Int64, check: Check)
+        /// A plain peer sent nothing: no such file there, or an empty one. Nothing saved.
+        case empty
+        /// A peer that speaks the extension no longer offers the name. Nothing saved.
+        case notOffered
+    }
+
+    /// What happens while a download runs, for the console.
+    public enum Event: Equatable, Sendable {
+        /// `bytes` of the file are in the partial (resumed bytes included), of `size` if known.
+        case progress(bytes: Int64, size: Int64?)
+        /// A kept partial of this content is continued from `offset`.
+        case resumed(from: Int64)
+        /// The download broke off; its `bytes` are kept to be resumed.
+        case kept(bytes: Int64)
+    }
+
+    /// Downloads `match`; `report` is called with what happens.
+    public func download(_ match: Search.Match, report: (Event) -> Void = { _ in }) throws(DownloadError) -> Outcome {
+        guard SharedFileName.isValid(match.name) else { throw .invalidName }
+        guard let size = match.size else { return try downloadPlain(match.name, from: match.peer, report: report) }
+        return try downloadExtended(match, size: size, report: report)
+    }
+
+    // MARK: Plain P+2
+
+    private func downloadPlain(
         _ name: String,
         from peer: PeerIdentity,
-        progress: (Int64) -> Void = { _ in }
+        report: (Event) -> Void
     ) throws(DownloadError) -> Outcome {
-        guard SharedFileName.isValid(name) else { throw .invalidName }
         let connection: TCPSocket
         do {
             connection = try client.openDownload(name, from: peer)
@@ -43,49 +76,66 @@ public struct Downloader: Sendable {
         }
         let partial = try folder.createPartial()
         do throws(DownloadError) {
-            let total = try receive(from: connection, into: partial, peer: peer, progress: progress)
+            var total: Int64 = 0
+            let mover = SocketToFile()
+            // Room for one byte past the limit: enough to tell it was passed.
+            while let count = try receive(
+                from: connection,
+                into: partial,
+                with: mover,
+                room: maxSize - total + 1,
+                peer: peer,
+                total: total
+            ) {
+                total += Int64(count)
+                guard total <= maxSize else { throw .tooLarge(maxSize) }
+                report(.progress(bytes: total, size: nil))
+            }
             if total == 0 {
                 folder.discard(partial)
                 return .empty
             }
-            do {
-                try FileWriting.sync(partial.file)
-            } catch {
-                throw .local(.writing, folder: folder.path, error)
-            }
-            return .saved(savedName: try folder.commit(partial, as: name), bytes: total)
+            try sync(partial)
+            return .saved(savedName: try folder.commit(partial, as: name), bytes: total, check: .unverified)
         } catch {
             folder.discard(partial)
             throw error
         }
     }
 
-    private func receive(
+    // MARK: Shared steps
+
+    /// Moves what arrived into the partial, at most `room` bytes (and 1 GiB);
+    /// nil at the clean end of the stream.
+    func receive(
         from connection: TCPSocket,
         into partial: PartialFile,
+        with mover: SocketToFile,
+        room: Int64,
         peer: PeerIdentity,
-        progress: (Int64) -> Void
-    ) throws(DownloadError) -> Int64 {
-        let mover = SocketToFile()
-        var total: Int64 = 0
-        while true {
-            // Ask for at most one byte past the limit: enough to tell it was passed.
-            let room = Int(min(maxSize - total + 1, 1 << 30))
-            let count: Int
-            do {
-                count = try mover.move(from: connection, to: partial.file, limit: room, timeout: client.timeout)
-            } catch {
-                switch error {
-                case .receiving(let failure):
-                    throw .brokeOff(peer, bytes: total, failure)
-                case .writing(let failure):
-                    throw .local(.writing, folder: folder.path, failure)
-                }
+        total: Int64
+    ) throws(DownloadError) -> Int? {
+        do {
+            let count = try mover.move(
+                from: connection,
+                to: partial.file,
+                limit: Int(min(max(room, 1), 1 << 30)),
+                timeout: client.timeout
+            )
+            return count == 0 ? nil : count
+        } catch {
+            switch error {
+            case .receiving(let failure): throw .brokeOff(peer, bytes: total, failure)
+            case .writing(let failure): throw .local(.writing, folder: folder.path, failure)
             }
-            if count == 0 { return total }  // the clean end of the file
-            total += Int64(count)
-            guard total <= maxSize else { throw .tooLarge(maxSize) }
-            progress(total)
+        }
+    }
+
+    func sync(_ partial: PartialFile) throws(DownloadError) {
+        do {
+            try FileWriting.sync(partial.file)
+        } catch {
+            throw .local(.writing, folder: folder.path, error)
         }
     }
 }

@@ -8,6 +8,9 @@ import PPlus2POSIX
 /// costs at most one timeout and a bounded amount of memory.
 public struct PeerClient: Sendable {
     public let timeout: Double
+    /// Peers that answered a `\u{1}find` as plain P+2 peers do, remembered until
+    /// their next failure, so a plain peer costs the extra round trip once.
+    let plainPeers = PlainPeers()
 
     public init(timeout: Double) {
         self.timeout = timeout
@@ -29,16 +32,31 @@ public struct PeerClient: Sendable {
         return PeerListAnswer(parsing: bytes)
     }
 
-    /// Port p+1: the names matching `query` that the callee offers.
+    /// Port p+1: the names matching `query` that the callee offers, with sizes
+    /// and hashes when it speaks the extension. Asks in the extension's form
+    /// first; an answer that is not one marks the peer as plain and is asked
+    /// again in plain P+2.
     public func query(_ query: String, at peer: PeerIdentity) throws(IOFailure) -> QueryAnswer {
-        let bytes = try exchange(query, with: peer, port: peer.queryPort, maxBytes: QueryAnswer.maxBytes)
-        return QueryAnswer(parsing: bytes)
+        do {
+            if !plainPeers.contains(peer) {
+                let request = Extension.findRequest(query)
+                let bytes = try exchange(request, with: peer, port: peer.queryPort, maxBytes: QueryAnswer.maxBytes)
+                if let answer = QueryAnswer(parsingExtended: bytes) { return answer }
+                plainPeers.insert(peer)
+            }
+            let bytes = try exchange(query, with: peer, port: peer.queryPort, maxBytes: QueryAnswer.maxBytes)
+            return QueryAnswer(parsing: bytes)
+        } catch {
+            plainPeers.remove(peer)  // it may come back as another program
+            throw error
+        }
     }
 
-    /// Opens the download port and sends the name; the caller reads the bytes.
-    func openDownload(_ name: String, from peer: PeerIdentity) throws(IOFailure) -> TCPSocket {
+    /// Opens the download port and sends `request` (a name, or an extended
+    /// `\u{1}get`); the caller reads the answer.
+    func openDownload(_ request: String, from peer: PeerIdentity) throws(IOFailure) -> TCPSocket {
         let connection = try TCPSocket.connect(address: peer.address.value, port: peer.downloadPort, timeout: timeout)
-        try connection.send(Array((name + "\n").utf8), idleTimeout: timeout)
+        try connection.send(Array((request + "\n").utf8), idleTimeout: timeout)
         return connection
     }
 
@@ -66,4 +84,13 @@ public struct PeerClient: Sendable {
         }
         return answer
     }
+}
+
+/// The peers known to speak plain P+2 only.
+final class PlainPeers: Sendable {
+    private let peers = Locked(Set<PeerIdentity>())
+
+    func contains(_ peer: PeerIdentity) -> Bool { peers.withLock { $0.contains(peer) } }
+    func insert(_ peer: PeerIdentity) { _ = peers.withLock { $0.insert(peer) } }
+    func remove(_ peer: PeerIdentity) { _ = peers.withLock { $0.remove(peer) } }
 }

@@ -15,9 +15,26 @@ public struct Search: Sendable {
         self.client = client
     }
 
+    /// One file one peer offers.
     public struct Match: Equatable, Sendable {
         public let name: String
         public let peer: PeerIdentity
+        /// Told by a peer that speaks the extension; nil from a plain peer.
+        public let size: Int64?
+        /// Told once that peer has hashed the file.
+        public let sha256: SHA256Digest?
+
+        public init(name: String, peer: PeerIdentity, size: Int64? = nil, sha256: SHA256Digest? = nil) {
+            self.name = name
+            self.peer = peer
+            self.size = size
+            self.sha256 = sha256
+        }
+
+        /// Whether `other` is the same content: the same size and hash, both known.
+        public func hasSameContent(as other: Match) -> Bool {
+            sha256 != nil && sha256 == other.sha256 && size == other.size
+        }
     }
 
     public struct Result: Sendable {
@@ -58,7 +75,9 @@ extension Search.Result {
         cutMatches += answer.cutLines
         if answer.reachedByteLimit { cutIsLowerBound = true }
         let room = max(0, maxMatches - matches.count)
-        matches += answer.names.prefix(room).map { Search.Match(name: $0, peer: peer) }
-        cutMatches += max(0, answer.names.count - room)
+        matches += answer.entries.prefix(room).map {
+            Search.Match(name: $0.name, peer: peer, size: $0.size, sha256: $0.sha256)
+        }
+        cutMatches += max(0, answer.entries.count - room)
     }
 }

@@ -114,7 +114,9 @@ final class FileHashes: ThreadOwner {
         var hasher = SHA256(blockFunction: sha256BlockFunction)
         var offset: Int64 = 0
         while !thread.isStopping {
-            let count = buffer.withUnsafeMutableBytes { (try? FileReading.read(opened.file, into: $0, at: offset)) ?? -1 }
+            let count = buffer.withUnsafeMutableBytes {
+                (try? FileReading.read(opened.file, into: $0, at: offset)) ?? -1
+            }
             if count < 0 { return nil }
             if count == 0 { break }
             buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[..<count])) }

@@ -1,27 +1,40 @@
 import PPlus2Core
 import PPlus2POSIX
 
-extension SharedFolder {
-    // MARK: Receiving
+// Receiving: downloads are written to hidden partial files and take their
+// name only when complete, never over an existing file. A broken-off download
+// of a known content (its SHA-256 was told) is set aside instead of removed,
+// as `HiddenFile.keptPartial`, and a later download of the same content, from
+// any peer, resumes from it.
 
+extension SharedFolder {
     struct Partials {
-        var active: Set<String> = []
+        /// Active partial files, with the content each will be (if known).
+        var active: [String: SHA256Digest?] = [:]
         var counter = 0
         var isClosed = false
     }
 
-    /// Creates a new hidden partial file for a download. The file is created
-    /// under the registry's lock, so a shutdown cannot slip between creating
-    /// it and registering it (and leave it behind).
-    public func createPartial() throws(DownloadError) -> PartialFile {
+    /// How many kept partials, of how many bytes in all, for how long.
+    public struct KeptPartialLimits: Sendable {
+        public var count = 8
+        public var bytes: Int64 = 64 << 30
+        public var maxAgeSeconds = 7 * 86_400.0
+
+        public init() {}
+    }
+
+    /// Creates a new hidden partial file for a download of `content` (nil:
+    /// unknown). Created under the registry's lock, so a shutdown cannot slip
+    /// between creating it and registering it (and leave it behind).
+    public func createPartial(content: SHA256Digest? = nil) throws(DownloadError) -> PartialFile {
         let created: Result<PartialFile, DownloadError> = partials.withLock { partials in
             guard !partials.isClosed else { return .failure(.stopping) }
-            partials.counter += 1
-            let name = HiddenFile.partial(pid: ProcessControl.pid, number: partials.counter).name
+            let name = Self.nextPartialName(&partials)
             do throws(IOFailure) {
-                let file = try directory.createExclusive(name)
-                partials.active.insert(name)
-                return .success(PartialFile(name: name, file: file))
+                let file = try directory.createExclusive(name, readable: true)
+                partials.active[name] = content
+                return .success(PartialFile(name: name, file: file, content: content, resumedFrom: 0))
             } catch {
                 return .failure(.local(.creatingPartial, folder: path, error))
             }
@@ -29,11 +42,33 @@ extension SharedFolder {
         return try created.get()
     }
 
+    /// The kept partial of `content`, taken back as an active partial to be
+    /// continued; nil if there is none (or one longer than `size`, removed).
+    public func resumePartial(content: SHA256Digest, size: Int64) -> PartialFile? {
+        let kept = HiddenFile.keptPartial(content).name
+        return partials.withLock { partials -> PartialFile? in
+            guard !partials.isClosed else { return nil }
+            let name = Self.nextPartialName(&partials)
+            guard (try? directory.renameWithoutReplacing(kept, to: name)) == true else { return nil }
+            guard let opened = try? directory.openForAppending(name), opened.size <= size else {
+                directory.remove(name)
+                return nil
+            }
+            partials.active[name] = content
+            return PartialFile(name: name, file: opened.file, content: content, resumedFrom: opened.size)
+        }
+    }
+
+    private static func nextPartialName(_ partials: inout Partials) -> String {
+        partials.counter += 1
+        return HiddenFile.partial(pid: ProcessControl.pid, number: partials.counter).name
+    }
+
     /// Gives a complete partial file its final name: `wanted` if free, else the
     /// first free `stem (k).ext`. Never replaces a file. Returns the name used.
     public func commit(_ partial: PartialFile, as wanted: String) throws(DownloadError) -> String {
         let outcome: Result<String, DownloadError> = partials.withLock { partials in
-            guard !partials.isClosed, partials.active.contains(partial.name) else { return .failure(.stopping) }
+            guard !partials.isClosed, partials.active[partial.name] != nil else { return .failure(.stopping) }
             for attempt in 0...999 {
                 let candidate = Self.candidateName(for: wanted, attempt: attempt)
                 guard candidate.utf8.count <= SharedFileName.maxBytes else { continue }
@@ -41,7 +76,7 @@ extension SharedFolder {
                     try directory.renameWithoutReplacing(partial.name, to: candidate)
                 }) {
                 case .success(true):
-                    partials.active.remove(partial.name)
+                    partials.active[partial.name] = nil
                     return .success(candidate)
                 case .success(false):
                     continue  // taken: try the next name
@@ -57,16 +92,67 @@ extension SharedFolder {
     /// Deletes a partial file that will not be completed.
     public func discard(_ partial: PartialFile) {
         partials.withLock { partials in
-            if partials.active.remove(partial.name) != nil { directory.remove(partial.name) }
+            if partials.active.removeValue(forKey: partial.name) != nil { directory.remove(partial.name) }
         }
     }
 
-    /// Removes every partial file of this peer and refuses new ones: at shutdown.
-    public func closeAndRemovePartials() {
+    /// A download that broke off: kept to be resumed if its content is known
+    /// and it holds a byte, else deleted. Returns true if it was kept.
+    @discardableResult
+    public func setAside(_ partial: PartialFile) -> Bool {
+        let kept = partials.withLock { partials -> Bool in
+            guard partials.active.removeValue(forKey: partial.name) != nil else { return false }
+            return keepOrRemove(partial.name, content: partial.content)
+        }
+        if kept { sweepKeptPartials() }
+        return kept
+    }
+
+    /// At shutdown: sets aside every partial of a known content, removes the
+    /// others, and refuses new ones.
+    public func closePartials() {
         partials.withLock { partials in
             partials.isClosed = true
-            for name in partials.active { directory.remove(name) }
+            for (name, content) in partials.active { _ = keepOrRemove(name, content: content) }
             partials.active.removeAll()
+        }
+    }
+
+    /// Called with the registry locked.
+    private func keepOrRemove(_ name: String, content: SHA256Digest?) -> Bool {
+        guard let content, let size = try? directory.openRegularFile(name).size, size > 0 else {
+            directory.remove(name)
+            return false
+        }
+        do {
+            try directory.renameReplacing(name, to: HiddenFile.keptPartial(content).name)
+            return true
+        } catch {
+            directory.remove(name)
+            return false
+        }
+    }
+
+    /// Removes kept partials older than the limit, then the oldest ones past
+    /// the count or byte limits.
+    public func sweepKeptPartials() {
+        guard let entries = try? directory.entries() else { return }
+        let now = WallClock.now
+        var kept: [(name: String, status: FileStatus)] = []
+        for entry in entries where entry.kind == .regular {
+            let name = String(decoding: entry.nameBytes, as: UTF8.self)
+            guard case .keptPartial? = HiddenFile(name: name) else { continue }
+            if now - Double(entry.status.modified) / 1e9 > keptLimits.maxAgeSeconds {
+                directory.remove(name)
+            } else {
+                kept.append((name, entry.status))
+            }
+        }
+        kept.sort { $0.status.modified > $1.status.modified }  // newest first
+        var bytes: Int64 = 0
+        for (index, file) in kept.enumerated() {
+            bytes += file.status.size
+            if index >= keptLimits.count || bytes > keptLimits.bytes { directory.remove(file.name) }
         }
     }
 
@@ -88,5 +174,10 @@ extension SharedFolder {
 /// A hidden file a download is written into.
 public struct PartialFile: Sendable {
     public let name: String
+    /// Open to write at its end and to read back.
     public let file: FileDescriptor
+    /// The content it will be, if known: what it is kept as if it breaks off.
+    public let content: SHA256Digest?
+    /// Bytes it held when the download (re)started: a resume goes on from here.
+    public let resumedFrom: Int64
 }

@@ -15,14 +15,17 @@ public final class SharedFolder: Sendable {
     public let directory: Folder
     private let index = Locked(Index())
     let partials = Locked(Partials())
+    let keptLimits: KeptPartialLimits
 
     public var path: String { directory.path }
 
     /// Opens (and creates if missing) the folder at `path`, and removes partial
     /// files left behind by peers that are no longer running.
-    public init(path: String) throws(IOFailure) {
+    public init(path: String, keptPartials: KeptPartialLimits = KeptPartialLimits()) throws(IOFailure) {
         directory = try Folder.open(creatingIfMissing: path)
+        keptLimits = keptPartials
         removeStalePartials()
+        sweepKeptPartials()
     }
 
     // MARK: Offering

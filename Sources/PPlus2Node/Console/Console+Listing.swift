@@ -1,0 +1,72 @@
+import PPlus2Core
+import PPlus2POSIX
+
+// How a search's matches are listed: on a pipe the contract's line for each
+// copy; on a terminal aligned columns, sizes in human units, and the copies
+// of one content (same size and SHA-256, told by peers that speak the
+// extension) as one numbered entry.
+
+extension Console {
+    /// `  3) report.pdf  [10.0.0.7:5000]`, and `  1048576` after it when the size is known.
+    static func pipeLine(number: Int, _ match: Search.Match) -> String {
+        "  \(number)) \(VisibleName.text(match.name))  [\(match.peer)]" + (match.size.map { "  \($0)" } ?? "")
+    }
+
+    /// The matches as entries: the copies of one known content together, in
+    /// the order their first copy came; a copy of unknown content alone.
+    static func groupedByContent(_ matches: [Search.Match]) -> [[Search.Match]] {
+        var entries: [[Search.Match]] = []
+        var positions: [ContentKey: Int] = [:]
+        for match in matches {
+            guard let sha256 = match.sha256, let size = match.size else {
+                entries.append([match])
+                continue
+            }
+            let key = ContentKey(name: Array(match.name.utf8), size: size, sha256: sha256)
+            if let position = positions[key] {
+                entries[position].append(match)
+            } else {
+                positions[key] = entries.count
+                entries.append([match])
+            }
+        }
+        return entries
+    }
+
+    /// One content under one name: a name that differs in content is another file.
+    private struct ContentKey: Hashable {
+        let name: [UInt8]
+        let size: Int64
+        let sha256: SHA256Digest
+    }
+
+    /// A terminal's listing: numbers right-aligned, names in a column, the
+    /// peer, the size, how many peers offer that content, and a cap on the length.
+    func showAligned() {
+        let shown = entries.prefix(Self.maxShownOnTerminal)
+        let numberWidth = String(entries.count).count
+        let names = shown.map { VisibleName.text($0[0].name) }
+        let nameWidth = min(names.map(\.count).max() ?? 0, 48)
+        let peerWidth = shown.map { "[\($0[0].peer)]".count }.max() ?? 0
+        for (index, entry) in shown.enumerated() {
+            let number = String(index + 1)
+            let name = names[index] + String(repeating: " ", count: max(0, nameWidth - names[index].count))
+            let peerText = "[\(entry[0].peer)]"
+            let size =
+                entry[0].size.map {
+                    "  " + String(repeating: " ", count: peerWidth - peerText.count) + Formatting.bytes($0)
+                } ?? ""
+            let note = entry.count > 1 ? screen.paint("  (on \(entry.count) peers)", .dim) : ""
+            say(
+                "  \(String(repeating: " ", count: numberWidth - number.count))\(screen.paint(number, .bold))) "
+                    + "\(name)  \(screen.paint(peerText, .cyan))\(size)\(note)"
+            )
+        }
+        if entries.count > shown.count {
+            say(
+                "  ... \(entries.count - shown.count) more not shown: narrow the query "
+                    + "(any number up to \(entries.count) can be picked)"
+            )
+        }
+    }
+}

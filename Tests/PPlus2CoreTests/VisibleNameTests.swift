@@ -1,0 +1,19 @@
+import PPlus2Core
+import Testing
+
+@Suite struct VisibleNameTests {
+    @Test func bidiAndFormatControlsBecomeVisible() {
+        #expect(VisibleName.text("invoice-\u{202E}gpj.exe") == "invoice-<U+202E>gpj.exe")
+        #expect(VisibleName.text("a\u{200B}b\u{2066}c\u{FEFF}") == "a<U+200B>b<U+2066>c<U+FEFF>")
+        for value: UInt32 in [0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x202A, 0x202B, 0x202C, 0x202D, 0x2066, 0x2069] {
+            let scalar = Unicode.Scalar(value)!
+            #expect(!VisibleName.text("x\(Character(scalar))").unicodeScalars.contains(scalar))
+        }
+    }
+
+    @Test func ordinaryNamesAreUntouched() {
+        for name in ["report.pdf", "café-menu.txt", "日本語.md", "emoji-😀.png", "cafe\u{301}.txt"] {
+            #expect(VisibleName.text(name) == name)
+        }
+    }
+}
