@@ -1,0 +1,132 @@
+import Foundation
+import PPlus2Core
+import PPlus2Node
+import PPlus2POSIX
+import PPlus2TestSupport
+import Testing
+
+/// Downloads from peers that speak the extension, played by fake servers that
+/// lie in one way each: every defence of the downloading side is shown to hold.
+@Suite struct TrustTests {
+    static let content = randomBytes(200_000, seed: 21)
+    static let digest = SHA256.hash(content)
+
+    /// A fake extended server: its query answer lists `big.bin` with `size` and
+    /// the content's hash; its download answer is the header, then `body`.
+    static func fakeServer(size: Int64 = Int64(content.count), body: [UInt8], then ending: ScriptedPeer.Ending = .close)
+        throws -> ScriptedPeer
+    {
+        let listing = "\(Extension.header)\n\(size) \(digest) big.bin\n"
+        let header = Array((Extension.getHeader(size: size, sha256: digest) + "\n").utf8)
+        return try ScriptedPeer(query: .init(Array(listing.utf8)), download: .init(header + body, then: ending))
+    }
+
+    static func identity(_ peer: ScriptedPeer) -> PeerIdentity {
+        PeerIdentity(address: .loopback, port: peer.port)!
+    }
+
+    static func keptName() -> String { HiddenFile.keptPartial(digest).name }
+
+    @Test func aBodyCutWithACleanCloseIsKeptAndResumedFromAnotherPeer() throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        let cut = 70_000
+        let first = try Self.fakeServer(body: Array(Self.content[..<cut]))
+        defer { first.stop() }
+        let folder = try makeFolder(temporary, "mine")
+        let peer = try startPeer(in: folder, bootstraps: [Self.identity(first)], gossipInterval: 60)
+        defer { peer.stop() }
+
+        let match = try #require(peer.search("big").matches.first)
+        #expect(match.size == Int64(Self.content.count) && match.sha256 == Self.digest)
+        #expect(throws: DownloadError.cutShort(Self.identity(first), bytes: Int64(cut), size: Int64(Self.content.count))) {
+            try peer.download(match)
+        }
+        #expect(TemporaryFolder.names(in: folder) == [Self.keptName()])
+        #expect(readFile(folder + "/" + Self.keptName()) == Array(Self.content[..<cut]))
+
+        // Another peer with the same content: asked from the kept length on, only the rest moves.
+        let second = try Self.fakeServer(body: Array(Self.content[cut...]))
+        defer { second.stop() }
+        var events: [Downloader.Event] = []
+        let outcome = try peer.download(
+            Search.Match(name: "big.bin", peer: Self.identity(second), size: match.size, sha256: Self.digest)
+        ) { events.append($0) }
+        #expect(outcome == .saved(savedName: "big.bin", bytes: Int64(Self.content.count), check: .verified(Self.digest)))
+        #expect(events.contains(.resumed(from: Int64(cut))))
+        #expect(second.requests[2] == [Extension.getRequest(offset: Int64(cut), length: nil, sha256: Self.digest, name: "big.bin")])
+        #expect(readFile(folder + "/big.bin") == Self.content)
+        #expect(TemporaryFolder.names(in: folder) == ["big.bin"])
+    }
+
+    @Test func theRightSizeWithWrongBytesSavesNothing() throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        var wrong = Self.content
+        wrong[123_456] ^= 0x01
+        let liar = try Self.fakeServer(body: wrong)
+        defer { liar.stop() }
+        let folder = try makeFolder(temporary, "mine")
+        let peer = try startPeer(in: folder, bootstraps: [Self.identity(liar)], gossipInterval: 60)
+        defer { peer.stop() }
+        let match = try #require(peer.search("big").matches.first)
+        #expect {
+            try peer.download(match)
+        } throws: { error in
+            guard case .hashMismatch(_, let expected, let actual) = error as? DownloadError else { return false }
+            return expected == Self.digest && actual == SHA256.hash(wrong)
+        }
+        #expect(TemporaryFolder.names(in: folder).isEmpty)  // wrong bytes are not kept
+    }
+
+    @Test func moreBytesThanAnnouncedSavesNothing() throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        let liar = try Self.fakeServer(body: Self.content + [0x42])
+        defer { liar.stop() }
+        let folder = try makeFolder(temporary, "mine")
+        let peer = try startPeer(in: folder, bootstraps: [Self.identity(liar)], gossipInterval: 60)
+        defer { peer.stop() }
+        let match = try #require(peer.search("big").matches.first)
+        #expect(throws: DownloadError.tooLong(Self.identity(liar), size: Int64(Self.content.count))) {
+            try peer.download(match)
+        }
+        #expect(TemporaryFolder.names(in: folder).isEmpty)
+    }
+
+    @Test func aSizePastTheLimitIsRefusedBeforeTheFirstByte() throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        let huge = try Self.fakeServer(size: 5 << 30, body: [])
+        defer { huge.stop() }
+        let folder = try makeFolder(temporary, "mine")
+        let peer = try startPeer(in: folder, bootstraps: [Self.identity(huge)], gossipInterval: 60) {
+            $0.maxDownloadSize = 1 << 30
+        }
+        defer { peer.stop() }
+        let match = try #require(peer.search("big").matches.first)
+        #expect(throws: DownloadError.tooLarge(1 << 30)) { try peer.download(match) }
+        #expect(huge.requests[2].isEmpty)  // not even asked
+        #expect(TemporaryFolder.names(in: folder).isEmpty)
+    }
+
+    @Test func anotherVersionAtThePeerSavesNothing() throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        let other = SHA256.hash([1, 2, 3])
+        let listing = "\(Extension.header)\n\(Self.content.count) \(Self.digest) big.bin\n"
+        let changed = try ScriptedPeer(
+            query: .init(Array(listing.utf8)),
+            download: .init(Array((Extension.getHeader(size: 3, sha256: other) + "\n").utf8))
+        )
+        defer { changed.stop() }
+        let folder = try makeFolder(temporary, "mine")
+        let peer = try startPeer(in: folder, bootstraps: [Self.identity(changed)], gossipInterval: 60)
+        defer { peer.stop() }
+        let match = try #require(peer.search("big").matches.first)
+        #expect(throws: DownloadError.changed(Self.identity(changed), size: 3, sha256: other)) {
+            try peer.download(match)
+        }
+        #expect(TemporaryFolder.names(in: folder).isEmpty)
+    }
+}
