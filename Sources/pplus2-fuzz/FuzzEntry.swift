@@ -15,6 +15,13 @@ import Glibc
 
 /// Runs one input through every network parser and checks its invariants.
 func check(_ bytes: [UInt8]) {
+    checkPlainWire(bytes)
+    checkExtension(bytes)
+    checkDiscovery(bytes)
+}
+
+/// The plain P+2 wire: request lines, identities, names, answers.
+func checkPlainWire(_ bytes: [UInt8]) {
     // Request line: streamed in chunks of a size taken from the input itself.
     let chunk = Int(bytes.first ?? 1) % 17 + 1
     var reader = RequestLineReader()
@@ -51,9 +58,32 @@ func check(_ bytes: [UInt8]) {
     precondition(peers.peers.allSatisfy { PeerIdentity($0.description) == $0 })
     let names = QueryAnswer(parsing: bytes)
     precondition(names.names.count <= QueryAnswer.maxLines && names.names.allSatisfy(SharedFileName.isValid))
+}
 
-    // DNS (LAN discovery): refused, or re-encoded to the same message; the
-    // state machines take it within their bounds.
+/// The extension: requests, get headers and find answers accepted only in the
+/// form we would write; the hash cache re-encodes to itself.
+func checkExtension(_ bytes: [UInt8]) {
+    if let text = String(validating: bytes, as: UTF8.self), let request = Extension.parse(text) {
+        switch request {
+        case .find(let query): precondition(Extension.findRequest(query) == text)
+        case .get(let offset, let length, let sha256, let name):
+            precondition(Extension.getRequest(offset: offset, length: length, sha256: sha256, name: name) == text)
+        }
+    }
+    if let header = Extension.parseGetHeader(bytes) {
+        precondition(Array(Extension.getHeader(size: header.size, sha256: header.sha256).utf8) == bytes)
+    }
+    if let answer = QueryAnswer(parsingExtended: bytes) {
+        precondition(answer.entries.allSatisfy { SharedFileName.isValid($0.name) && ($0.size ?? -1) >= 0 })
+    }
+    if let entries = try? HashCacheFormat.decode(bytes) {
+        precondition((try? HashCacheFormat.decode(HashCacheFormat.encode(entries))) == entries)
+    }
+}
+
+/// DNS (LAN discovery): refused, or re-encoded to the same message; the state
+/// machines take it within their bounds.
+func checkDiscovery(_ bytes: [UInt8]) {
     if let message = try? DNSMessage(decoding: bytes) {
         precondition((try? DNSMessage(decoding: message.encoded())) == message)
         var responder = MulticastDNSResponder(

@@ -15,11 +15,17 @@ struct FuzzTests {
             "127.0.0.1:5000\n", "10.0.0.7:65533\r\n", "255.255.255.254:1", "report.pdf\n", "café.txt\r\n",
             "a\nb\nc\n", "../etc/passwd\n", ".hidden\n", "\n", "", "0.0.0.0:5000\n", "224.0.0.251:5353\n",
             "1.2.3.4:05000\n", "x\u{0}y\n", "日本語.md\n",
+            "\u{1}find report\n", "\u{1}get 0 - - report.pdf\n",
+            "\u{1}get 1048576 4096 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 a b.txt\n",
+            "\u{1}P+2x/1 1048576 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n",
+            "\u{1}P+2x/1\n5 - a.txt\n0 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 e.txt\n",
+            "pplus2-hashes 1\n5 17 42 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 a.txt\n",
         ].map { Array($0.utf8) } + [[0xFF, 0xFE, 0x0A], [0xC3, 0x0A], [0xED, 0xA0, 0x80]]
 
     static let tokens: [[UInt8]] = [
         [0x0A], [0x0D], [0x0D, 0x0A], [0x00], [0x2E], [0x2F], [0x2E, 0x2E, 0x2F], [0x3A], [0xFF], [0xC3, 0xA9],
         Array("255".utf8), Array("65533".utf8), Array("65534".utf8), Array("0".utf8), [0x7F], [0x09], [0x20],
+        [0x01], Array("-".utf8), Array("9223372036854775807".utf8), Array("9223372036854775808".utf8), [0xC2, 0x9B],
     ]
 
     /// One random mutation of a seed: flip, insert, delete, duplicate, splice a token.
@@ -219,5 +225,33 @@ struct FuzzTests {
             #expect(browser.trackedCount <= MulticastDNSBrowser.maxInstances)
         }
         #expect(decoded > Self.iterations / 10)
+    }
+
+    /// The extension's parsers accept only what they would write themselves.
+    @Test func extensionParsersAcceptOnlyCanonicalForms() {
+        for bytes in Self.inputs(seed: 11) {
+            let line = bytes.firstIndex(of: 0x0A).map { Array(bytes[..<$0]) } ?? bytes
+            if let text = String(validating: line, as: UTF8.self), let request = Extension.parse(text) {
+                switch request {
+                case .find(let query): #expect(Extension.findRequest(query) == text)
+                case .get(let offset, let length, let sha256, let name):
+                    #expect(offset >= 0 && (length ?? 0) >= 0 && !name.isEmpty)
+                    #expect(Extension.getRequest(offset: offset, length: length, sha256: sha256, name: name) == text)
+                }
+            }
+            if let header = Extension.parseGetHeader(line) {
+                #expect(header.size >= 0)
+                #expect(Array(Extension.getHeader(size: header.size, sha256: header.sha256).utf8) == line)
+            }
+            if let answer = QueryAnswer(parsingExtended: bytes) {
+                #expect(answer.isExtended && answer.entries.count <= QueryAnswer.maxLines)
+                for entry in answer.entries {
+                    #expect(SharedFileName.isValid(entry.name) && (entry.size ?? -1) >= 0)
+                }
+            }
+            if let entries = try? HashCacheFormat.decode(bytes) {
+                #expect((try? HashCacheFormat.decode(HashCacheFormat.encode(entries))) == entries)
+            }
+        }
     }
 }

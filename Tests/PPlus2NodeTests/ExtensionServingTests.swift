@@ -55,9 +55,10 @@ import Testing
         #expect(get("10000 - - data.bin").bytes == header)  // at the end: nothing more
         #expect(get("10001 - - data.bin").bytes == header)  // past the end: the header alone
         #expect(get("0 - \(SHA256.hash([1])) data.bin").bytes == header)  // another version: the header alone
-        for malformed in ["01 - - data.bin", "-1 - - data.bin", "+1 - - data.bin", "0 - - ", "0 -", "0 x - data.bin",
-            "0 - ABC data.bin", "0 - - nothere", "0 - - ../data.bin", "99999999999999999999 - - data.bin"]
-        {
+        for malformed in [
+            "01 - - data.bin", "-1 - - data.bin", "+1 - - data.bin", "0 - - ", "0 -", "0 x - data.bin",
+            "0 - ABC data.bin", "0 - - nothere", "0 - - ../data.bin", "99999999999999999999 - - data.bin",
+        ] {
             let answer = get(malformed)
             #expect(answer.bytes.isEmpty && answer.closedCleanly, "\(malformed)")
         }
@@ -131,8 +132,11 @@ import Testing
         defer { second.stop() }
         #expect(lines.withLock { $0 }.contains { $0.contains("ignoring the hash cache") })
         // Hashed again from the file itself.
-        #expect(waitUntil(timeout: 10) {
-            wireRequest(port: second.port + 1, line: "\u{1}find kept").lines.last == "1000 \(SHA256.hash(content)) kept.bin"
-        })
+        #expect(
+            waitUntil(timeout: 10) {
+                wireRequest(port: second.port + 1, line: "\u{1}find kept").lines.last
+                    == "1000 \(SHA256.hash(content)) kept.bin"
+            }
+        )
     }
 }

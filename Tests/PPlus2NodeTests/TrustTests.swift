@@ -13,7 +13,11 @@ import Testing
 
     /// A fake extended server: its query answer lists `big.bin` with `size` and
     /// the content's hash; its download answer is the header, then `body`.
-    static func fakeServer(size: Int64 = Int64(content.count), body: [UInt8], then ending: ScriptedPeer.Ending = .close)
+    static func fakeServer(
+        size: Int64 = Int64(content.count),
+        body: [UInt8],
+        then ending: ScriptedPeer.Ending = .close
+    )
         throws -> ScriptedPeer
     {
         let listing = "\(Extension.header)\n\(size) \(digest) big.bin\n"
@@ -39,7 +43,9 @@ import Testing
 
         let match = try #require(peer.search("big").matches.first)
         #expect(match.size == Int64(Self.content.count) && match.sha256 == Self.digest)
-        #expect(throws: DownloadError.cutShort(Self.identity(first), bytes: Int64(cut), size: Int64(Self.content.count))) {
+        #expect(
+            throws: DownloadError.cutShort(Self.identity(first), bytes: Int64(cut), size: Int64(Self.content.count))
+        ) {
             try peer.download(match)
         }
         #expect(TemporaryFolder.names(in: folder) == [Self.keptName()])
@@ -52,9 +58,15 @@ import Testing
         let outcome = try peer.download(
             Search.Match(name: "big.bin", peer: Self.identity(second), size: match.size, sha256: Self.digest)
         ) { events.append($0) }
-        #expect(outcome == .saved(savedName: "big.bin", bytes: Int64(Self.content.count), check: .verified(Self.digest)))
+        #expect(
+            outcome == .saved(savedName: "big.bin", bytes: Int64(Self.content.count), check: .verified(Self.digest))
+        )
         #expect(events.contains(.resumed(from: Int64(cut))))
-        #expect(second.requests[2] == [Extension.getRequest(offset: Int64(cut), length: nil, sha256: Self.digest, name: "big.bin")])
+        #expect(
+            second.requests[2] == [
+                Extension.getRequest(offset: Int64(cut), length: nil, sha256: Self.digest, name: "big.bin")
+            ]
+        )
         #expect(readFile(folder + "/big.bin") == Self.content)
         #expect(TemporaryFolder.names(in: folder) == ["big.bin"])
     }
