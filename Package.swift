@@ -21,6 +21,8 @@ let package = Package(
         .target(name: "PPlus2Node", dependencies: ["PPlus2Core", "PPlus2POSIX"]),
         // main.swift: arguments to a configuration, start the peer, exit code.
         .executableTarget(name: "pplus2", dependencies: ["PPlus2Core", "PPlus2POSIX", "PPlus2Node"]),
+        // sha256sum with pplus2's own SHA-256 (the benchmark times it against OpenSSL and coreutils).
+        .executableTarget(name: "pplus2-sha256", dependencies: ["PPlus2Core", "PPlus2POSIX"]),
         // libFuzzer entry for the network parsers (scripts/fuzz.sh); a replay tool in normal builds.
         .executableTarget(name: "pplus2-fuzz", dependencies: ["PPlus2Core"]),
 

@@ -41,19 +41,25 @@ void cpplus2_sha256_blocks_hardware(unsigned int state[8], const void *data, uns
 
     while (blocks--) {
         __m128i savedABEF = state0, savedCDGH = state1;
+        // The message schedule runs ahead of the rounds, as in Intel's
+        // reference: while the rounds of group g run, W[g+1] is finished and
+        // W[g+3] started, so no round waits for its words.
         __m128i w[4];
+        for (int group = 0; group < 4; group++) {
+            w[group] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(input + 16 * group)), byteSwap);
+        }
+#pragma clang loop unroll(full)
         for (int group = 0; group < 16; group++) {
-            __m128i *word = &w[group & 3];
-            if (group < 4) {
-                *word = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(input + 16 * group)), byteSwap);
-            } else {
-                __m128i older = _mm_sha256msg1_epu32(w[group & 3], w[(group + 1) & 3]);
-                older = _mm_add_epi32(older, _mm_alignr_epi8(w[(group + 3) & 3], w[(group + 2) & 3], 4));
-                *word = _mm_sha256msg2_epu32(older, w[(group + 3) & 3]);
-            }
-            __m128i message = _mm_add_epi32(*word, _mm_loadu_si128((const __m128i *)&K[4 * group]));
+            __m128i message = _mm_add_epi32(w[group & 3], _mm_loadu_si128((const __m128i *)&K[4 * group]));
             state1 = _mm_sha256rnds2_epu32(state1, state0, message);
+            if (group >= 3 && group < 15) {  // W[g+1] = msg2(msg1(W[g-3], W[g-2]) + W[g-3..g] >> 1 word, W[g])
+                __m128i next = _mm_add_epi32(w[(group + 1) & 3], _mm_alignr_epi8(w[group & 3], w[(group + 3) & 3], 4));
+                w[(group + 1) & 3] = _mm_sha256msg2_epu32(next, w[group & 3]);
+            }
             state0 = _mm_sha256rnds2_epu32(state0, state1, _mm_shuffle_epi32(message, 0x0E));
+            if (group >= 1 && group < 13) {  // W[g+3] starts as msg1(W[g-1], W[g])
+                w[(group + 3) & 3] = _mm_sha256msg1_epu32(w[(group + 3) & 3], w[group & 3]);
+            }
         }
         state0 = _mm_add_epi32(state0, savedABEF);
         state1 = _mm_add_epi32(state1, savedCDGH);

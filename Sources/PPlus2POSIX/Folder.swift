@@ -232,6 +232,13 @@ extension FileDescriptor {
 
 /// Reading an open file.
 public enum FileReading {
+    /// Opens the regular file at `path` for reading (a tool's argument, not a shared file).
+    public static func open(_ path: String) throws(IOFailure) -> FileDescriptor {
+        let file = FileDescriptor(adopting: try Sys.open(path, O_RDONLY | O_NOCTTY))
+        guard try Sys.fstat(file.rawValue).st_mode & S_IFMT == S_IFREG else { throw .notARegularFile }
+        return file
+    }
+
     /// Reads up to `buffer.count` bytes at `offset` (`pread`); 0 at the end.
     public static func read(
         _ file: FileDescriptor,
