@@ -63,7 +63,6 @@ final class FileHashes: ThreadOwner {
 
     private func run() {
         OSThread.lowerPriorityOfThisThread()
-        var buffer = [UInt8](repeating: 0, count: Self.bufferBytes)
         var lastStamp: Folder.ChangeStamp?
         var lastPass = -Double.infinity
         var isFirstPass = true
@@ -72,15 +71,16 @@ final class FileHashes: ThreadOwner {
             if stamp != lastStamp || MonotonicClock.now - lastPass >= Self.rescanInterval {
                 lastStamp = stamp
                 lastPass = MonotonicClock.now
-                if pass(&buffer, isFirst: isFirstPass) { saveCache() }
+                if pass(isFirst: isFirstPass) { saveCache() }
                 isFirstPass = false
             }
             sleeper.withLock { _ = sleeper.wait(until: MonotonicClock.now + 1) }
         }
     }
 
-    /// One walk over the folder; true if the table changed.
-    private func pass(_ buffer: inout [UInt8], isFirst: Bool) -> Bool {
+    /// One walk over the folder; true if the table changed. The buffer exists
+    /// only while a file is being hashed: an idle peer does not keep it.
+    private func pass(isFirst: Bool) -> Bool {
         guard let entries = try? folder.directory.entries() else { return false }
         var current: [[UInt8]: FileStatus] = [:]
         for entry in entries where entry.kind == .regular && SharedFileName.validated(utf8: entry.nameBytes) != nil {
@@ -95,10 +95,12 @@ final class FileHashes: ThreadOwner {
             log.warning("the hash cache held \(forgotten) entries for files changed or gone since: hashing again")
         }
         var changed = forgotten > 0
+        var buffer: [UInt8] = []
         for (name, status) in current.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
             guard !thread.isStopping else { break }
             if table.withLock({ $0[name]?.status == status }) { continue }
             let text = String(decoding: name, as: UTF8.self)
+            if buffer.isEmpty { buffer = [UInt8](repeating: 0, count: Self.bufferBytes) }
             guard let sha256 = hash(text, expecting: status, with: &buffer) else { continue }
             table.withLock { $0[name] = (status, sha256) }
             changed = true
