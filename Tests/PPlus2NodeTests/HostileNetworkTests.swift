@@ -230,3 +230,32 @@ func mountTmpfs(at path: String, options: String) throws {
         try Test.cancel("skipped: cannot mount a tmpfs at \(path) (needs root and permission to mount)")
     }
 }
+
+/// A search has one deadline for the whole fan-out, whatever the number of
+/// peers that drip their answers: more tar pits than threads cost no more.
+@Suite struct SearchDeadlineTests {
+    @Test func manyTarPitsCostOneDeadline() throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        let honest = try startPeer(in: makeFolder(temporary, "b", files: ["found.txt": [1]]), gossipInterval: 60)
+        defer { honest.stop() }
+        var tarPits: [ScriptedPeer] = []
+        for _ in 0..<20 {
+            tarPits.append(try ScriptedPeer(query: .init(Array(String(repeating: "x", count: 200).utf8), drip: 0.2)))
+        }
+        defer { for tarPit in tarPits { tarPit.stop() } }
+        let a = try startPeer(
+            in: makeFolder(temporary, "a"),
+            bootstraps: [honest.identity] + tarPits.map { PeerIdentity(address: .loopback, port: $0.port)! },
+            gossipInterval: 60,
+            timeout: 0.5
+        ) { $0.searchConcurrency = 4 }  // fewer threads than tar pits: rounds would add up
+        defer { a.stop() }
+        let started = MonotonicClock.now
+        let result = a.search("")
+        let elapsed = MonotonicClock.now - started
+        #expect(elapsed < 1.6, "one deadline of 2 x --timeout, not \(elapsed) s")
+        #expect(result.matches.map(\.name) == ["found.txt"])
+        #expect(result.failures.count == 20)
+    }
+}

@@ -36,15 +36,33 @@ public struct PeerClient: Sendable {
     /// and hashes when it speaks the extension. Asks in the extension's form
     /// first; an answer that is not one marks the peer as plain and is asked
     /// again in plain P+2.
-    public func query(_ query: String, at peer: PeerIdentity) throws(IOFailure) -> QueryAnswer {
+    /// `deadline` (monotonic seconds) ends the whole exchange, both rounds,
+    /// whatever the peer does.
+    public func query(
+        _ query: String,
+        at peer: PeerIdentity,
+        deadline: Double = .infinity
+    ) throws(IOFailure) -> QueryAnswer {
         do {
             if !plainPeers.contains(peer) {
                 let request = Extension.findRequest(query)
-                let bytes = try exchange(request, with: peer, port: peer.queryPort, maxBytes: QueryAnswer.maxBytes)
+                let bytes = try exchange(
+                    request,
+                    with: peer,
+                    port: peer.queryPort,
+                    maxBytes: QueryAnswer.maxBytes,
+                    deadline: deadline
+                )
                 if let answer = QueryAnswer(parsingExtended: bytes) { return answer }
                 plainPeers.insert(peer)
             }
-            let bytes = try exchange(query, with: peer, port: peer.queryPort, maxBytes: QueryAnswer.maxBytes)
+            let bytes = try exchange(
+                query,
+                with: peer,
+                port: peer.queryPort,
+                maxBytes: QueryAnswer.maxBytes,
+                deadline: deadline
+            )
             return QueryAnswer(parsing: bytes)
         } catch {
             plainPeers.remove(peer)  // it may come back as another program
@@ -66,12 +84,15 @@ public struct PeerClient: Sendable {
         _ line: String,
         with peer: PeerIdentity,
         port: UInt16,
-        maxBytes: Int
+        maxBytes: Int,
+        deadline: Double = .infinity
     ) throws(IOFailure)
         -> [UInt8]
     {
-        let deadline = MonotonicClock.now + 4 * timeout
-        let connection = try TCPSocket.connect(address: peer.address.value, port: port, timeout: timeout)
+        let deadline = min(MonotonicClock.now + 4 * timeout, deadline)
+        let connectTimeout = min(timeout, deadline - MonotonicClock.now)
+        guard connectTimeout > 0 else { throw .timedOut(.connecting) }
+        let connection = try TCPSocket.connect(address: peer.address.value, port: port, timeout: connectTimeout)
         try connection.send(Array((line + "\n").utf8), idleTimeout: timeout)
         var answer: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)

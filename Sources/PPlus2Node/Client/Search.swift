@@ -4,12 +4,21 @@ import PPlus2POSIX
 /// Asks every known peer for a query at once and gathers the answers in
 /// known-peer order: the listing reads as a walk from peer to peer would, but
 /// a dead or silent peer costs one timeout for the whole search, not one each.
+///
+/// The whole fan-out has one deadline, `deadlineTimeouts` x the client's
+/// timeout, whatever the number of dead, silent or dripping peers: an exchange
+/// still running then is cut, and a peer not asked yet is counted as not
+/// answering. Memory is bounded as answers arrive: each answer is parsed, cut
+/// to the room left under `maxMatches`, and its bytes let go, so a thousand
+/// peers that each send the largest answer cost what `maxMatches` matches do.
 public struct Search: Sendable {
     public let client: PeerClient
     /// Peers asked at the same time.
     public var maxConcurrentPeers = 16
     /// Matches kept over all peers.
     public var maxMatches = 50_000
+    /// The whole search ends this many client timeouts after it starts.
+    public var deadlineTimeouts = 2.0
 
     public init(client: PeerClient) {
         self.client = client
@@ -41,7 +50,7 @@ public struct Search: Sendable {
         public let query: String
         public var matches: [Match] = []
         /// Peers that did not answer, with why, in known-peer order.
-        public var failures: [(peer: PeerIdentity, failure: IOFailure)] = []
+        public var failures: [(peer: PeerIdentity, failure: Failure)] = []
         /// Matches left out by the caps (per peer and in total).
         public var cutMatches = 0
         /// True if some peer's answer was longer than could be read, so more
@@ -52,32 +61,78 @@ public struct Search: Sendable {
         public var askedPeers = 0
     }
 
-    public func run(_ query: String, peers: [PeerIdentity]) -> Result {
-        let client = self.client
-        let answers = concurrentMap(count: peers.count, maxThreads: maxConcurrentPeers) { index in
-            Swift.Result { () throws(IOFailure) in try client.query(query, at: peers[index]) }
-        }
-        var result = Result(query: query, askedPeers: peers.count)
-        for (peer, answer) in zip(peers, answers) {
-            switch answer {
-            case .success(let answer): result.add(answer, from: peer, maxMatches: maxMatches)
-            case .failure(let failure): result.failures.append((peer, failure))
+    /// Why a peer is counted as not answering.
+    public enum Failure: Error, Equatable, Sendable {
+        /// The exchange failed or was cut at the search's deadline.
+        case failed(IOFailure)
+        /// The deadline passed before the peer's turn came.
+        case notAskedInTime
+
+        public var reason: String {
+            switch self {
+            case .failed(let failure): failure.reason
+            case .notAskedInTime: "timed out before its turn"
             }
         }
+    }
+
+    public func run(_ query: String, peers: [PeerIdentity]) -> Result {
+        let client = self.client
+        let deadline = MonotonicClock.now + deadlineTimeouts * client.timeout
+        let gathered = Locked(Gathered(maxMatches: maxMatches, peerCount: peers.count))
+        let failures = concurrentMap(count: peers.count, maxThreads: maxConcurrentPeers) { index -> Failure? in
+            guard MonotonicClock.now < deadline else { return .notAskedInTime }
+            let asked = Swift.Result { () throws(IOFailure) in
+                try client.query(query, at: peers[index], deadline: deadline)
+            }
+            switch asked {
+            case .success(let answer):
+                gathered.withLock { $0.add(answer, at: index, from: peers[index]) }
+                return nil
+            case .failure(let failure):
+                return .failed(failure)
+            }
+        }
+        var result = gathered.withLock { $0.result(query: query) }
+        result.askedPeers = peers.count
+        result.failures = zip(peers, failures).compactMap { peer, failure in failure.map { (peer, $0) } }
         return result
     }
 }
 
-extension Search.Result {
-    /// Takes one peer's answer, within the cap on matches.
-    mutating func add(_ answer: QueryAnswer, from peer: PeerIdentity, maxMatches: Int) {
+/// The answers gathered so far, cut to the cap as they arrive.
+private struct Gathered {
+    let maxMatches: Int
+    var perPeer: [[Search.Match]]
+    var kept = 0
+    var cutMatches = 0
+    var cutIsLowerBound = false
+    var invalidNames = 0
+
+    init(maxMatches: Int, peerCount: Int) {
+        self.maxMatches = maxMatches
+        perPeer = Array(repeating: [], count: peerCount)
+    }
+
+    mutating func add(_ answer: QueryAnswer, at index: Int, from peer: PeerIdentity) {
         invalidNames += answer.skippedLines
         cutMatches += answer.cutLines
         if answer.reachedByteLimit { cutIsLowerBound = true }
-        let room = max(0, maxMatches - matches.count)
-        matches += answer.entries.prefix(room).map {
+        let room = max(0, maxMatches - kept)
+        perPeer[index] = answer.entries.prefix(room).map {
             Search.Match(name: $0.name, peer: peer, size: $0.size, sha256: $0.sha256)
         }
+        kept += perPeer[index].count
         cutMatches += max(0, answer.entries.count - room)
+    }
+
+    /// In known-peer order.
+    func result(query: String) -> Search.Result {
+        var result = Search.Result(query: query)
+        result.matches = perPeer.flatMap { $0 }
+        result.cutMatches = cutMatches
+        result.cutIsLowerBound = cutIsLowerBound
+        result.invalidNames = invalidNames
+        return result
     }
 }

@@ -25,6 +25,12 @@ extension Console {
         }
         let known = report.entries.count
         say("this peer: \(peer.identity); \(known) known peer\(known == 1 ? "" : "s")")
+        defer {
+            if !lastSearchFailures.isEmpty {
+                say("  did not answer the last search (\(lastSearchFailures.count)):")
+                for (failed, failure) in lastSearchFailures { say("    \(failed)  \(failure.reason)") }
+            }
+        }
         guard rows.count > 1 else { return }
         let widths = (0..<4).map { column in rows.map { $0[column].count }.max() ?? 0 }
         for (index, row) in rows.enumerated() {

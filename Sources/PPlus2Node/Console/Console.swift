@@ -30,6 +30,8 @@ public final class Console {
     var isPicking = false
     /// Other copies of a file whose download just failed: Enter tries the first.
     var retries: [Search.Match] = []
+    /// The peers that did not answer the last search, for `/peers`.
+    var lastSearchFailures: [(peer: PeerIdentity, failure: Search.Failure)] = []
 
     public init(peer: any ConsolePeer, screen: ConsoleScreen) {
         self.peer = peer
@@ -118,9 +120,15 @@ public final class Console {
             // Exactly the contract's form, so scripts can read it.
             for (index, match) in listing.enumerated() { say(Self.pipeLine(number: index + 1, match)) }
         }
+        lastSearchFailures = result.failures
         if !result.failures.isEmpty {
-            let names = result.failures.map { "\($0.peer) (\($0.failure.reason))" }.joined(separator: ", ")
-            say(screen.paint("  no answer from \(names)", .red))
+            // A few are named; many are one short line, and /peers has them all.
+            let named = result.failures.prefix(3).map { "\($0.peer) (\($0.failure.reason))" }.joined(separator: ", ")
+            let line =
+                result.failures.count <= 3
+                ? "  no answer from \(named)"
+                : "  \(result.failures.count) peers did not answer (\(named), ...): /peers shows them"
+            say(screen.paint(line, .red))
         }
         if result.cutMatches > 0 || result.cutIsLowerBound {
             let count = result.cutIsLowerBound ? "at least \(result.cutMatches)" : "\(result.cutMatches)"
