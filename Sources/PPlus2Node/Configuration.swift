@@ -29,9 +29,13 @@ public struct Configuration: Sendable {
     public var server = ServerLimits()
     /// Workers and queue of each service: few for the small answers, more for
     /// downloads, which last.
-    public var peerListCapacity = ServiceCapacity(workers: 2, queueLimit: 256)
-    public var queryCapacity = ServiceCapacity(workers: 4, queueLimit: 256)
-    public var downloadCapacity = ServiceCapacity(workers: 16, queueLimit: 64)
+    public var peerListCapacity = ServiceCapacity(workers: 2, queueLimit: 256, perAddress: 1)
+    public var queryCapacity = ServiceCapacity(workers: 4, queueLimit: 256, perAddress: 2)
+    public var downloadCapacity = ServiceCapacity(workers: 16, queueLimit: 64, perAddress: 4)
+    /// A caller that takes an answer or a file slower than this, on average,
+    /// after its first 5 s, is dropped: slower than any real LAN (1 Mbit/s),
+    /// and an attacker must keep up that rate on every slot it holds.
+    public var minimumSendRate = MinimumRate(bytesPerSecond: 128 * 1024, graceSeconds: 5)
     /// Peers a search asks at once, and the matches it keeps over all of them.
     public var searchConcurrency = 16
     public var maxSearchMatches = 50_000
@@ -56,10 +60,13 @@ public struct Configuration: Sendable {
     }
 
     /// How many requests of one service run, and wait, at once. Past the queue
-    /// a connection is closed at once.
+    /// a connection is closed at once. One caller address holds at most
+    /// `perAddress` of them (running or queued); its further requests wait
+    /// their turn in the event loop, within their request-line deadline.
     public struct ServiceCapacity: Sendable {
         public var workers: Int
         public var queueLimit: Int
+        public var perAddress: Int
     }
 
     /// The configuration the command line asks for. Bootstrap host names are

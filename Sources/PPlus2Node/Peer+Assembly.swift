@@ -15,10 +15,11 @@ extension Peer {
         log: Log
     ) -> [Server.Endpoint] {
         let sendTimeout = configuration.sendIdleTimeout
+        let rate = configuration.minimumSendRate
         return [
             Server.Endpoint(
                 listener: listeners.peerList,
-                service: PeerListService(peers: peers, sendTimeout: sendTimeout, log: log),
+                service: PeerListService(peers: peers, sendTimeout: sendTimeout, minimumRate: rate, log: log),
                 capacity: configuration.peerListCapacity
             ),
             Server.Endpoint(
@@ -28,13 +29,20 @@ extension Peer {
                     hashes: hashes,
                     maxNames: configuration.maxAnswerNames,
                     sendTimeout: sendTimeout,
+                    minimumRate: rate,
                     log: log
                 ),
                 capacity: configuration.queryCapacity
             ),
             Server.Endpoint(
                 listener: listeners.download,
-                service: DownloadService(folder: folder, hashes: hashes, sendTimeout: sendTimeout, log: log),
+                service: DownloadService(
+                    folder: folder,
+                    hashes: hashes,
+                    sendTimeout: sendTimeout,
+                    minimumRate: rate,
+                    log: log
+                ),
                 capacity: configuration.downloadCapacity
             ),
         ]

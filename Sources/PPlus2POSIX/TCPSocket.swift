@@ -46,12 +46,28 @@ public struct TCPSocket: Sendable {
         return (address.hostAddress, address.hostPort)
     }
 
+    /// The address of the other end (host order); nil if it is gone.
+    public func remoteAddress() -> UInt32? {
+        (try? Sys.remoteAddress(fd))?.hostAddress
+    }
+
     // MARK: Connecting
 
-    /// Connects to `address:port`, giving up after `timeout` seconds.
-    public static func connect(address: UInt32, port: UInt16, timeout: Double) throws(IOFailure) -> TCPSocket {
+    /// Connects to `address:port`, giving up after `timeout` seconds; from
+    /// the local address `source` if given, with a receive buffer of
+    /// `receiveBuffer` bytes if given (set before connecting, so the window
+    /// the other side sees is that small from the start).
+    public static func connect(
+        address: UInt32,
+        port: UInt16,
+        timeout: Double,
+        from source: UInt32? = nil,
+        receiveBuffer: Int? = nil
+    ) throws(IOFailure) -> TCPSocket {
         let socket = TCPSocket(FileDescriptor(adopting: try Sys.socket(AF_INET, socketStream)))
         try socket.descriptor.setNonBlocking(true)
+        if let receiveBuffer { try Sys.setOption(socket.fd, SOL_SOCKET, SO_RCVBUF, CInt(receiveBuffer)) }
+        if let source { try Sys.bind(socket.fd, sockaddr_in(address: source, port: 0)) }
         if case .processed = try Sys.connect(socket.fd, sockaddr_in(address: address, port: port)) { return socket }
         guard socket.descriptor.wait(for: Int16(POLLOUT), timeout: timeout) else { throw .timedOut(.connecting) }
         if let error = try Sys.socketError(socket.fd) { throw .system(call: "connect", errno: error) }
@@ -112,24 +128,54 @@ public struct TCPSocket: Sendable {
     /// Sends `count` bytes of `file` from `offset` with `sendfile(2)`: the
     /// kernel copies from the page cache to the socket, no user-space buffer.
     /// Returns the bytes sent, fewer than `count` only if the file ended early.
+    /// A reader slower than `minimumRate` after its grace period is dropped
+    /// (`.tooSlow`): reading slowly must not hold a sender for hours.
     public func sendFile(
         _ file: FileDescriptor,
         offset: Int64,
         count: Int64,
-        idleTimeout: Double
+        idleTimeout: Double,
+        minimumRate: MinimumRate? = nil
     ) throws(IOFailure) -> Int64 {
         var position = off_t(offset)
         let end = off_t(offset + count)
+        let started = MonotonicClock.now
         while position < end {
             let chunk = Int(min(end - position, 0x7fff_f000))  // the most one call moves
             switch try Sys.sendfile(fd, file.rawValue, &position, chunk) {
             case .processed(0): return Int64(position) - offset  // the file is shorter than it was
             case .processed: continue
             case .wouldBlock:
-                guard descriptor.wait(for: Int16(POLLOUT), timeout: idleTimeout) else { throw .timedOut(.writing) }
+                try waitUntilWritable(
+                    idleTimeout: idleTimeout,
+                    minimumRate: minimumRate,
+                    written: Int64(position) - offset,
+                    since: started
+                )
             }
         }
         return Int64(position) - offset
+    }
+
+    /// Waits until the socket takes data again. Throws `.timedOut` after
+    /// `idleTimeout` seconds without it, and `.tooSlow` once the bytes the
+    /// reader has taken (written minus not yet acknowledged: what sits in our
+    /// kernel's send buffer does not count) fall below `minimumRate`.
+    private func waitUntilWritable(
+        idleTimeout: Double,
+        minimumRate: MinimumRate?,
+        written: Int64,
+        since started: Double
+    ) throws(IOFailure) {
+        let idleAt = MonotonicClock.now + idleTimeout
+        while true {
+            let taken = written - Int64(Sys.unacknowledgedBytes(fd))
+            let tooSlowAt = minimumRate?.deadline(sent: taken, since: started) ?? .infinity
+            let now = MonotonicClock.now
+            if now >= tooSlowAt { throw .tooSlow }
+            if now >= idleAt { throw .timedOut(.writing) }
+            if descriptor.wait(for: Int16(POLLOUT), timeout: min(idleAt, tooSlowAt) - now) { return }
+        }
     }
 
     /// Ends our direction of the stream (the other end reads end of stream).
@@ -150,6 +196,23 @@ public struct TCPSocket: Sendable {
     /// the other end cannot mistake a cut-off transfer for a complete one.
     public func abortOnClose() {
         try? Sys.setOption(fd, SOL_SOCKET, SO_LINGER, value: Glibc.linger(l_onoff: 1, l_linger: 0))
+    }
+}
+
+/// The slowest a reader may take an answer or a file, on average, once its
+/// first `graceSeconds` are over; slower, it is dropped.
+public struct MinimumRate: Sendable {
+    public var bytesPerSecond: Double
+    public var graceSeconds: Double
+
+    public init(bytesPerSecond: Double, graceSeconds: Double) {
+        self.bytesPerSecond = bytesPerSecond
+        self.graceSeconds = graceSeconds
+    }
+
+    /// When a reader that has taken `sent` bytes since `started` falls below the rate.
+    public func deadline(sent: Int64, since started: Double) -> Double {
+        started + max(graceSeconds, Double(sent) / bytesPerSecond)
     }
 }
 

@@ -259,3 +259,61 @@ func mountTmpfs(at path: String, options: String) throws {
         #expect(result.failures.count == 20)
     }
 }
+
+/// One address cannot hold every serving slot: slow readers from 127.0.0.1 on
+/// every download slot, with a small receive buffer as on a real LAN, while
+/// another address (127.0.0.2) downloads.
+@Suite struct FairSlotsTests {
+    @Test func slowReadersFromOneAddressLeaveRoomForAnother() throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        let content = randomBytes(32 << 20, seed: 41)
+        let a = try startPeer(in: makeFolder(temporary, "a", files: ["big.bin": content]))
+        defer { a.stop() }
+        var attackers: [TCPSocket] = []
+        for _ in 0..<24 {  // more than the 16 download workers
+            let socket = try TCPSocket.connect(
+                address: 0x7F00_0001,
+                port: a.port + 2,
+                timeout: 2,
+                receiveBuffer: 4096
+            )
+            try socket.send(Array("big.bin\n".utf8), idleTimeout: 2)
+            attackers.append(socket)
+        }
+        usleep(300_000)  // every attacker's request is in
+
+        let started = MonotonicClock.now
+        let honest = try TCPSocket.connect(address: 0x7F00_0001, port: a.port + 2, timeout: 2, from: 0x7F00_0002)
+        try honest.send(Array("big.bin\n".utf8), idleTimeout: 2)
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        let first = try honest.receive(into: &buffer, timeout: 5)
+        #expect(first > 0)
+        #expect(MonotonicClock.now - started < 2, "an honest download from another address starts at once")
+        let (rest, endedCleanly) = readToEnd(honest)
+        #expect(endedCleanly && first + rest == content.count)
+
+        // The attackers that got a slot read nothing: below the minimum rate, they
+        // are reset once its 5 s of grace are over (long before the 30 s idle timeout).
+        usleep(7_000_000)
+        let reset = attackers.filter { attacker in
+            var scratch = [UInt8](repeating: 0, count: 1 << 16)
+            for _ in 0..<10_000 {
+                do {
+                    guard let count = try attacker.receiveNow(into: &scratch), count > 0 else { return false }
+                } catch {
+                    return true
+                }
+            }
+            return false
+        }
+        #expect(reset.count >= 4, "\(reset.count) of the slow readers were reset")
+    }
+}
+
+extension TCPSocket {
+    /// `receiveNow` into an array: nil if nothing is there yet; throws on a reset.
+    func receiveNow(into buffer: inout [UInt8]) throws -> Int? {
+        try buffer.withUnsafeMutableBytes { try receiveNow(into: $0) }
+    }
+}

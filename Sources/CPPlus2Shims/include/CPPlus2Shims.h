@@ -20,6 +20,10 @@ void cpplus2_name_this_thread(const char *name);
 /// setpriority(PRIO_PROCESS, gettid(), niceness): the calling thread's nice value only.
 int cpplus2_set_this_thread_niceness(int niceness);
 
+/// ioctl(fd, SIOCOUTQ): bytes written to a TCP socket that the other end has
+/// not acknowledged yet; -1 on error.
+int cpplus2_unsent_bytes(int fd);
+
 /// splice(in, NULL, out, NULL, len, SPLICE_F_MOVE | (nonblocking ? SPLICE_F_NONBLOCK : 0)).
 long cpplus2_splice(int in, int out, unsigned long len, int nonblocking);
 

@@ -15,6 +15,7 @@ struct DownloadService: Service {
     let folder: SharedFolder
     let hashes: FileHashes
     let sendTimeout: Double
+    let minimumRate: MinimumRate
     let log: Log
 
     var name: String { "download" }
@@ -64,7 +65,13 @@ struct DownloadService: Service {
         on connection: TCPSocket
     ) {
         do {
-            let sent = try connection.sendFile(file, offset: offset, count: count, idleTimeout: sendTimeout)
+            let sent = try connection.sendFile(
+                file,
+                offset: offset,
+                count: count,
+                idleTimeout: sendTimeout,
+                minimumRate: minimumRate
+            )
             let now = try file.status()
             guard sent == count, now.size == status.size, now.modified == status.modified else {
                 log.warning("\(name) changed while it was sent: transfer reset")

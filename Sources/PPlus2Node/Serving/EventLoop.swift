@@ -18,6 +18,18 @@ final class EventLoop: @unchecked Sendable {
     private let thread: ThreadHandle
     private let log: Log
     private var pending: [Pending] = []
+    /// Complete requests whose caller address holds its share of the service's
+    /// slots already: started, in order, as its slots free up.
+    private var waiting: [Ready] = []
+    private let shares = SlotShares()
+
+    private struct Ready {
+        let connection: TCPSocket
+        let endpoint: Int
+        let line: String
+        let address: UInt32
+        let deadline: Double
+    }
     /// After a failed accept (no descriptor left), listeners rest until then,
     /// instead of waking the loop again at once for the same waiting connection.
     private var acceptingResumesAt = -Double.infinity
@@ -53,7 +65,7 @@ final class EventLoop: @unchecked Sendable {
             }
             for connection in pending { polled.addReadable(connection.connection.descriptor) }
             // Deadlines grow in arrival order: the first pending one is the nearest.
-            var nearest = pending.first?.deadline ?? now + 60
+            var nearest = min(pending.first?.deadline ?? now + 60, waiting.first?.deadline ?? now + 60)
             if !isAccepting { nearest = min(nearest, acceptingResumesAt) }
             polled.wait(timeout: nearest - now)
             if polled.isReady(0) { wakeUp.drain() }
@@ -74,6 +86,7 @@ final class EventLoop: @unchecked Sendable {
             for index in endpoints.indices where isAccepting && polled.isReady(1 + index) {
                 acceptAll(on: index, now: after)
             }
+            startWaiting(now: after)
         }
         // Listeners and waiting connections close as the loop lets go of them.
         pending.removeAll()
@@ -95,8 +108,13 @@ final class EventLoop: @unchecked Sendable {
                 return
             }
             guard let connection = accepted else { return }
-            if pending.count >= limits.maxPendingConnections {
-                pending.removeFirst()  // the oldest waiting connection is closed
+            if pending.count + waiting.count >= limits.maxPendingConnections {
+                // The oldest connection still waiting is closed.
+                if let first = pending.first, waiting.first.map({ first.deadline <= $0.deadline }) ?? true {
+                    pending.removeFirst()
+                } else {
+                    waiting.removeFirst()
+                }
             }
             pending.append(
                 Pending(connection: connection, endpoint: endpoint, deadline: now + limits.requestLineTimeout)
@@ -128,14 +146,63 @@ final class EventLoop: @unchecked Sendable {
             return true
         case .line(let line):
             let connection = pending[index].connection
-            let endpoint = pending[index].endpoint
-            let service = endpoints[endpoint].service
-            let inService = self.inService
-            let job: WorkerPool.Job = { inService.serve(connection) { service.serve(line, on: connection) } }
-            if !pools[endpoint].submit(job) {
-                log.debug("\(service.name) workers busy: closed a connection")
-            }
+            let ready = Ready(
+                connection: connection,
+                endpoint: pending[index].endpoint,
+                line: line,
+                address: connection.remoteAddress() ?? 0,
+                deadline: pending[index].deadline
+            )
+            if !start(ready) { waiting.append(ready) }
             return true
+        }
+    }
+
+    /// Hands a request to its service's workers unless its caller address
+    /// holds its share of them already; false then (it waits its turn).
+    private func start(_ ready: Ready) -> Bool {
+        let endpoint = endpoints[ready.endpoint]
+        guard shares.take(ready.endpoint, ready.address, limit: endpoint.capacity.perAddress) else { return false }
+        let (inService, shares, wakeUp, service) = (self.inService, self.shares, self.wakeUp, endpoint.service)
+        let job: WorkerPool.Job = {
+            inService.serve(ready.connection) { service.serve(ready.line, on: ready.connection) }
+            shares.give(ready.endpoint, ready.address)
+            wakeUp.wake()  // a waiting request of that address may start now
+        }
+        if !pools[ready.endpoint].submit(job) {
+            shares.give(ready.endpoint, ready.address)
+            log.debug("\(service.name) workers busy: closed a connection")
+        }
+        return true
+    }
+
+    /// Starts the waiting requests whose address has a free slot now; closes
+    /// those past their deadline.
+    private func startWaiting(now: Double) {
+        guard !waiting.isEmpty else { return }
+        waiting = waiting.filter { ready in ready.deadline > now && !start(ready) }
+    }
+}
+
+/// How many slots (running or queued jobs) each caller address holds on each
+/// endpoint. Taken by the event loop, given back by the worker that ran the job.
+final class SlotShares: Sendable {
+    private let counts = Locked([Int: [UInt32: Int]]())
+
+    /// Takes a slot for `address` if it holds fewer than `limit`.
+    func take(_ endpoint: Int, _ address: UInt32, limit: Int) -> Bool {
+        counts.withLock { counts in
+            let held = counts[endpoint, default: [:]][address, default: 0]
+            guard held < limit else { return false }
+            counts[endpoint, default: [:]][address] = held + 1
+            return true
+        }
+    }
+
+    func give(_ endpoint: Int, _ address: UInt32) {
+        counts.withLock { counts in
+            let held = counts[endpoint, default: [:]][address, default: 0]
+            counts[endpoint, default: [:]][address] = held > 1 ? held - 1 : nil
         }
     }
 }

@@ -7,6 +7,7 @@ import PPlus2POSIX
 struct PeerListService: Service {
     let peers: PeerList
     let sendTimeout: Double
+    let minimumRate: MinimumRate
     let log: Log
 
     var name: String { "peers" }
@@ -16,7 +17,7 @@ struct PeerListService: Service {
         if let caller { peers.learnFirstHand(caller) }
         let listed = peers.answer(excluding: caller)
         log.debug("peer list to \(caller?.description ?? "an anonymous caller"): \(listed.count) peers")
-        send(lines: listed.lazy.map(\.description), on: connection, timeout: sendTimeout)
+        send(lines: listed.lazy.map(\.description), on: connection, timeout: sendTimeout, minimumRate: minimumRate)
     }
 }
 
@@ -28,6 +29,7 @@ struct QueryService: Service {
     let hashes: FileHashes
     let maxNames: Int
     let sendTimeout: Double
+    let minimumRate: MinimumRate
     let log: Log
 
     var name: String { "query" }
@@ -36,7 +38,7 @@ struct QueryService: Service {
         guard Extension.isExtended(request) else {
             let names = folder.search(request, limit: maxNames)
             log.debug("query \"\(request)\": \(names.count) matches")
-            return send(lines: names, on: connection, timeout: sendTimeout)
+            return send(lines: names, on: connection, timeout: sendTimeout, minimumRate: minimumRate)
         }
         // `\u{1}find QUERY`: the header, then `SIZE SHA256 NAME` lines.
         guard case .find(let query)? = Extension.parse(request) else {
@@ -52,28 +54,38 @@ struct QueryService: Service {
                 name: file.name
             )
         }
-        send(lines: CollectionOfOne(Extension.header).lazy.map { $0 } + lines, on: connection, timeout: sendTimeout)
+        let answer = CollectionOfOne(Extension.header).lazy.map { $0 } + lines
+        send(lines: answer, on: connection, timeout: sendTimeout, minimumRate: minimumRate)
     }
 }
 
 /// Writes `lines`, each ending in `\n`, in blocks of about 64 KiB. The whole
-/// answer (bounded in size) must be taken within `timeout` seconds: a caller
-/// reading a byte now and then cannot hold a worker.
-func send(lines: some Sequence<String>, on connection: TCPSocket, timeout: Double) {
-    let deadline = MonotonicClock.now + timeout
+/// answer (bounded in size) must be taken within `timeout` seconds, and at
+/// `minimumRate` once its grace period is over: a caller reading a byte now and
+/// then cannot hold a worker.
+func send(lines: some Sequence<String>, on connection: TCPSocket, timeout: Double, minimumRate: MinimumRate) {
+    let started = MonotonicClock.now
+    let deadline = started + timeout
     var block: [UInt8] = []
     block.reserveCapacity(64 * 1024)
+    var sent: Int64 = 0
     do {
         for line in lines {
             block.append(contentsOf: line.utf8)
             block.append(UInt8(ascii: "\n"))
             if block.count >= 64 * 1024 {
-                try connection.send(block, idleTimeout: timeout, deadline: deadline)
+                sent += Int64(block.count)
+                let tooSlowAt = minimumRate.deadline(sent: sent, since: started)
+                try connection.send(block, idleTimeout: timeout, deadline: min(deadline, tooSlowAt))
                 block.removeAll(keepingCapacity: true)
             }
         }
-        if !block.isEmpty { try connection.send(block, idleTimeout: timeout, deadline: deadline) }
+        if !block.isEmpty {
+            sent += Int64(block.count)
+            let tooSlowAt = minimumRate.deadline(sent: sent, since: started)
+            try connection.send(block, idleTimeout: timeout, deadline: min(deadline, tooSlowAt))
+        }
     } catch {
-        connection.abortOnClose()  // the caller stopped reading or went away
+        connection.abortOnClose()  // the caller stopped reading, read too slowly, or went away
     }
 }

@@ -57,6 +57,8 @@ public enum IOFailure: Error, Equatable, Sendable, CustomStringConvertible {
     /// A write moved no byte although the file accepted the call (a full disk
     /// that does not say ENOSPC).
     case wroteNothing
+    /// The other end took the data slower than the minimum rate.
+    case tooSlow
 
     /// What was being done when time ran out.
     public enum Stage: String, Sendable {
@@ -79,6 +81,7 @@ public enum IOFailure: Error, Equatable, Sendable, CustomStringConvertible {
         case .notARegularFile: "not a regular file"
         case .fileTooLarge(let limit): "larger than \(limit) bytes"
         case .wroteNothing: "the file took no byte (is the disk full?)"
+        case .tooSlow: "read slower than the minimum rate"
         }
     }
 

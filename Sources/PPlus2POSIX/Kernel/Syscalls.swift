@@ -147,6 +147,17 @@ extension Sys {
         return address
     }
 
+    static func remoteAddress(_ fd: CInt) throws(IOFailure) -> sockaddr_in {
+        var address = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = try call("getpeername") {
+            withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.getpeername(fd, $0, &length) }
+            }
+        }
+        return address
+    }
+
     static func receive(_ fd: CInt, _ buffer: UnsafeMutableRawBufferPointer) throws(IOFailure) -> IOResult<Int> {
         try nonBlocking("recv", count: buffer.count) { Glibc.recv(fd, buffer.baseAddress, $0, 0) }
     }
@@ -195,6 +206,11 @@ extension Sys {
     /// `splice` between a descriptor and a pipe (`SPLICE_F_MOVE`, non-blocking on request).
     static func splice(_ from: CInt, _ to: CInt, _ count: Int, nonBlocking: Bool) throws(IOFailure) -> IOResult<Int> {
         try Sys.nonBlocking("splice", count: count) { cpplus2_splice(from, to, UInt($0), nonBlocking ? 1 : 0) }
+    }
+
+    /// Bytes written to a TCP socket and not yet acknowledged by the other end (`SIOCOUTQ`).
+    static func unacknowledgedBytes(_ fd: CInt) -> Int {
+        max(0, Int((try? call("ioctl") { cpplus2_unsent_bytes(fd) }) ?? 0))
     }
 
     static func shutdown(_ fd: CInt, _ how: CInt) {
