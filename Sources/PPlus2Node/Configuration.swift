@@ -39,6 +39,8 @@ public struct Configuration: Sendable {
     /// Peers a search asks at once, and the matches it keeps over all of them.
     public var searchConcurrency = 16
     public var maxSearchMatches = 50_000
+    /// Unverified peers (heard of, never answered us) a search asks, after the verified ones.
+    public var searchUnverifiedBudget = 64
     /// LAN discovery by DNS-SD (`--discover`).
     public var discover = false
     public var discoveryTTL: UInt32 = 120

@@ -85,7 +85,7 @@ public final class Peer: ThreadOwner {
             throw .cannotStart(part: "hashing thread", error)
         }
         guard configuration.gossipEnabled else { return }
-        gossip.afterContact = { [store, peers] in store.save(peers.identities, force: false) }
+        gossip.afterContact = { [store, peers] in store.save(peers.verifiedIdentities, force: false) }
         do {
             try gossip.start()
         } catch {
@@ -112,7 +112,7 @@ public final class Peer: ThreadOwner {
         server.join()
         hashes.join()
         folder.closePartials()
-        store.save(peers.identities, force: true)
+        store.save(peers.verifiedIdentities, force: true)
     }
 
     /// Stops the peer and ends the process with status 0. Safe to call from
@@ -133,7 +133,9 @@ public final class Peer: ThreadOwner {
         var search = Search(client: client)
         search.maxConcurrentPeers = configuration.searchConcurrency
         search.maxMatches = configuration.maxSearchMatches
-        return search.run(query, peers: only ?? peers.identities)
+        if let only { return search.run(query, peers: only) }
+        let plan = peers.searchPlan(unverifiedBudget: configuration.searchUnverifiedBudget)
+        return search.run(query, peers: plan.peers, askOrder: plan.askOrder)
     }
 
     /// Downloads a match into the shared folder.

@@ -24,8 +24,10 @@ struct PeerTableTests {
         #expect(result1 == 50)
         #expect(table.count == 50)
         #expect(Set(table.peers).count == 50)
+        // Full of peers heard of second-hand: one that contacts us still gets in.
         let result2 = table.learnFirstHand(peer(999), now: 0)
-        #expect(!result2)
+        #expect(result2)
+        #expect(table.count == 50 && table.contains(peer(999)))
     }
 
     @Test func neverHoldsItself() {
@@ -208,5 +210,92 @@ struct PeerTableTests {
         let bootstrapForgotten = table.forget(peer(2), reason: .expired, now: 7)
         #expect(!bootstrapForgotten)
         #expect(table.contains(peer(2)))
+    }
+}
+
+/// The defences against a peer that teaches junk (Bitcoin Core's address
+/// manager is the model): unverified peers are capped per source, first-hand
+/// ones always find room, answers relay few unverified peers, gossip gives
+/// verified peers every other contact, searches ask verified peers first.
+@Suite("Peer table under poisoning")
+struct PeerTablePoisoningTests {
+    let me = PeerIdentity("10.0.0.1:5000")!
+
+    func makeTable(capacity: Int = 1000) -> PeerTable {
+        PeerTable(
+            policy: PeerTable.Policy(gossipInterval: 10, capacity: capacity),
+            selfFilter: SelfFilter(port: 5000, addresses: [me.address], includesLoopbackRange: true)
+        )
+    }
+
+    func junk(_ count: Int, from base: UInt32) -> [PeerIdentity] {
+        (0..<count).map { PeerIdentity(address: IPv4Address(base + UInt32($0)), port: 7000)! }
+    }
+
+    let hostile = PeerIdentity("10.9.9.9:5000")!
+    let honest = PeerIdentity("10.8.8.8:5000")!
+
+    @Test func oneSourceFillsOnlyItsShare() {
+        var table = makeTable()
+        let first = table.learnSecondHand(junk(1000, from: 0x0B00_0000), from: hostile, now: 0)
+        #expect(first == 64)
+        // Another source still teaches its own.
+        let other = table.learnSecondHand(junk(10, from: 0x0C00_0000), from: honest, now: 0)
+        #expect(other == 10)
+        // A verified peer no longer counts against its source: room for one more.
+        table.recordSuccess(table.peers[0], now: 1)
+        let more = table.learnSecondHand(junk(1000, from: 0x0D00_0000), from: hostile, now: 1)
+        #expect(more == 1)
+    }
+
+    @Test func aFirstHandPeerAlwaysFindsRoomPushingOutTheHeaviestSource() {
+        var table = makeTable(capacity: 100)
+        table.learnSecondHand(junk(64, from: 0x0B00_0000), from: hostile, now: 0)
+        table.learnSecondHand(junk(36, from: 0x0C00_0000), from: honest, now: 0)
+        #expect(table.count == 100)
+        let added = table.learnFirstHand(PeerIdentity("10.7.7.7:5000")!, now: 1)
+        #expect(added)
+        #expect(table.count == 100)
+        #expect(table.contains(PeerIdentity("10.7.7.7:5000")!))
+        #expect(!table.contains(junk(1, from: 0x0B00_0000)[0]))  // the heaviest source's oldest went
+        #expect(table.contains(junk(1, from: 0x0C00_0000)[0]))
+        // Second-hand peers never push anything out.
+        let refused = table.learnSecondHand(junk(5, from: 0x0E00_0000), from: PeerIdentity("10.6.6.6:5000")!, now: 1)
+        #expect(refused == 0)
+    }
+
+    @Test func answersRelayVerifiedPeersAndFewUnverifiedOnes() {
+        var table = makeTable()
+        let verified = junk(100, from: 0x0A00_0100)
+        for peer in verified { table.learnFirstHand(peer, now: 0) }
+        for (index, source) in junk(10, from: 0x0A00_0200).enumerated() {
+            table.learnSecondHand(junk(50, from: 0x0B00_0000 + UInt32(index) * 100), from: source, now: 0)
+        }
+        let answer = table.answer(excluding: nil)
+        #expect(Set(verified).isSubset(of: Set(answer)))
+        #expect(answer.count == 100 + table.policy.maxRelayedUnverified)
+    }
+
+    @Test func verifiedPeersGetEveryOtherContact() {
+        var table = makeTable()
+        table.learnFirstHand(honest, now: 0)
+        table.learnSecondHand(junk(64, from: 0x0B00_0000), from: hostile, now: 0)
+        var walk: [PeerIdentity] = []
+        for step in 0..<10 {
+            if let next = table.nextToContact(now: Double(step)) { walk.append(next) }
+        }
+        #expect(walk.count == 10)
+        #expect(walk.filter { $0 == honest }.count == 5)
+    }
+
+    @Test func searchesAskVerifiedPeersFirstAndFewUnverifiedOnes() {
+        var table = makeTable()
+        table.learnSecondHand(junk(100, from: 0x0B00_0000), from: hostile, now: 0)
+        table.learnFirstHand(honest, now: 0)
+        let plan = table.searchPlan(unverifiedBudget: 8)
+        #expect(plan.peers.count == 9)
+        #expect(plan.peers.last == honest)  // listed in learning order...
+        #expect(plan.askOrder.first.map { plan.peers[$0] } == honest)  // ...asked first
+        #expect(Set(plan.askOrder) == Set(plan.peers.indices))
     }
 }

@@ -10,11 +10,23 @@
 ///   bootstrap address, which is kept and retried with growing back-off;
 /// - does not learn a dropped peer again second-hand for `quarantineSeconds`
 ///   (its live neighbours would keep teaching it back), though a peer that
-///   contacts us itself is welcome at once.
+///   contacts us itself is welcome at once;
+/// - keeps poison out (Bitcoin Core's address manager is the model): a peer
+///   heard of second-hand is *unverified* until it answers us, and one source
+///   can have at most `maxPerSource` unverified peers in the table; a verified
+///   or first-hand peer always finds room, pushing out an unverified one of the
+///   source that has the most; an answer relays the verified peers and at most
+///   `maxRelayedUnverified` unverified ones (news travels, junk does not);
+///   gossip spends every other contact on verified peers, so junk can take at
+///   most half of them.
 public struct PeerTable: Sendable {
     public struct Policy: Sendable {
         public var capacity = 1000
         public var dropAfterFailures = 3
+        /// Unverified peers one source may have in the table at once.
+        public var maxPerSource = 64
+        /// Unverified peers an answer relays, the most recently learned.
+        public var maxRelayedUnverified = 64
         /// Seconds before a dropped peer may be learned second-hand again.
         public var quarantineSeconds: Double
         /// Back-off after the first failure; it doubles with each further one.
@@ -92,6 +104,12 @@ public struct PeerTable: Sendable {
         public internal(set) var notBefore: Double = 0
         /// Seen on the LAN by discovery, whatever taught it first.
         public internal(set) var discovered = false
+        /// The peer whose answer taught it, while it is unverified; nil once it
+        /// answered us, and for a peer not learned second-hand.
+        public internal(set) var source: PeerIdentity?
+
+        /// It answered us, or contacted us itself: it exists and speaks P+2.
+        public var isVerified: Bool { lastSuccess != nil || origin == .contactedUs }
 
         public var state: State {
             if consecutiveFailures > 0 { return .failing }
@@ -106,6 +124,10 @@ public struct PeerTable: Sendable {
     public private(set) var dropped: [DroppedPeer] = []
     private var positions: [PeerIdentity: Int] = [:]
     private var quarantine: [PeerIdentity: Double] = [:]
+    /// Unverified peers in the table, by the source that taught them (bounded by the table).
+    private var perSource: [PeerIdentity: Int] = [:]
+    /// Gossip contacts so far: every other one goes to a verified peer.
+    private var contacts = 0
 
     public init(policy: Policy, selfFilter: SelfFilter) {
         self.policy = policy
@@ -170,26 +192,76 @@ public struct PeerTable: Sendable {
         return true
     }
 
-    /// Peers named in another peer's list. Returns how many were new.
+    /// Peers named in `source`'s list (nil: a source not to count, such as a
+    /// test's). Unverified, and at most `maxPerSource` of them from one source
+    /// at once. Returns how many were new.
     @discardableResult
-    public mutating func learnSecondHand(_ peers: some Sequence<PeerIdentity>, now: Double) -> Int {
+    public mutating func learnSecondHand(
+        _ peers: some Sequence<PeerIdentity>,
+        from source: PeerIdentity? = nil,
+        now: Double
+    ) -> Int {
         var added = 0
         for peer in peers {
+            if let source, perSource[source, default: 0] >= policy.maxPerSource { break }
             if let until = quarantine[peer] {
                 if now < until { continue }
                 quarantine[peer] = nil
             }
-            if insert(peer, origin: .gossip) { added += 1 }
+            guard positions[peer] == nil, insert(peer, origin: .gossip) else { continue }
+            added += 1
+            if let source {
+                entries[entries.count - 1].source = source
+                perSource[source, default: 0] += 1
+            }
         }
         return added
     }
 
-    /// The list to send in an answer: peers whose last contact did not fail,
-    /// never the caller nor ourselves.
+    /// The list to send in an answer: the peers whose last contact did not
+    /// fail, never the caller nor ourselves; of the unverified ones only the
+    /// `maxRelayedUnverified` most recently learned. In learning order.
     public func answer(excluding caller: PeerIdentity?) -> [PeerIdentity] {
-        entries.compactMap { entry in
-            entry.consecutiveFailures == 0 && entry.identity != caller ? entry.identity : nil
+        var unverifiedLeft = policy.maxRelayedUnverified
+        var relayed: [PeerIdentity] = []
+        for entry in entries.reversed() where entry.consecutiveFailures == 0 && entry.identity != caller {
+            if !entry.isVerified {
+                guard unverifiedLeft > 0 else { continue }
+                unverifiedLeft -= 1
+            }
+            relayed.append(entry.identity)
         }
+        return relayed.reversed()
+    }
+
+    /// The peers a search asks, in learning order (the order it lists them):
+    /// every verified peer and at most `unverifiedBudget` unverified ones that
+    /// are not failing, taken in turn from each source that taught them (so
+    /// one source's junk gets its share of the budget, not all of it); and the
+    /// order to ask them in, verified ones first, so a search's deadline cuts
+    /// the unverified ones, not the others.
+    public func searchPlan(unverifiedBudget: Int) -> (peers: [PeerIdentity], askOrder: [Int]) {
+        var bySource: [PeerIdentity?: [Int]] = [:]
+        var sources: [PeerIdentity?] = []
+        for (index, entry) in entries.enumerated() where !entry.isVerified && entry.consecutiveFailures == 0 {
+            if bySource[entry.source] == nil { sources.append(entry.source) }
+            bySource[entry.source, default: []].append(index)
+        }
+        var picked = Set<Int>()
+        var round = 0
+        while picked.count < unverifiedBudget, sources.contains(where: { bySource[$0]!.count > round }) {
+            for source in sources where picked.count < unverifiedBudget && bySource[source]!.count > round {
+                picked.insert(bySource[source]![round])
+            }
+            round += 1
+        }
+        let chosen = entries.indices.filter { entries[$0].isVerified || picked.contains($0) }
+        let order =
+            chosen.indices.filter { entries[chosen[$0]].isVerified }
+            + chosen.indices.filter {
+                !entries[chosen[$0]].isVerified
+            }
+        return (chosen.map { entries[$0].identity }, order)
     }
 
     /// The next peer to contact, skipping peers in back-off; nil if none is due.
@@ -201,18 +273,27 @@ public struct PeerTable: Sendable {
     /// list in learning order instead needs about 19 intervals for a chain of
     /// 40 peers to converge; this order, about 5: see scripts/bench.)
     public mutating func nextToContact(now: Double) -> PeerIdentity? {
+        contacts += 1
+        // Every other contact goes to a verified peer: junk can take at most half.
+        let verifiedTurn = contacts % 2 == 0
+        if let index = nextIndex(now: now, verified: verifiedTurn) ?? nextIndex(now: now, verified: !verifiedTurn) {
+            markContacting(index, now: now)
+            return entries[index].identity
+        }
+        return nil
+    }
+
+    /// The next due peer among the verified or the unverified ones: never
+    /// contacted first (newest first), then the least recently contacted.
+    private func nextIndex(now: Double, verified: Bool) -> Int? {
         var oldest: Int?
-        for index in entries.indices.reversed() where entries[index].notBefore <= now {
-            guard let contacted = entries[index].lastContact else {
-                markContacting(index, now: now)
-                return entries[index].identity
-            }
+        for index in entries.indices.reversed()
+        where entries[index].notBefore <= now && entries[index].isVerified == verified {
+            guard let contacted = entries[index].lastContact else { return index }
             if let current = oldest, entries[current].lastContact! < contacted { continue }
             oldest = index
         }
-        guard let index = oldest else { return nil }
-        markContacting(index, now: now)
-        return entries[index].identity
+        return oldest
     }
 
     /// Records the start of a contact, so the walk moves on even before the
@@ -223,6 +304,7 @@ public struct PeerTable: Sendable {
 
     public mutating func recordSuccess(_ peer: PeerIdentity, now: Double) {
         guard let index = positions[peer] else { return }
+        forgetSource(of: index)  // verified: it no longer counts against who taught it
         entries[index].consecutiveFailures = 0
         entries[index].lastContact = now
         entries[index].lastSuccess = now
@@ -268,17 +350,37 @@ public struct PeerTable: Sendable {
     }
 
     private mutating func insert(_ peer: PeerIdentity, origin: Origin) -> Bool {
-        guard positions[peer] == nil, entries.count < policy.capacity, !selfFilter.isSelf(peer) else { return false }
+        guard positions[peer] == nil, !selfFilter.isSelf(peer) else { return false }
+        // A first-hand peer always finds room: an unverified one makes way.
+        if entries.count >= policy.capacity, origin != .gossip { evictUnverified() }
+        guard entries.count < policy.capacity else { return false }
         dropped.removeAll { $0.identity == peer }
         positions[peer] = entries.count
         entries.append(Entry(identity: peer, origin: origin))
         return true
     }
 
+    /// Removes the oldest unverified peer of the source that has the most in the table.
+    private mutating func evictUnverified() {
+        let heaviest = perSource.max { $0.value < $1.value }?.key
+        let victim =
+            entries.firstIndex { $0.source == heaviest && heaviest != nil }
+            ?? entries.firstIndex { !$0.isVerified && $0.origin == .gossip }
+        if let victim { remove(at: victim) }
+    }
+
     private mutating func remove(at index: Int) {
+        forgetSource(of: index)
         positions[entries[index].identity] = nil
         entries.remove(at: index)
         for position in index..<entries.count { positions[entries[position].identity] = position }
+    }
+
+    private mutating func forgetSource(of index: Int) {
+        guard let source = entries[index].source else { return }
+        entries[index].source = nil
+        let left = perSource[source, default: 1] - 1
+        perSource[source] = left > 0 ? left : nil
     }
 
     /// Keeps the quarantine bounded: expired entries go, and it never holds
@@ -289,24 +391,5 @@ public struct PeerTable: Sendable {
         while quarantine.count > policy.capacity, let oldest = quarantine.min(by: { $0.value < $1.value }) {
             quarantine[oldest.key] = nil
         }
-    }
-}
-
-/// Recognises the peer's own identity on every address it listens on.
-public struct SelfFilter: Sendable {
-    public let port: UInt16
-    public let addresses: Set<IPv4Address>
-    /// True when the listeners are bound to 0.0.0.0: the peer then answers on
-    /// every address of 127.0.0.0/8 too.
-    public let includesLoopbackRange: Bool
-
-    public init(port: UInt16, addresses: Set<IPv4Address>, includesLoopbackRange: Bool) {
-        self.port = port
-        self.addresses = addresses
-        self.includesLoopbackRange = includesLoopbackRange
-    }
-
-    public func isSelf(_ peer: PeerIdentity) -> Bool {
-        peer.port == port && (addresses.contains(peer.address) || includesLoopbackRange && peer.address.isLoopback)
     }
 }

@@ -76,11 +76,15 @@ public struct Search: Sendable {
         }
     }
 
-    public func run(_ query: String, peers: [PeerIdentity]) -> Result {
+    /// Asks `peers` (listed in that order) in `askOrder` (indexes into
+    /// `peers`; nil: in order).
+    public func run(_ query: String, peers: [PeerIdentity], askOrder: [Int]? = nil) -> Result {
         let client = self.client
         let deadline = MonotonicClock.now + deadlineTimeouts * client.timeout
         let gathered = Locked(Gathered(maxMatches: maxMatches, peerCount: peers.count))
-        let failures = concurrentMap(count: peers.count, maxThreads: maxConcurrentPeers) { index -> Failure? in
+        let order = askOrder ?? Array(peers.indices)
+        let asked = concurrentMap(count: peers.count, maxThreads: maxConcurrentPeers) { turn -> Failure? in
+            let index = order[turn]
             guard MonotonicClock.now < deadline else { return .notAskedInTime }
             let asked = Swift.Result { () throws(IOFailure) in
                 try client.query(query, at: peers[index], deadline: deadline)
@@ -93,6 +97,8 @@ public struct Search: Sendable {
                 return .failed(failure)
             }
         }
+        var failures = [Failure?](repeating: nil, count: peers.count)
+        for (turn, failure) in asked.enumerated() { failures[order[turn]] = failure }
         var result = gathered.withLock { $0.result(query: query) }
         result.askedPeers = peers.count
         result.failures = zip(peers, failures).compactMap { peer, failure in failure.map { (peer, $0) } }

@@ -58,7 +58,7 @@ final class GossipLoop: ThreadOwner, @unchecked Sendable {
         do {
             let answer = try client.fetchPeers(from: peer, advertising: identity)
             peers.recordSuccess(peer)
-            peers.learnSecondHand(answer.peers)
+            peers.learnSecondHand(answer.peers, from: peer)
             log.debug("gossip with \(peer): \(answer.peers.count) peers in its list")
         } catch {
             let dropped = peers.recordFailure(peer)

@@ -40,9 +40,21 @@ public final class PeerList: Sendable {
         return table.withLock { $0.forget(peer, reason: reason, now: now) }
     }
 
-    public func learnSecondHand(_ peers: [PeerIdentity]) {
+    /// Peers named in `source`'s answer (nil: a caller that does not count one).
+    public func learnSecondHand(_ peers: [PeerIdentity], from source: PeerIdentity? = nil) {
         let now = MonotonicClock.now
-        table.withLock { _ = $0.learnSecondHand(peers, now: now) }
+        table.withLock { _ = $0.learnSecondHand(peers, from: source, now: now) }
+    }
+
+    /// The peers a search asks, in listing order, and the order to ask them in.
+    public func searchPlan(unverifiedBudget: Int) -> (peers: [PeerIdentity], askOrder: [Int]) {
+        table.withLock { $0.searchPlan(unverifiedBudget: unverifiedBudget) }
+    }
+
+    /// The peers worth remembering across a restart: those that answered or
+    /// contacted us, and the bootstraps.
+    public var verifiedIdentities: [PeerIdentity] {
+        table.withLock { $0.entries.filter { $0.isVerified || $0.origin == .bootstrap }.map(\.identity) }
     }
 
     public func answer(excluding caller: PeerIdentity?) -> [PeerIdentity] {
