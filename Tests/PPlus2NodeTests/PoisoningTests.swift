@@ -56,7 +56,7 @@ import Testing
         // (d) Our answers to others carry at most the bounded number of unverified peers.
         let answer = wireRequest(port: a.port, line: "").lines.compactMap(PeerIdentity.init)
         let junk = answer.filter { $0.address.value >> 8 != 0x7F00_00 }  // not 127.0.0.x
-        #expect(junk.count <= policy.maxRelayedUnverified)
+        #expect(junk.count <= policy.maxPerSource)
         #expect(answer.contains(honest.identity))
     }
 }

@@ -8,7 +8,8 @@ public final class PeerList: Sendable {
     private let table: Locked<PeerTable>
 
     public init(policy: PeerTable.Policy, selfFilter: SelfFilter) {
-        table = Locked(PeerTable(policy: policy, selfFilter: selfFilter))
+        var system = SystemRandomNumberGenerator()
+        table = Locked(PeerTable(policy: policy, selfFilter: selfFilter, seed: system.next()))
     }
 
     /// The known peers' identities, in the table's order.

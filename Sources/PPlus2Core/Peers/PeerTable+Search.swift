@@ -1,0 +1,31 @@
+extension PeerTable {
+    /// The peers a search asks, in learning order (the order it lists them):
+    /// every verified peer and at most `unverifiedBudget` unverified ones that
+    /// are not failing, taken in turn from each source that taught them (so
+    /// one source's junk gets its share of the budget, not all of it); and the
+    /// order to ask them in, verified ones first, so a search's deadline cuts
+    /// the unverified ones, not the others.
+    public func searchPlan(unverifiedBudget: Int) -> (peers: [PeerIdentity], askOrder: [Int]) {
+        var bySource: [PeerIdentity?: [Int]] = [:]
+        var sources: [PeerIdentity?] = []
+        for (index, entry) in entries.enumerated() where !entry.isVerified && entry.consecutiveFailures == 0 {
+            if bySource[entry.source] == nil { sources.append(entry.source) }
+            bySource[entry.source, default: []].append(index)
+        }
+        var picked = Set<Int>()
+        var round = 0
+        while picked.count < unverifiedBudget, sources.contains(where: { bySource[$0]!.count > round }) {
+            for source in sources where picked.count < unverifiedBudget && bySource[source]!.count > round {
+                picked.insert(bySource[source]![round])
+            }
+            round += 1
+        }
+        let chosen = entries.indices.filter { entries[$0].isVerified || picked.contains($0) }
+        let order =
+            chosen.indices.filter { entries[chosen[$0]].isVerified }
+            + chosen.indices.filter {
+                !entries[chosen[$0]].isVerified
+            }
+        return (chosen.map { entries[$0].identity }, order)
+    }
+}
