@@ -231,6 +231,31 @@ func mountTmpfs(at path: String, options: String) throws {
     }
 }
 
+/// A size announced by the extension is checked against the folder's free
+/// space before the first byte is asked for.
+@Suite struct FreeSpaceTests {
+    @Test func aFileLargerThanTheFreeSpaceIsRefusedBeforeItsFirstByte() throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        let mountPoint = try temporary.folder("small-disk")
+        try mountTmpfs(at: mountPoint, options: "size=1m")
+        defer { _ = try? runCommand("/bin/umount", [mountPoint]) }
+        let b = try startPeer(in: makeFolder(temporary, "b", files: ["big.bin": randomBytes(3 << 20, seed: 2)]))
+        defer { b.stop() }
+        let a = try startPeer(in: mountPoint, bootstraps: [b.identity], gossipInterval: 60)
+        defer { a.stop() }
+        let match = try #require(a.search("big").matches.first)
+        #expect(match.size == 3 << 20)
+        #expect {
+            try a.download(match)
+        } throws: { error in
+            guard case .noSpace(let needed, let free) = error as? DownloadError else { return false }
+            return needed == 3 << 20 && free < 1 << 20 && "\(error)".contains("free")
+        }
+        #expect(TemporaryFolder.names(in: mountPoint).isEmpty)
+    }
+}
+
 /// A search has one deadline for the whole fan-out, whatever the number of
 /// peers that drip their answers: more tar pits than threads cost no more.
 @Suite struct SearchDeadlineTests {
