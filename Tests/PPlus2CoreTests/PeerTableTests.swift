@@ -88,9 +88,21 @@ struct PeerTableTests {
         #expect(table.nextToContact(now: 10) == peer(2))
     }
 
+    @Test func aPeerThatNeverAnsweredIsDroppedButNotQuarantined() {
+        var table = makeTable(interval: 10)
+        table.learnSecondHand([peer(1)], now: 0)
+        for time in [0.0, 10, 30] { table.recordFailure(peer(1), now: time) }
+        #expect(!table.contains(peer(1)))
+        #expect(!table.isQuarantined(peer(1), now: 31))
+        let relearned = table.learnSecondHand([peer(1)], now: 31)
+        #expect(relearned == 1)
+        #expect(table.entry(for: peer(1))?.consecutiveFailures == 0)
+    }
+
     @Test func dropsAPeerAfterThreeFailuresAndQuarantinesIt() {
         var table = makeTable(interval: 10)
         table.learnSecondHand([peer(1)], now: 0)
+        table.recordSuccess(peer(1), now: 0)  // it lived, then died
         let result7 = table.recordFailure(peer(1), now: 0)
         #expect(!result7)
         #expect(table.entry(for: peer(1))?.state == .failing)
@@ -111,6 +123,7 @@ struct PeerTableTests {
     @Test func quarantineLastsAtLeastSixtySeconds() {
         var table = makeTable(interval: 0.1)
         table.learnSecondHand([peer(1)], now: 0)
+        table.recordSuccess(peer(1), now: 0)
         for _ in 0..<3 { table.recordFailure(peer(1), now: 0) }
         let result12 = table.learnSecondHand([peer(1)], now: 59)
         #expect(result12 == 0)

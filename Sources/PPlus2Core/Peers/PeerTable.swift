@@ -10,7 +10,9 @@
 ///   bootstrap address, which is kept and retried with growing back-off;
 /// - does not learn a dropped peer again second-hand for `quarantineSeconds`
 ///   (its live neighbours would keep teaching it back), though a peer that
-///   contacts us itself is welcome at once;
+///   contacts us itself is welcome at once; a peer heard of second-hand that
+///   never answered is not quarantined (in a swarm started all at once it
+///   may simply not have been listening yet);
 /// - keeps poison out (Bitcoin Core's address manager is the model): a peer
 ///   heard of second-hand is *unverified* until it answers us, and one source
 ///   can have at most `maxPerSource` unverified peers in the table; a verified
@@ -323,6 +325,11 @@ public struct PeerTable: Sendable {
         )
         if dropped.count > Self.droppedMemory { dropped.removeFirst() }
         remove(at: index)
+        // Quarantine is for a peer that lived and died: its live neighbours would
+        // teach it back. One that never answered us (not started yet when a
+        // swarm starts at once, or junk) may be taught again, with a fresh count.
+        let neverAnswered = entry.lastSuccess == nil && entry.origin == .gossip
+        if case .failedContacts = reason, neverAnswered { return }
         quarantine[entry.identity] = now + policy.quarantineSeconds
         pruneQuarantine(now: now)
     }

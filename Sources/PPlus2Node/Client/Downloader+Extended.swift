@@ -180,17 +180,7 @@ extension Downloader {
 
     /// The SHA-256 of the whole partial, read back (when no follower could start).
     private func hashWhole(_ partial: PartialFile) -> SHA256Digest? {
-        var hasher = SHA256(blockFunction: sha256BlockFunction)
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        var offset: Int64 = 0
-        while true {
-            let count = buffer.withUnsafeMutableBytes {
-                (try? FileReading.read(partial.file, into: $0, at: offset)) ?? -1
-            }
-            if count < 0 { return nil }
-            if count == 0 { return hasher.finish() }
-            buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
-            offset += Int64(count)
-        }
+        var buffer: [UInt8] = []
+        return FileDigest.sha256(of: partial.file, buffer: &buffer)?.digest
     }
 }

@@ -13,7 +13,6 @@ import PPlus2POSIX
 /// warning, and an entry is only ever used for the exact version it names.
 final class FileHashes: ThreadOwner {
     static let rescanInterval = 5.0
-    private static let bufferBytes = 1 << 20
 
     private let folder: SharedFolder
     private let log: Log
@@ -100,7 +99,6 @@ final class FileHashes: ThreadOwner {
             guard !thread.isStopping else { break }
             if table.withLock({ $0[name]?.status == status }) { continue }
             let text = String(decoding: name, as: UTF8.self)
-            if buffer.isEmpty { buffer = [UInt8](repeating: 0, count: Self.bufferBytes) }
             guard let sha256 = hash(text, expecting: status, with: &buffer) else { continue }
             table.withLock { $0[name] = (status, sha256) }
             changed = true
@@ -113,19 +111,9 @@ final class FileHashes: ThreadOwner {
         guard let opened = try? folder.directory.openRegularFileWithStatus(name), opened.status == status else {
             return nil
         }
-        var hasher = SHA256(blockFunction: sha256BlockFunction)
-        var offset: Int64 = 0
-        while !thread.isStopping {
-            let count = buffer.withUnsafeMutableBytes {
-                (try? FileReading.read(opened.file, into: $0, at: offset)) ?? -1
-            }
-            if count < 0 { return nil }
-            if count == 0 { break }
-            buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
-            offset += Int64(count)
-        }
-        guard !thread.isStopping, offset == status.size, (try? opened.file.status()) == status else { return nil }
-        return hasher.finish()
+        let hashed = FileDigest.sha256(of: opened.file, buffer: &buffer) { thread.isStopping }
+        guard let hashed, hashed.size == status.size, (try? opened.file.status()) == status else { return nil }
+        return hashed.digest
     }
 
     // MARK: The cache file
