@@ -137,22 +137,23 @@ extension Sys {
     }
 
     static func localAddress(_ fd: CInt) throws(IOFailure) -> sockaddr_in {
-        var address = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = try call("getsockname") {
-            withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.getsockname(fd, $0, &length) }
-            }
-        }
-        return address
+        try socketAddress("getsockname") { Glibc.getsockname(fd, $0, $1) }
     }
 
     static func remoteAddress(_ fd: CInt) throws(IOFailure) -> sockaddr_in {
+        try socketAddress("getpeername") { Glibc.getpeername(fd, $0, $1) }
+    }
+
+    /// An IPv4 address that `body` (getsockname, getpeername) writes.
+    private static func socketAddress(
+        _ name: StaticString,
+        _ body: (UnsafeMutablePointer<sockaddr>, UnsafeMutablePointer<socklen_t>) -> CInt
+    ) throws(IOFailure) -> sockaddr_in {
         var address = sockaddr_in()
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = try call("getpeername") {
+        _ = try call(name) {
             withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.getpeername(fd, $0, &length) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, &length) }
             }
         }
         return address
