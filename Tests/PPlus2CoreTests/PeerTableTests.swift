@@ -308,5 +308,10 @@ struct PeerTablePoisoningTests {
         #expect(plan.peers.last == honest)  // listed in learning order...
         #expect(plan.askOrder.first.map { plan.peers[$0] } == honest)  // ...asked first
         #expect(Set(plan.askOrder) == Set(plan.peers.indices))
+        // Bootstraps are asked whatever the budget: the person named them.
+        var named = makeTable()
+        for peer in junk(100, from: 0x0A00_0300) { named.addBootstrap(peer) }
+        #expect(named.count == 100)
+        #expect(named.searchPlan(unverifiedBudget: 8).peers.count == 100)
     }
 }

@@ -111,6 +111,10 @@ public struct PeerTable: Sendable {
         /// It answered us, or contacted us itself: it exists and speaks P+2.
         public var isVerified: Bool { lastSuccess != nil || origin == .contactedUs }
 
+        /// Verified, or not heard of from another peer (a bootstrap, a saved or a
+        /// discovered peer): a search asks it without spending its budget.
+        public var isTrusted: Bool { isVerified || origin != .gossip }
+
         public var state: State {
             if consecutiveFailures > 0 { return .failing }
             return lastSuccess == nil ? .new : .alive
