@@ -1,6 +1,7 @@
 /// Decides whether a file name matches a query: the query is contained in the
 /// name, ignoring case the Unicode way (`CAFÉ` finds `café`, `STRASSE` finds
-/// `Straße`), and comparing characters, so `cafe\u{301}` equals `café`.
+/// `Straße`) and diacritics (`cafe` finds `café`, `resume` finds `Résumé.pdf`),
+/// and comparing characters, so `cafe\u{301}` equals `café`.
 ///
 /// Names are folded once, when the shared folder is indexed, and the query once
 /// per request, so a query over many names does no per-name folding.
@@ -22,9 +23,10 @@ public struct NameMatcher: Sendable {
 
     /// Unicode case folding, close to the full `CaseFolding.txt` mapping:
     /// upper-casing first maps `ß` to `SS` and final `ς` to `Σ`, then
-    /// lower-casing gives one form for every case variant.
+    /// lower-casing gives one form for every case variant; then diacritics
+    /// go (`Diacritics`), so `cafe` finds `café` and NFC meets NFD.
     public static func fold(_ text: String) -> String {
-        text.uppercased().lowercased()
+        Diacritics.strip(text.uppercased().lowercased())
     }
 
     /// Whether the name, already passed through `fold`, contains the query.
