@@ -253,16 +253,16 @@ public struct PeerTable: Sendable {
         // and swarms started all at once in 9 at 40 peers: scripts/bench.)
         let index =
             contacts % 4 == 0
-            ? randomDue(now: now, verified: true) ?? nextIndex(now: now, verified: false)
+            ? randomVerified(now: now) ?? nextIndex(now: now, verified: false)
             : nextIndex(now: now, verified: false) ?? nextIndex(now: now, verified: true)
         guard let index else { return nil }
         markContacting(index, now: now)
         return entries[index].identity
     }
 
-    /// A due verified (or unverified) peer, at random.
-    private mutating func randomDue(now: Double, verified: Bool) -> Int? {
-        let due = entries.indices.filter { entries[$0].notBefore <= now && entries[$0].isVerified == verified }
+    /// A due verified peer, at random.
+    private mutating func randomVerified(now: Double) -> Int? {
+        let due = entries.indices.filter { entries[$0].notBefore <= now && entries[$0].isVerified }
         guard !due.isEmpty else { return nil }
         return due[Int(random.next() % UInt64(due.count))]
     }

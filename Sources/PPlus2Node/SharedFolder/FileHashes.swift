@@ -53,11 +53,6 @@ final class FileHashes: ThreadOwner {
         thread.join()
     }
 
-    /// Wakes the thread for a pass now (tests, and after a download).
-    func rescan() {
-        sleeper.withLock { sleeper.broadcast() }
-    }
-
     // MARK: The thread
 
     private func run() {
