@@ -55,18 +55,22 @@ public struct TCPSocket: Sendable {
 
     /// Connects to `address:port`, giving up after `timeout` seconds; from
     /// the local address `source` if given, with a receive buffer of
-    /// `receiveBuffer` bytes if given (set before connecting, so the window
-    /// the other side sees is that small from the start).
+    /// `receiveBuffer` bytes and segments of at most `maxSegment` bytes if
+    /// given (set before connecting, so the other side sees that small a
+    /// window and that small a segment from the start: a LAN's figures on
+    /// loopback, whose 64 KiB segments let buffers swallow whole answers).
     public static func connect(
         address: UInt32,
         port: UInt16,
         timeout: Double,
         from source: UInt32? = nil,
-        receiveBuffer: Int? = nil
+        receiveBuffer: Int? = nil,
+        maxSegment: Int? = nil
     ) throws(IOFailure) -> TCPSocket {
         let socket = TCPSocket(FileDescriptor(adopting: try Sys.socket(AF_INET, socketStream)))
         try socket.descriptor.setNonBlocking(true)
         if let receiveBuffer { try Sys.setOption(socket.fd, SOL_SOCKET, SO_RCVBUF, CInt(receiveBuffer)) }
+        if let maxSegment { try Sys.setOption(socket.fd, CInt(IPPROTO_TCP), TCP_MAXSEG, CInt(maxSegment)) }
         if let source { try Sys.bind(socket.fd, sockaddr_in(address: source, port: 0)) }
         if case .processed = try Sys.connect(socket.fd, sockaddr_in(address: address, port: port)) { return socket }
         guard socket.descriptor.wait(for: Int16(POLLOUT), timeout: timeout) else { throw .timedOut(.connecting) }
@@ -99,29 +103,53 @@ public struct TCPSocket: Sendable {
     }
 
     /// Sends every byte, waiting at most `idleTimeout` seconds each time the
-    /// other end stops taking data, and giving up at the monotonic `deadline`
-    /// (so a reader that takes a byte now and then cannot hold us forever).
+    /// other end stops taking data, and giving up at the monotonic `deadline`.
     /// Never raises SIGPIPE.
     public func send(
         _ bytes: UnsafeRawBufferPointer,
         idleTimeout: Double,
         deadline: Double = .infinity
     ) throws(IOFailure) {
+        var meter = SendMeter(rate: nil)
+        try send(bytes, idleTimeout: idleTimeout, deadline: deadline, meter: &meter)
+    }
+
+    /// `send(_:idleTimeout:deadline:)` as part of a longer answer that `meter`
+    /// follows: a reader slower than its minimum rate is dropped (`.tooSlow`),
+    /// so a reader that takes a byte now and then cannot hold us.
+    public func send(
+        _ bytes: UnsafeRawBufferPointer,
+        idleTimeout: Double,
+        deadline: Double = .infinity,
+        meter: inout SendMeter
+    ) throws(IOFailure) {
         var offset = 0
         while offset < bytes.count {
             if case .processed(let count) = try Sys.send(fd, UnsafeRawBufferPointer(rebasing: bytes[offset...])) {
                 offset += count
+                meter.written += Int64(count)
                 continue
             }
-            let wait = min(idleTimeout, deadline - MonotonicClock.now)
-            guard wait > 0, descriptor.wait(for: Int16(POLLOUT), timeout: wait) else { throw .timedOut(.writing) }
+            try waitUntilWritable(idleTimeout: idleTimeout, deadline: deadline, meter: meter)
         }
     }
 
     public func send(_ bytes: [UInt8], idleTimeout: Double, deadline: Double = .infinity) throws(IOFailure) {
+        var meter = SendMeter(rate: nil)
+        try send(bytes, idleTimeout: idleTimeout, deadline: deadline, meter: &meter)
+    }
+
+    public func send(
+        _ bytes: [UInt8],
+        idleTimeout: Double,
+        deadline: Double = .infinity,
+        meter: inout SendMeter
+    ) throws(IOFailure) {
         // withUnsafeBytes rethrows untyped errors: carry ours out in a Result.
         try bytes.withUnsafeBytes { buffer in
-            Result { () throws(IOFailure) in try send(buffer, idleTimeout: idleTimeout, deadline: deadline) }
+            Result { () throws(IOFailure) in
+                try send(buffer, idleTimeout: idleTimeout, deadline: deadline, meter: &meter)
+            }
         }.get()
     }
 
@@ -139,38 +167,30 @@ public struct TCPSocket: Sendable {
     ) throws(IOFailure) -> Int64 {
         var position = off_t(offset)
         let end = off_t(offset + count)
-        let started = MonotonicClock.now
+        var meter = SendMeter(rate: minimumRate)
         while position < end {
             let chunk = Int(min(end - position, 0x7fff_f000))  // the most one call moves
             switch try Sys.sendfile(fd, file.rawValue, &position, chunk) {
             case .processed(0): return Int64(position) - offset  // the file is shorter than it was
-            case .processed: continue
+            case .processed:
+                meter.written = Int64(position) - offset
             case .wouldBlock:
-                try waitUntilWritable(
-                    idleTimeout: idleTimeout,
-                    minimumRate: minimumRate,
-                    written: Int64(position) - offset,
-                    since: started
-                )
+                try waitUntilWritable(idleTimeout: idleTimeout, deadline: .infinity, meter: meter)
             }
         }
         return Int64(position) - offset
     }
 
     /// Waits until the socket takes data again. Throws `.timedOut` after
-    /// `idleTimeout` seconds without it, and `.tooSlow` once the bytes the
-    /// reader has taken (written minus not yet acknowledged: what sits in our
-    /// kernel's send buffer does not count) fall below `minimumRate`.
-    private func waitUntilWritable(
-        idleTimeout: Double,
-        minimumRate: MinimumRate?,
-        written: Int64,
-        since started: Double
-    ) throws(IOFailure) {
-        let idleAt = MonotonicClock.now + idleTimeout
+    /// `idleTimeout` seconds without it or at `deadline`, and `.tooSlow` once
+    /// the bytes the reader has taken (written minus not yet acknowledged:
+    /// what sits in the kernel's send buffer does not count) fall below the
+    /// meter's minimum rate.
+    private func waitUntilWritable(idleTimeout: Double, deadline: Double, meter: SendMeter) throws(IOFailure) {
+        let idleAt = min(MonotonicClock.now + idleTimeout, deadline)
         while true {
-            let taken = written - Int64(Sys.unacknowledgedBytes(fd))
-            let tooSlowAt = minimumRate?.deadline(sent: taken, since: started) ?? .infinity
+            let taken = meter.written - Int64(Sys.unacknowledgedBytes(fd))
+            let tooSlowAt = meter.rate?.deadline(sent: taken, since: meter.started) ?? .infinity
             let now = MonotonicClock.now
             if now >= tooSlowAt { throw .tooSlow }
             if now >= idleAt { throw .timedOut(.writing) }
@@ -213,6 +233,20 @@ public struct MinimumRate: Sendable {
     /// When a reader that has taken `sent` bytes since `started` falls below the rate.
     public func deadline(sent: Int64, since started: Double) -> Double {
         started + max(graceSeconds, Double(sent) / bytesPerSecond)
+    }
+}
+
+/// One answer or file on its way: when it started and how many bytes were
+/// written, so that what the reader has taken can be held to a minimum rate
+/// (nil: no rate, only the idle timeout and the deadline).
+public struct SendMeter: Sendable {
+    public let rate: MinimumRate?
+    public let started: Double
+    public internal(set) var written: Int64 = 0
+
+    public init(rate: MinimumRate?, started: Double = MonotonicClock.now) {
+        self.rate = rate
+        self.started = started
     }
 }
 

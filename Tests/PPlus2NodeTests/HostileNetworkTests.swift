@@ -336,6 +336,53 @@ func mountTmpfs(at path: String, options: String) throws {
     }
 }
 
+/// The query port under slow readers from several addresses, each holding
+/// its share of the workers with a 2.6 MB answer it never reads (a small
+/// window and small segments, as on a LAN: the answer cannot hide in the
+/// kernel's buffers, as it does on loopback). Below the minimum rate, they are
+/// dropped once its grace is over (1 s here): an honest query waits that long,
+/// not the 30 s idle timeout.
+@Suite struct SlowQueryReaderTests {
+    @Test func slowReadersOnEveryQuerySlotAreDroppedAfterTheGrace() throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        let folder = try temporary.folder("a")
+        let padding = String(repeating: "x", count: 240)
+        for index in 0..<10_000 { try writeFile(folder + "/name-\(index)-\(padding)", []) }
+        let a = try startPeer(in: folder) { $0.minimumSendRate.graceSeconds = 1 }
+        defer { a.stop() }
+
+        var attackers: [TCPSocket] = []
+        for address: UInt32 in [0x7F00_0003, 0x7F00_0004] {
+            for _ in 0..<2 {  // each address's share: two of the four query workers
+                let socket = try TCPSocket.connect(
+                    address: 0x7F00_0001,
+                    port: a.port + 1,
+                    timeout: 2,
+                    from: address,
+                    receiveBuffer: 4096,
+                    maxSegment: 536
+                )
+                try socket.send(Array("name\n".utf8), idleTimeout: 2)
+                attackers.append(socket)
+            }
+        }
+        usleep(300_000)  // every worker is taken
+
+        let started = MonotonicClock.now
+        let honest = try TCPSocket.connect(address: 0x7F00_0001, port: a.port + 1, timeout: 2, from: 0x7F00_0002)
+        try honest.send(Array("name-9999-\n".utf8), idleTimeout: 2)
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        let first = try honest.receive(into: &buffer, timeout: 15)
+        let waited = MonotonicClock.now - started
+        #expect(first > 0)
+        #expect(waited < 2, "an honest query waited \(waited) s for a worker")
+        let (rest, endedCleanly) = readToEnd(honest)
+        #expect(endedCleanly && first + rest == "name-9999-\(padding)\n".utf8.count)
+        #expect(attackers.count == 4)
+    }
+}
+
 extension TCPSocket {
     /// `receiveNow` into an array: nil if nothing is there yet; throws on a reset.
     func receiveNow(into buffer: inout [UInt8]) throws -> Int? {

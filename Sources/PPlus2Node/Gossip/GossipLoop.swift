@@ -7,6 +7,10 @@ import PPlus2POSIX
 /// sends it our identity on its port p, and merges the answer into our list;
 /// a failed contact counts towards dropping that peer. The next turn starts
 /// one interval after this one started, however long the contact took.
+///
+/// The first turn waits a moment (a quarter interval, at most 0.25 s): peers
+/// started at once (a lab booting, a script) are then listening when their
+/// neighbours first call, instead of costing each of them an interval.
 final class GossipLoop: ThreadOwner, @unchecked Sendable {
     private let peers: PeerList
     private let client: PeerClient
@@ -41,15 +45,21 @@ final class GossipLoop: ThreadOwner, @unchecked Sendable {
     }
 
     private func run() {
+        pause(until: MonotonicClock.now + min(0.25, interval / 4))
         while !thread.isStopping {
             let started = MonotonicClock.now
             if let peer = peers.nextToContact() {
                 contact(peer)
                 afterContact()
             }
-            sleeper.withLock {
-                while !thread.isStopping && sleeper.wait(until: started + interval) {}
-            }
+            pause(until: started + interval)
+        }
+    }
+
+    /// Sleeps until `time` or until the loop is stopped.
+    private func pause(until time: Double) {
+        sleeper.withLock {
+            while !thread.isStopping && sleeper.wait(until: time) {}
         }
     }
 

@@ -8,8 +8,7 @@ public final class PeerList: Sendable {
     private let table: Locked<PeerTable>
 
     public init(policy: PeerTable.Policy, selfFilter: SelfFilter) {
-        var system = SystemRandomNumberGenerator()
-        table = Locked(PeerTable(policy: policy, selfFilter: selfFilter, seed: system.next()))
+        table = Locked(PeerTable(policy: policy, selfFilter: selfFilter))
     }
 
     /// The known peers' identities, in the table's order.

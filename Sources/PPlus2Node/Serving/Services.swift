@@ -61,30 +61,24 @@ struct QueryService: Service {
 
 /// Writes `lines`, each ending in `\n`, in blocks of about 64 KiB. The whole
 /// answer (bounded in size) must be taken within `timeout` seconds, and at
-/// `minimumRate` once its grace period is over: a caller reading a byte now and
-/// then cannot hold a worker.
+/// `minimumRate` once its grace period is over, counted on what the caller
+/// has acknowledged (a caller that never reads cannot hide behind our send
+/// buffer): a caller reading a byte now and then cannot hold a worker.
 func send(lines: some Sequence<String>, on connection: TCPSocket, timeout: Double, minimumRate: MinimumRate) {
-    let started = MonotonicClock.now
-    let deadline = started + timeout
+    var meter = SendMeter(rate: minimumRate)
+    let deadline = meter.started + timeout
     var block: [UInt8] = []
     block.reserveCapacity(64 * 1024)
-    var sent: Int64 = 0
     do {
         for line in lines {
             block.append(contentsOf: line.utf8)
             block.append(UInt8(ascii: "\n"))
             if block.count >= 64 * 1024 {
-                sent += Int64(block.count)
-                let tooSlowAt = minimumRate.deadline(sent: sent, since: started)
-                try connection.send(block, idleTimeout: timeout, deadline: min(deadline, tooSlowAt))
+                try connection.send(block, idleTimeout: timeout, deadline: deadline, meter: &meter)
                 block.removeAll(keepingCapacity: true)
             }
         }
-        if !block.isEmpty {
-            sent += Int64(block.count)
-            let tooSlowAt = minimumRate.deadline(sent: sent, since: started)
-            try connection.send(block, idleTimeout: timeout, deadline: min(deadline, tooSlowAt))
-        }
+        if !block.isEmpty { try connection.send(block, idleTimeout: timeout, deadline: deadline, meter: &meter) }
     } catch {
         connection.abortOnClose()  // the caller stopped reading, read too slowly, or went away
     }
