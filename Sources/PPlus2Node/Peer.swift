@@ -73,16 +73,20 @@ public final class Peer: ThreadOwner {
         }
         gossip = GossipLoop(peers: peers, client: client, identity: identity, configuration: configuration, log: log)
         (discovery, discoveryProblem) = Self.startDiscovery(configuration, identity: identity, peers: peers, log: log)
-        try startBackgroundThreads()
+        try startBackgroundThreads(log: log)
     }
 
-    private func startBackgroundThreads() throws(StartError) {
+    private func startBackgroundThreads(log: Log) throws(StartError) {
+        if let problem = folder.index.watchProblem {
+            log.warning("cannot watch \(folder.path) (\(problem.reason)): looking at it again every 100 ms")
+        }
         do {
+            try folder.start()
             try hashes.start()
         } catch {
             stop()
             join()
-            throw .cannotStart(part: "hashing thread", error)
+            throw .cannotStart(part: "folder index or hashing thread", error)
         }
         guard configuration.gossipEnabled else { return }
         gossip.afterContact = { [store, peers] in store.save(peers.verifiedIdentities, force: false) }
@@ -102,6 +106,7 @@ public final class Peer: ThreadOwner {
         gossip.stop()
         server.stop()
         hashes.stop()
+        folder.stop()
     }
 
     /// Waits for every thread to end, then removes partial downloads and saves
@@ -111,6 +116,7 @@ public final class Peer: ThreadOwner {
         gossip.join()
         server.join()
         hashes.join()
+        folder.join()
         folder.closePartials()
         store.save(peers.verifiedIdentities, force: true)
     }

@@ -161,16 +161,18 @@ public struct Folder: Sendable {
     /// per entry, not following symbolic links. `.` and `..` are left out.
     public func entries() throws(IOFailure) -> [Entry] {
         try Sys.readDirectory(descriptor.rawValue).compactMap { name, info in
-            guard let info else { return nil }  // vanished since readdir
-            let kind: Entry.Kind =
-                switch info.st_mode & S_IFMT {
-                case S_IFREG: .regular
-                case S_IFDIR: .directory
-                case S_IFLNK: .symbolicLink
-                default: .other
-                }
-            return Entry(nameBytes: name, kind: kind, status: FileStatus(info))
+            info.map { Entry(nameBytes: name, info: $0) }  // nil: vanished since readdir
         }
+    }
+
+    /// The entry `name` now (one `fstatat`, not following a symbolic link);
+    /// nil if there is none.
+    public func entry(named name: [UInt8]) -> Entry? {
+        guard !name.contains(0) else { return nil }
+        let info = (name + [0]).withUnsafeBufferPointer { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { try? Sys.lstatAt(descriptor.rawValue, $0.baseAddress!) }
+        }
+        return info.map { Entry(nameBytes: name, info: $0) }
     }
 
     /// One entry of a folder listing.
@@ -189,6 +191,18 @@ public struct Folder: Sendable {
         public let status: FileStatus
 
         public var size: Int64 { status.size }
+
+        init(nameBytes: [UInt8], info: stat) {
+            self.nameBytes = nameBytes
+            kind =
+                switch info.st_mode & S_IFMT {
+                case S_IFREG: .regular
+                case S_IFDIR: .directory
+                case S_IFLNK: .symbolicLink
+                default: .other
+                }
+            status = FileStatus(info)
+        }
     }
 
     /// When a folder last changed.

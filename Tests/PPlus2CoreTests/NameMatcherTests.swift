@@ -28,6 +28,28 @@ struct NameMatcherTests {
         #expect(NameMatcher(query: "cafe.").matches("cafe\u{301}.txt"))
     }
 
+    @Test func composedAndDecomposedMeetInEveryScript() {
+        // Kana with its voicing mark: composed が (U+304C), decomposed か + U+3099.
+        #expect(NameMatcher(query: "\u{304C}").matches("\u{304B}\u{3099}.txt"))
+        #expect(NameMatcher(query: "\u{304B}\u{3099}").matches("\u{304C}.txt"))
+        // Hangul: the syllable 가 (U+AC00) and its jamo (U+1100 U+1161).
+        #expect(NameMatcher(query: "\u{AC00}").matches("\u{1100}\u{1161}.txt"))
+        #expect(NameMatcher(query: "\u{1100}\u{1161}").matches("\u{AC00}.txt"))
+        #expect(!NameMatcher(query: "\u{AC01}").matches("\u{AC00}.txt"))
+    }
+
+    @Test func matchesScalarsEvenInsideAGraphemeCluster() {
+        #expect(NameMatcher(query: "👍").matches("👍🏽 thumbs.png"))
+        #expect(!NameMatcher(query: "👎").matches("👍🏽 thumbs.png"))
+    }
+
+    @Test func aLongQueryFoldsToOneShortByteString() {
+        // 2048 é (4096 bytes, the longest request line) fold to 2048 bytes of e.
+        let folded = NameMatcher(query: String(repeating: "\u{E9}", count: 2048)).foldedQueryUTF8
+        #expect(folded == [UInt8](repeating: UInt8(ascii: "e"), count: 2048))
+        #expect(NameMatcher.foldedUTF8("ReadMe.TXT") == Array("readme.txt".utf8))
+    }
+
     @Test func emptyQueryMatchesEverything() {
         let matcher = NameMatcher(query: "")
         #expect(matcher.matches("anything"))

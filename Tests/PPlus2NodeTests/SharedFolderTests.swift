@@ -1,4 +1,6 @@
+import Glibc
 import PPlus2Core
+import PPlus2POSIX
 import PPlus2TestSupport
 import Testing
 
@@ -30,14 +32,50 @@ struct SharedFolderTests {
         }
     }
 
-    @Test func seesFilesAddedAndRemoved() throws {
+    /// Watched (inotify) or not (the fallback), the index follows additions,
+    /// renames, rewrites and removals, and offers only regular files.
+    @Test(arguments: [true, false])
+    func followsTheFolderAsItChanges(watching: Bool) throws {
         let temporary = try TemporaryFolder()
         defer { temporary.remove() }
-        let folder = try SharedFolder(path: temporary.path)
-        #expect(folder.search("", limit: 10).isEmpty)
+        let index = try FolderIndex(directory: Folder.open(creatingIfMissing: temporary.path), watching: watching)
+        try index.start()
+        defer {
+            index.stop()
+            index.join()
+        }
+        let names = { (0..<index.snapshot.count).map { index.snapshot.name(at: $0) } }
+        #expect(names().isEmpty)
         try writeFile(temporary.file("new.txt"), [1])
-        #expect(folder.search("new", limit: 10) == ["new.txt"])
-        try removeFile(temporary.file("new.txt"))
-        #expect(folder.search("new", limit: 10).isEmpty)
+        #expect(waitUntil(timeout: 3) { names() == ["new.txt"] })
+        #expect(rename(temporary.file("new.txt"), temporary.file("renamed.txt")) == 0)
+        #expect(waitUntil(timeout: 3) { names() == ["renamed.txt"] })
+        try writeFile(temporary.file("renamed.txt"), [1, 2, 3])  // rewritten in place
+        #expect(waitUntil(timeout: 7) { index.snapshot.statuses.first?.size == 3 })
+        #expect(mkdir(temporary.file("folder.txt"), 0o755) == 0)
+        #expect(symlink("renamed.txt", temporary.file("link.txt")) == 0)
+        try writeFile(temporary.file(".hidden.txt"), [1])
+        try writeFile(temporary.file("second.txt"), [1])
+        #expect(waitUntil(timeout: 3) { names() == ["renamed.txt", "second.txt"] })
+        try removeFile(temporary.file("renamed.txt"))
+        #expect(waitUntil(timeout: 3) { names() == ["second.txt"] })
+        #expect(index.watchProblem == nil)
+    }
+
+    /// A folder replaced while watched (moved away, a new one at its path)
+    /// still answers for the folder the peer opened.
+    @Test func theOpenedFolderIsTheOneFollowed() throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        let path = try temporary.folder("shared")
+        let index = try FolderIndex(directory: Folder.open(creatingIfMissing: path))
+        try index.start()
+        defer {
+            index.stop()
+            index.join()
+        }
+        #expect(rename(path, temporary.file("moved")) == 0)
+        try writeFile(temporary.file("moved/kept.txt"), [1])
+        #expect(waitUntil(timeout: 3) { index.snapshot.count == 1 && index.snapshot.name(at: 0) == "kept.txt" })
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
-import PPlus2POSIX
 import PPlus2TestSupport
 import Testing
+
+@testable import PPlus2POSIX
 
 /// The layer that touches the kernel, with a scripted kernel under it
 /// (`SyscallMock`, after swift-system's `MockingTest`): each test makes one call
@@ -115,5 +116,34 @@ import Testing
         #expect(try mock.run { try folder.renameWithoutReplacing("a", to: "b") } == false)
         #expect(mock.calls == ["renameat2"])
         #expect(readFile(temporary.file("b")) == [2])
+    }
+}
+
+/// The records `inotify(7)` reads: each event's name, NUL-padded, and the
+/// flags that say what to do with it.
+@Suite struct FolderWatchParsingTests {
+    func record(mask: Int32, name: String, padding: Int = 4) -> [UInt8] {
+        var bytes: [UInt8] = []
+        let name = Array(name.utf8) + [UInt8](repeating: 0, count: name.isEmpty ? 0 : padding)
+        for word in [UInt32(1), UInt32(bitPattern: mask), 0, UInt32(name.count)] {
+            bytes += [0, 8, 16, 24].map { UInt8(truncatingIfNeeded: word >> UInt32($0)) }
+        }
+        return bytes + name
+    }
+
+    @Test func eachRecordBecomesOneEvent() {
+        let bytes =
+            record(mask: IN_CREATE, name: "a.txt") + record(mask: IN_Q_OVERFLOW, name: "")
+            + record(mask: IN_MOVED_FROM, name: "b", padding: 15) + record(mask: IN_ATTRIB, name: "")
+            + record(mask: IN_CLOSE_WRITE, name: "c") + record(mask: IN_DELETE_SELF, name: "")
+        #expect(
+            FolderWatch.parse(bytes[...]) == [
+                .changed(Array("a.txt".utf8)), .overflow, .removed([UInt8(ascii: "b")]), .changed([UInt8(ascii: "c")]),
+                .folderGone,
+            ]
+        )
+        // A record cut short ends the batch: nothing is made up from half a record.
+        let cut = record(mask: IN_CREATE, name: "a") + record(mask: IN_CREATE, name: "abc").dropLast(2)
+        #expect(FolderWatch.parse(cut[...]) == [.changed([UInt8(ascii: "a")])])
     }
 }

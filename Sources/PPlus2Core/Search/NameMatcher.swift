@@ -1,75 +1,58 @@
 /// Decides whether a file name matches a query: the query is contained in the
 /// name, ignoring case the Unicode way (`CAFÉ` finds `café`, `STRASSE` finds
 /// `Straße`) and diacritics (`cafe` finds `café`, `resume` finds `Résumé.pdf`),
-/// and comparing characters, so `cafe\u{301}` equals `café`.
+/// whatever the normalization (NFC and NFD meet: `e\u{301}` is `é`, a Hangul
+/// syllable is its jamo, `が` is `か` with its voicing mark).
 ///
-/// Names are folded once, when the shared folder is indexed, and the query once
-/// per request, so a query over many names does no per-name folding.
+/// Both sides are folded to one canonical byte form, and matching is a byte
+/// search of the folded query in the folded name. UTF-8 never matches in the
+/// middle of a scalar, so this is containment of Unicode scalars: a query may
+/// match inside a grapheme cluster (`👍` finds `👍🏽`). Names are folded once,
+/// when the shared folder indexes them, and the query once per request: a
+/// query over many names is one byte search over all of them.
 public struct NameMatcher: Sendable {
     public let query: String
-    private let foldedQuery: String
     /// The folded query's bytes.
     public let foldedQueryUTF8: [UInt8]
-    /// True if the folded query is ASCII: then, against ASCII names, a byte
-    /// search gives the same answer as comparing characters.
-    public let isASCIIQuery: Bool
 
     public init(query: String) {
         self.query = query
-        self.foldedQuery = Self.fold(query)
-        self.foldedQueryUTF8 = Array(foldedQuery.utf8)
-        self.isASCIIQuery = foldedQueryUTF8.allSatisfy { $0 < 0x80 }
+        self.foldedQueryUTF8 = Self.foldedUTF8(query)
     }
 
-    /// Unicode case folding, close to the full `CaseFolding.txt` mapping:
-    /// upper-casing first maps `ß` to `SS` and final `ς` to `Σ`, then
-    /// lower-casing gives one form for every case variant; then diacritics
-    /// go (`Diacritics`), so `cafe` finds `café` and NFC meets NFD.
+    /// The canonical form matching compares: composed (NFC, the standard
+    /// library's own normalization), then Unicode case folding, close to the
+    /// full `CaseFolding.txt` mapping (upper-casing first maps `ß` to `SS` and
+    /// final `ς` to `Σ`, then lower-casing gives one form for every case
+    /// variant), then diacritics removed (`Diacritics`).
     public static func fold(_ text: String) -> String {
-        Diacritics.strip(text.uppercased().lowercased())
+        let composed = String(decoding: text._nfcCodeUnits, as: UTF8.self)
+        return Diacritics.strip(composed.uppercased().lowercased())
     }
 
-    /// Whether the name, already passed through `fold`, contains the query.
-    public func matches(folded name: FoldedName) -> Bool {
-        if foldedQueryUTF8.isEmpty { return true }
-        if isASCIIQuery && name.isASCII {
-            return name.utf8.withUnsafeBufferPointer { Self.contains($0, foldedQueryUTF8) }
+    /// `fold(text)` as bytes; ASCII text (most names) takes a short cut with
+    /// the same result: lower-cased bytes.
+    public static func foldedUTF8(_ text: String) -> [UInt8] {
+        var bytes = Array(text.utf8)
+        guard bytes.allSatisfy({ $0 < 0x80 }) else { return Array(fold(text).utf8) }
+        for index in bytes.indices where bytes[index] >= UInt8(ascii: "A") && bytes[index] <= UInt8(ascii: "Z") {
+            bytes[index] += 0x20
         }
-        return name.text.contains(foldedQuery)
+        return bytes
     }
 
-    /// Folds `name` and matches it; for one-off checks.
+    /// Whether `name` matches (folded here: for one-off checks).
     public func matches(_ name: String) -> Bool {
-        matches(folded: FoldedName(name))
+        Self.contains(Self.foldedUTF8(name), foldedQueryUTF8)
     }
 
-    /// Byte substring search; ASCII text has one byte per character.
-    private static func contains(_ haystack: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
-        let count = needle.count
-        guard haystack.count >= count, let first = needle.first else { return haystack.count >= count }
-        var start = 0
-        let last = haystack.count - count
-        while start <= last {
-            if haystack[start] == first {
-                var index = 1
-                while index < count && haystack[start + index] == needle[index] { index += 1 }
-                if index == count { return true }
-            }
-            start += 1
+    /// Byte substring search.
+    private static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard let first = needle.first else { return true }
+        guard haystack.count >= needle.count else { return false }
+        for start in 0...(haystack.count - needle.count) where haystack[start] == first {
+            if haystack[start..<(start + needle.count)].elementsEqual(needle) { return true }
         }
         return false
-    }
-}
-
-/// A name folded for matching, with a flag for the ASCII fast path.
-public struct FoldedName: Sendable {
-    public let text: String
-    public let utf8: [UInt8]
-    public let isASCII: Bool
-
-    public init(_ name: String) {
-        self.text = NameMatcher.fold(name)
-        self.utf8 = Array(text.utf8)
-        self.isASCII = utf8.allSatisfy { $0 < 0x80 }
     }
 }

@@ -3,8 +3,8 @@ import PPlus2POSIX
 
 /// The SHA-256 of every offered file, by version, computed in the background.
 ///
-/// One thread at the lowest priority walks the folder (at once when it changes,
-/// else every `rescanInterval` seconds, for files rewritten in place), and hashes
+/// One thread at the lowest priority walks the folder's index (within a second
+/// of each change the index sees, files rewritten in place included), and hashes
 /// each file whose version (size, modification time, inode) it has no hash for,
 /// through one 1 MiB buffer. A file that changes while it is hashed is dropped
 /// and hashed again later. Answers only read the table: hashing never delays
@@ -12,8 +12,6 @@ import PPlus2POSIX
 /// across restarts in `HiddenFile.hashCache`; a corrupt cache is ignored with a
 /// warning, and an entry is only ever used for the exact version it names.
 final class FileHashes: ThreadOwner {
-    static let rescanInterval = 5.0
-
     private let folder: SharedFolder
     private let log: Log
     private let thread = ThreadHandle()
@@ -57,14 +55,12 @@ final class FileHashes: ThreadOwner {
 
     private func run() {
         OSThread.lowerPriorityOfThisThread()
-        var lastStamp: Folder.ChangeStamp?
-        var lastPass = -Double.infinity
+        var lastGeneration: Int?
         var isFirstPass = true
         while !thread.isStopping {
-            let stamp = folder.directory.changeStamp()
-            if stamp != lastStamp || MonotonicClock.now - lastPass >= Self.rescanInterval {
-                lastStamp = stamp
-                lastPass = MonotonicClock.now
+            let generation = folder.index.generation
+            if generation != lastGeneration {
+                lastGeneration = generation
                 if pass(isFirst: isFirstPass) { saveCache() }
                 isFirstPass = false
             }
@@ -72,13 +68,13 @@ final class FileHashes: ThreadOwner {
         }
     }
 
-    /// One walk over the folder; true if the table changed. The buffer exists
-    /// only while a file is being hashed: an idle peer does not keep it.
+    /// One walk over the folder's index; true if the table changed. The buffer
+    /// exists only while a file is being hashed: an idle peer does not keep it.
     private func pass(isFirst: Bool) -> Bool {
-        guard let entries = try? folder.directory.entries() else { return false }
+        let index = folder.index.snapshot
         var current: [[UInt8]: FileStatus] = [:]
-        for entry in entries where entry.kind == .regular && SharedFileName.validated(utf8: entry.nameBytes) != nil {
-            current[entry.nameBytes] = entry.status
+        for position in index.statuses.indices {
+            current[Array(index.nameBytes(at: position))] = index.statuses[position]
         }
         let forgotten = table.withLock { table in
             let before = table.count

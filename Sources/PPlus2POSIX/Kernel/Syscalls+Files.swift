@@ -107,3 +107,16 @@ extension Sys {
         return result
     }
 }
+
+// MARK: Watching a folder
+
+extension Sys {
+    /// `inotify_init1`, non-blocking.
+    static func inotifyInit() throws(IOFailure) -> CInt {
+        try call("inotify_init1") { Glibc.inotify_init1(CInt(IN_NONBLOCK | IN_CLOEXEC)) }
+    }
+
+    static func inotifyAddWatch(_ fd: CInt, _ path: String, _ mask: UInt32) throws(IOFailure) {
+        _ = try call("inotify_add_watch") { Glibc.inotify_add_watch(fd, path, mask) }
+    }
+}

@@ -1,0 +1,152 @@
+import PPlus2Core
+import PPlus2POSIX
+
+/// The live index of the shared folder: a `NameIndex` that follows the folder
+/// as it changes, read by every query at once without waiting.
+///
+/// - At start the folder is listed once (in `init`: the first query sees it).
+/// - Then one thread follows the kernel's news of the folder (`FolderWatch`,
+///   inotify). Each batch of events names entries; each is looked at again
+///   (one `fstatat`), and the changes are applied to a copy of the index,
+///   which replaces the one queries read. A file added, written, removed or
+///   renamed is in or out of answers within milliseconds.
+/// - Queries never list the folder and never wait for one another or for an
+///   update: they take the current index (a reference, under a short lock)
+///   and search it.
+/// - The fallback, listing the folder again, is for what the kernel cannot
+///   tell: at once after its event queue overflowed; and without a watch
+///   (inotify unavailable, every watch used up, the folder itself moved away)
+///   whenever the folder's change stamp moves, checked every 100 ms, once
+///   more a second after a recent change (timestamps can be coarse), and every
+///   5 s (a file rewritten in place does not move the folder's stamp).
+final class FolderIndex: ThreadOwner {
+    /// How often the fallback looks at the folder's change stamp.
+    static let fallbackCheckInterval = 0.1
+
+    private let directory: Folder
+    /// The index, and how many times it was replaced.
+    private let current: Locked<(index: NameIndex, generation: Int)>
+    private let thread = ThreadHandle()
+    private let wake: NonBlockingPipe
+    private let watch: FolderWatch?
+    /// Why the folder is not watched, if it is not.
+    let watchProblem: IOFailure?
+
+    /// Watches the folder, then lists it: what changes meanwhile is news the
+    /// thread applies once started. `watching: false` takes the fallback (tests).
+    init(directory: Folder, watching: Bool = true) throws(IOFailure) {
+        self.directory = directory
+        do {
+            watch = watching ? try FolderWatch(directory) : nil
+            watchProblem = nil
+        } catch {
+            watch = nil
+            watchProblem = error
+        }
+        current = Locked((Self.listing(of: directory), 0))
+        wake = try NonBlockingPipe()
+    }
+
+    /// The index as it is now.
+    var snapshot: NameIndex { current.withLock { $0.index } }
+
+    /// Changes each time the index is replaced (the hasher's cue).
+    var generation: Int { current.withLock { $0.generation } }
+
+    func start() throws(IOFailure) {
+        try thread.start(name: "folder index") { [self] in run() }
+    }
+
+    func stop() {
+        guard thread.requestStop() else { return }
+        wake.wake()
+    }
+
+    func join() {
+        thread.join()
+    }
+
+    // MARK: The thread
+
+    private func run() {
+        var watch = self.watch
+        var fallback = Fallback(stamp: directory.changeStamp())
+        while !thread.isStopping {
+            var waiting = PollSet()
+            waiting.addReadable(wake.readEnd)
+            if let watch { waiting.addReadable(watch.descriptor) }
+            waiting.wait(timeout: watch == nil ? Self.fallbackCheckInterval : 3600)
+            if thread.isStopping { return }
+            guard let active = watch else {
+                if fallback.isDue(directory.changeStamp()) { replace(with: Self.listing(of: directory)) }
+                continue
+            }
+            let events = (try? active.readEvents()) ?? [.overflow]
+            if events.contains(.folderGone) { watch = nil }
+            apply(events)
+        }
+    }
+
+    /// Applies one batch of the kernel's news.
+    private func apply(_ events: [FolderWatch.Event]) {
+        if events.contains(.overflow) || events.contains(.folderGone) {
+            return replace(with: Self.listing(of: directory))
+        }
+        var names = Set<[UInt8]>()
+        for event in events {
+            if case .changed(let name) = event, SharedFileName.validated(utf8: name) != nil { names.insert(name) }
+            if case .removed(let name) = event, SharedFileName.validated(utf8: name) != nil { names.insert(name) }
+        }
+        guard !names.isEmpty else { return }
+        let index = snapshot  // only this thread replaces it
+        var changes: [[UInt8]: FileStatus?] = [:]
+        for name in names {
+            // What the entry is now decides, whatever the events said on the way.
+            let entry = directory.entry(named: name)
+            let status = entry?.kind == .regular ? entry?.status : nil
+            if index.status(of: name) != status { changes[name] = .some(status) }
+        }
+        if !changes.isEmpty { replace(with: index.applying(changes)) }
+    }
+
+    private func replace(with index: NameIndex) {
+        current.withLock { $0 = (index, $0.generation + 1) }
+    }
+
+    /// The offered files, listed from the folder.
+    static func listing(of directory: Folder) -> NameIndex {
+        let entries = (try? directory.entries()) ?? []
+        return NameIndex(
+            entries.compactMap { entry in
+                guard entry.kind == .regular, SharedFileName.validated(utf8: entry.nameBytes) != nil else { return nil }
+                return (entry.nameBytes, entry.status)
+            }
+        )
+    }
+
+    /// When to list the folder again without a watch.
+    private struct Fallback {
+        static let relistInterval = 5.0
+        var stamp: Folder.ChangeStamp?
+        /// A change was recent at the last listing: list again a second later.
+        var recheckAt: Double?
+        var listedAt = MonotonicClock.now
+
+        init(stamp: Folder.ChangeStamp?) {
+            self.stamp = stamp
+        }
+
+        mutating func isDue(_ now: Folder.ChangeStamp?) -> Bool {
+            let clock = MonotonicClock.now
+            let changed = now == nil || now != stamp
+            let recheck = recheckAt.map { clock >= $0 } ?? false
+            guard changed || recheck || clock - listedAt >= Self.relistInterval else { return false }
+            stamp = now
+            listedAt = clock
+            // Folder times have a coarse tick on some file systems: a change in the
+            // same tick as this listing would leave the stamp unchanged.
+            recheckAt = now.map { WallClock.now - $0.time < 2 } ?? true ? clock + 1 : nil
+            return true
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import PPlus2Core
+import PPlus2POSIX
+import PPlus2TestSupport
+import Testing
+
+@testable import PPlus2Node
+
+/// The index's merge must give what building it afresh gives, and its byte
+/// search what matching every name one by one gives.
+@Suite struct NameIndexTests {
+    let pieces = [
+        "report", "Report", "café", "CAFE", "e\u{301}", "ß", "ss", "x", "-", " ", "2024", "가", "\u{1100}\u{1161}",
+    ]
+
+    func randomName(_ random: inout SeededGenerator) -> [UInt8] {
+        let count = Int(random.next() % 3) + 1
+        return Array((0..<count).map { _ in pieces[Int(random.next() % UInt64(pieces.count))] }.joined().utf8)
+    }
+
+    func status(_ value: UInt64) -> FileStatus {
+        FileStatus(size: Int64(value % 1000), modified: Int64(value >> 2), inode: value)
+    }
+
+    @Test func changesAppliedEqualAnIndexBuiltAfresh() {
+        var random = SeededGenerator(seed: 5)
+        var model: [[UInt8]: FileStatus] = [:]
+        var index = NameIndex()
+        for _ in 0..<200 {
+            var changes: [[UInt8]: FileStatus?] = [:]
+            for _ in 0..<Int(random.next() % 6) + 1 {
+                let name = randomName(&random)
+                let new: FileStatus? = random.next() % 3 == 0 ? nil : status(random.next())
+                changes[name] = .some(new)
+                model[name] = new
+            }
+            index = index.applying(changes)
+            let fresh = NameIndex(model.map { (name: $0.key, status: $0.value) })
+            #expect(index.count == model.count)
+            #expect((0..<index.count).map { index.name(at: $0) } == (0..<fresh.count).map { fresh.name(at: $0) })
+            #expect(index.statuses == fresh.statuses)
+        }
+        // Names in byte order, each once.
+        let names = (0..<index.count).map { Array(index.nameBytes(at: $0)) }
+        #expect(zip(names, names.dropFirst()).allSatisfy { $0.lexicographicallyPrecedes($1) })
+        for query in ["", "report", "CAFÉ", "cafe", "SS", "é", "x-", "가", "zzz"] {
+            let matcher = NameMatcher(query: query)
+            let expected = (0..<index.count).filter { matcher.matches(index.name(at: $0)) }
+            #expect(index.matches(matcher, limit: 100_000) == expected, "query \(query)")
+            #expect(index.matches(matcher, limit: 2) == Array(expected.prefix(2)), "query \(query), limit 2")
+        }
+    }
+}
