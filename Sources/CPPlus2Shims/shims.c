@@ -51,3 +51,9 @@ int cpplus2_unsent_bytes(int fd) {
     int unsent = 0;
     return ioctl(fd, SIOCOUTQ, &unsent) == 0 ? unsent : -1;
 }
+
+int cpplus2_sync_file_range(int fd, long long offset, long long count, int wait) {
+    unsigned int flags = SYNC_FILE_RANGE_WRITE;
+    if (wait) flags |= SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WAIT_AFTER;
+    return sync_file_range(fd, offset, count, flags);
+}

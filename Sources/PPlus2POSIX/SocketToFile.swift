@@ -1,7 +1,8 @@
 /// Moves what arrives on a socket into a file without copying it through user
 /// space: `splice(2)` from the socket into a pipe, then from the pipe into the
 /// file; the kernel moves page references. Where splice is not supported (some
-/// file systems), it falls back to `recv` + `write` through one buffer.
+/// file systems), it falls back to `recv` + `write` through one buffer. The
+/// file's write-back starts as it grows (`WriteBack`).
 public final class SocketToFile {
     /// Which side of the transfer failed.
     public enum Failure: Error, Equatable {
@@ -14,8 +15,11 @@ public final class SocketToFile {
     private static let chunk = 1 << 20
     private var pipe: NonBlockingPipe?
     private var buffer: [UInt8] = []
+    private var writeBack: WriteBack
 
-    public init() {
+    /// For a file written from `offset` on (a resumed partial: its length).
+    public init(writingFrom offset: Int64 = 0) {
+        writeBack = WriteBack(from: offset)
         if let pipe = try? NonBlockingPipe() {
             Sys.setPipeSize(pipe.writeEnd.rawValue, Self.chunk)  // best effort
             self.pipe = pipe
@@ -33,12 +37,15 @@ public final class SocketToFile {
     ) throws(Failure)
         -> Int
     {
+        var moved: Int?
         if let pipe {
-            let moved = try splice(from: socket, to: file, through: pipe, limit: limit, timeout: timeout)
-            if let moved { return moved }
-            self.pipe = nil  // not supported here: fall back for good
+            moved = try splice(from: socket, to: file, through: pipe, limit: limit, timeout: timeout)
+            if moved == nil { self.pipe = nil }  // not supported here: fall back for good
         }
-        return try copy(from: socket, to: file, limit: limit, timeout: timeout)
+        let count: Int
+        if let moved { count = moved } else { count = try copy(from: socket, to: file, limit: limit, timeout: timeout) }
+        writeBack.wrote(count, to: file)
+        return count
     }
 
     /// nil if splice is not supported between these descriptors.

@@ -147,3 +147,27 @@ import Testing
         #expect(FolderWatch.parse(cut[...]) == [.changed([UInt8(ascii: "a")])])
     }
 }
+
+/// A download's write-back: each step handed to the disk as it is written,
+/// the one two steps back waited for; a file system without it is no error.
+@Suite struct WriteBackTests {
+    @Test func stepsAreHandedToTheDiskAsTheFileGrows() throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        try writeFile(temporary.file("f"), [1])
+        let file = try FileReading.open(temporary.file("f"))
+        let step = Int(WriteBack.step)
+        let mock = SyscallMock(["sync_file_range": [.failure(.invalidArgument)]])
+        var writeBack = WriteBack(from: 0)
+        mock.run { writeBack.wrote(step - 1, to: file) }
+        #expect(mock.count(of: "sync_file_range") == 0)
+        mock.run { writeBack.wrote(1, to: file) }  // step 0 handed (and refused: ignored)
+        #expect(mock.count(of: "sync_file_range") == 1)
+        mock.run { writeBack.wrote(2 * step + step / 2, to: file) }  // steps 1 and 2, and the wait for 0
+        #expect(mock.count(of: "sync_file_range") == 4)
+        // Resumed 5 steps in: counted from there.
+        var resumed = WriteBack(from: 5 * WriteBack.step)
+        mock.run { resumed.wrote(step, to: file) }
+        #expect(mock.count(of: "sync_file_range") == 6)  // step 5 handed, step 3 waited for
+    }
+}

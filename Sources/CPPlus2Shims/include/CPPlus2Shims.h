@@ -30,6 +30,11 @@ long cpplus2_splice(int in, int out, unsigned long len, int nonblocking);
 /// fcntl(fd, F_SETPIPE_SZ, size): returns the new capacity or -1.
 int cpplus2_set_pipe_size(int fd, int size);
 
+/// sync_file_range(fd, offset, count, flags), with flags: 0 starts the write-back
+/// of the range (SYNC_FILE_RANGE_WRITE) without waiting; 1 also waits for it
+/// (WAIT_BEFORE | WRITE | WAIT_AFTER).
+int cpplus2_sync_file_range(int fd, long long offset, long long count, int wait);
+
 /// memmem(haystack, haystackLength, needle, needleLength): glibc's vectorised substring search.
 const void *cpplus2_memmem(const void *haystack, unsigned long haystackLength, const void *needle,
                            unsigned long needleLength);

@@ -154,7 +154,7 @@ extension Downloader {
         peer: PeerIdentity,
         report: (Event) -> Void
     ) throws(DownloadError) {
-        let mover = SocketToFile()
+        let mover = SocketToFile(writingFrom: start)
         var written = start
         report(.progress(bytes: written, size: size))
         while written < size {

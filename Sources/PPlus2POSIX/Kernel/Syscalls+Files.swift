@@ -120,3 +120,12 @@ extension Sys {
         _ = try call("inotify_add_watch") { Glibc.inotify_add_watch(fd, path, mask) }
     }
 }
+
+extension Sys {
+    /// `sync_file_range`: starts the write-back of a range, and waits for it if
+    /// `wait`. Best effort: a file system without it (or an error) is left to
+    /// the `fsync` that follows, which reports what matters.
+    static func syncRange(_ fd: CInt, offset: Int64, count: Int64, wait: Bool) {
+        _ = try? call("sync_file_range") { cpplus2_sync_file_range(fd, offset, count, wait ? 1 : 0) }
+    }
+}
