@@ -102,40 +102,62 @@ public struct Folder: Sendable {
         try Sys.renameAt(descriptor.rawValue, from, to)
     }
 
-    /// Reads a small regular file whole; nil if it does not exist. Throws if it
-    /// is not a regular file or is larger than `maxBytes`.
+    /// Reads the peer's own state file `name` whole; nil if there is none.
+    /// Throws if it is larger than `maxBytes`.
     public func readSmallFile(_ name: String, maxBytes: Int) throws(IOFailure) -> [UInt8]? {
+        var bytes: [UInt8] = []
+        let found = try readFile(name, maxBytes: maxBytes) { block in
+            bytes += block
+            return true
+        }
+        return found ? bytes : nil
+    }
+
+    /// Reads the peer's own state file `name` a block of 1 MiB at a time,
+    /// while `body` returns true; false if there is no such file. Throws if it
+    /// is larger than `maxBytes`.
+    public func readFile(
+        _ name: String,
+        maxBytes: Int,
+        _ body: (ArraySlice<UInt8>) -> Bool
+    ) throws(IOFailure) -> Bool {
         let opened: (file: FileDescriptor, size: Int64)
         do {
             opened = try openRegularFile(name)
         } catch {
-            if error.errno == .noSuchFile { return nil }
+            if error.errno == .noSuchFile { return false }
             throw error
         }
         guard opened.size <= maxBytes else { throw .fileTooLarge(limit: maxBytes) }
-        var bytes = [UInt8](repeating: 0, count: Int(opened.size))
-        var filled = 0
-        while filled < bytes.count {
-            let count = try bytes.withUnsafeMutableBytes { buffer in
-                Result { () throws(IOFailure) in
-                    try Sys.read(opened.file.rawValue, UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
-                }
+        var buffer = [UInt8](repeating: 0, count: Int(min(opened.size, 1 << 20)) + 1)
+        var total = 0
+        while true {
+            let count = try buffer.withUnsafeMutableBytes { bytes in
+                Result { () throws(IOFailure) in try Sys.read(opened.file.rawValue, bytes) }
             }.get()
-            if count == 0 { break }
-            filled += count
+            total += count
+            guard count > 0, total <= maxBytes, body(buffer[..<count]) else { break }
         }
-        return Array(bytes[..<filled])
+        guard total <= maxBytes else { throw .fileTooLarge(limit: maxBytes) }  // it grew meanwhile
+        return true
     }
 
     /// Replaces the peer's own state file `name` with `bytes`, atomically:
     /// written to `draft`, synced, then renamed over `name`.
     public func replaceSmallFile(_ name: String, with bytes: [UInt8], draft: String) throws(IOFailure) {
+        try replaceFile(name, draft: draft, blocks: CollectionOfOne(bytes))
+    }
+
+    /// `replaceSmallFile` with the content made a block at a time.
+    public func replaceFile(_ name: String, draft: String, blocks: some Sequence<[UInt8]>) throws(IOFailure) {
         remove(draft)
         let file = try createExclusive(draft)
         do {
-            try bytes.withUnsafeBytes { buffer in
-                Result { () throws(IOFailure) in try FileWriting.writeAll(file, buffer) }
-            }.get()
+            for block in blocks {
+                try block.withUnsafeBytes { buffer in
+                    Result { () throws(IOFailure) in try FileWriting.writeAll(file, buffer) }
+                }.get()
+            }
             try FileWriting.sync(file)
             try renameReplacing(draft, to: name)
         } catch {
@@ -165,6 +187,17 @@ public struct Folder: Sendable {
         }
     }
 
+    /// `entries()` without a copy of each name: `body` sees the name in place,
+    /// valid only during the call, with the entry's kind and status.
+    public func forEachEntry(
+        _ body: (_ name: UnsafeRawBufferPointer, _ kind: Entry.Kind, _ status: FileStatus) -> Void
+    ) throws(IOFailure) {
+        try Sys.forEachEntry(descriptor.rawValue) { name, info in
+            guard let info else { return }  // vanished since readdir
+            body(name, Entry.Kind(info), FileStatus(info))
+        }
+    }
+
     /// The entry `name` now (one `fstatat`, not following a symbolic link);
     /// nil if there is none.
     public func entry(named name: [UInt8]) -> Entry? {
@@ -183,6 +216,16 @@ public struct Folder: Sendable {
             case symbolicLink
             /// FIFO, socket, device.
             case other
+
+            init(_ info: stat) {
+                self =
+                    switch info.st_mode & S_IFMT {
+                    case S_IFREG: .regular
+                    case S_IFDIR: .directory
+                    case S_IFLNK: .symbolicLink
+                    default: .other
+                    }
+            }
         }
 
         /// The raw name: file names are bytes, not always valid UTF-8.
@@ -194,13 +237,7 @@ public struct Folder: Sendable {
 
         init(nameBytes: [UInt8], info: stat) {
             self.nameBytes = nameBytes
-            kind =
-                switch info.st_mode & S_IFMT {
-                case S_IFREG: .regular
-                case S_IFDIR: .directory
-                case S_IFLNK: .symbolicLink
-                default: .other
-                }
+            kind = Kind(info)
             status = FileStatus(info)
         }
     }

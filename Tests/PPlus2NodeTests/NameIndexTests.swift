@@ -50,3 +50,30 @@ import Testing
         }
     }
 }
+
+/// The compact hash table answers what a dictionary answers, through batches,
+/// updates and forgetting.
+@Suite struct HashTableTests {
+    @Test func answersWhatADictionaryAnswers() {
+        var random = SeededGenerator(seed: 9)
+        var table = HashTable()
+        var model: [FileStatus: SHA256Digest] = [:]
+        let versions = (0..<6000).map { (index: Int) -> FileStatus in
+            FileStatus(size: Int64(index % 7), modified: Int64(index % 13), inode: UInt64(index / 3))
+        }
+        for step in 0..<(HashTable.batch * 3) {
+            let status = versions[Int(random.next() % UInt64(versions.count))]
+            let digest = SHA256.hash(Array("\(step)".utf8))
+            table.insert(digest, for: status)
+            model[status] = digest
+        }
+        #expect(table.count == model.count)
+        #expect(versions.allSatisfy { table[$0] == model[$0] })
+        let kept = Array(versions.prefix(2000)).sorted(by: HashTable.precedes)
+        let forgotten = table.keep(onlySorted: kept)
+        let keptSet = Set(kept)
+        #expect(forgotten == model.keys.filter { !keptSet.contains($0) }.count)
+        #expect(versions.allSatisfy { table[$0] == (keptSet.contains($0) ? model[$0] : nil) })
+        #expect(table.records().map(\.status) == table.records().map(\.status).sorted(by: HashTable.precedes))
+    }
+}

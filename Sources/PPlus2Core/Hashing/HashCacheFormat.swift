@@ -24,11 +24,16 @@ public enum HashCacheFormat {
     }
 
     public static func encode(_ entries: [Entry]) -> [UInt8] {
-        var text = header + "\n"
-        for entry in entries {
-            text += "\(entry.size) \(entry.modified) \(entry.inode) \(entry.sha256) \(entry.name)\n"
-        }
-        return Array(text.utf8)
+        var bytes = Array((header + "\n").utf8)
+        for entry in entries { append(entry, to: &bytes) }
+        return bytes
+    }
+
+    /// Appends the line of `entry` (a cache of many files is written a block at a time).
+    public static func append(_ entry: Entry, to bytes: inout [UInt8]) {
+        bytes += "\(entry.size) \(entry.modified) \(entry.inode) \(entry.sha256) ".utf8
+        bytes += entry.name.utf8
+        bytes.append(UInt8(ascii: "\n"))
     }
 
     /// Why a cache file was not used.
@@ -46,14 +51,47 @@ public enum HashCacheFormat {
 
     /// The entries of a cache file; any malformed line makes the whole file corrupt.
     public static func decode(_ bytes: [UInt8]) throws(Corruption) -> [Entry] {
-        let lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
-        guard let first = lines.first, first.elementsEqual(header.utf8) else { throw .noHeader }
+        var decoder = Decoder()
         var entries: [Entry] = []
-        for (index, line) in lines.enumerated().dropFirst() where !line.isEmpty {
-            guard let entry = parse(line) else { throw .badLine(index + 1) }
-            entries.append(entry)
-        }
+        try decoder.take(bytes[...]) { entries.append($0) }
+        try decoder.finish { entries.append($0) }
         return entries
+    }
+
+    /// Decodes a cache file a block at a time, line by line: reading a cache of
+    /// a million files never holds the file whole.
+    public struct Decoder: Sendable {
+        private var framer = LineFramer(maxLineBytes: 512, overlong: .drop)
+        private var lineNumber = 0
+
+        public init() {}
+
+        /// Takes the next bytes of the file; `body` gets each entry completed.
+        public mutating func take(_ bytes: ArraySlice<UInt8>, _ body: (Entry) -> Void) throws(Corruption) {
+            for byte in bytes {
+                if let piece = framer.take(byte) { try handle(piece, body) }
+            }
+        }
+
+        /// The file ended: its last line, and a file without even a header.
+        public mutating func finish(_ body: (Entry) -> Void) throws(Corruption) {
+            if let piece = framer.finish() { try handle(piece, body) }
+            if lineNumber == 0 { throw .noHeader }
+        }
+
+        private mutating func handle(_ piece: LineFramer.Piece, _ body: (Entry) -> Void) throws(Corruption) {
+            lineNumber += 1
+            guard case .line(let line) = piece else {
+                throw lineNumber == 1 ? .noHeader : .badLine(lineNumber)
+            }
+            if lineNumber == 1 {
+                guard line.elementsEqual(header.utf8) else { throw .noHeader }
+                return
+            }
+            if line.isEmpty { return }
+            guard let entry = parse(line) else { throw .badLine(lineNumber) }
+            body(entry)
+        }
     }
 
     private static func parse(_ line: ArraySlice<UInt8>) -> Entry? {

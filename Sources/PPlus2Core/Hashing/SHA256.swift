@@ -80,26 +80,34 @@ public struct SHA256: Sendable {
 
 /// A SHA-256 digest; its text is the 64 lowercase hex digits `sha256sum` prints.
 public struct SHA256Digest: Hashable, Sendable, CustomStringConvertible {
+    // The 32 bytes as four big-endian 64-bit words, held inline: a table of
+    // 100,000 digests makes no allocation a digest.
+    private let a: UInt64, b: UInt64, c: UInt64, d: UInt64
+
     /// The 32 bytes, big-endian words in order.
-    public let bytes: [UInt8]
+    public var bytes: [UInt8] {
+        [a, b, c, d].flatMap { word in (0..<8).map { UInt8(truncatingIfNeeded: word >> (56 - 8 * $0)) } }
+    }
 
     init(words: [UInt32]) {
-        bytes = words.flatMap { word in (0..<4).map { UInt8(truncatingIfNeeded: word >> (24 - 8 * $0)) } }
+        let pair = { (index: Int) in UInt64(words[index]) << 32 | UInt64(words[index + 1]) }
+        (a, b, c, d) = (pair(0), pair(2), pair(4), pair(6))
     }
 
     /// Parses 64 lowercase hex digits; nil for anything else.
     public init?(hex: some StringProtocol) {
         let digits = Array(hex.utf8)
         guard digits.count == 64 else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(32)
-        for index in stride(from: 0, to: 64, by: 2) {
-            guard let high = Self.value(of: digits[index]), let low = Self.value(of: digits[index + 1]) else {
-                return nil
+        var words: [UInt64] = []
+        for start in stride(from: 0, to: 64, by: 16) {
+            var word: UInt64 = 0
+            for digit in digits[start..<(start + 16)] {
+                guard let value = Self.value(of: digit) else { return nil }
+                word = word << 4 | UInt64(value)
             }
-            bytes.append(high << 4 | low)
+            words.append(word)
         }
-        self.bytes = bytes
+        (a, b, c, d) = (words[0], words[1], words[2], words[3])
     }
 
     private static func value(of digit: UInt8) -> UInt8? {

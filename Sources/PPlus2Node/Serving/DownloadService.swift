@@ -27,7 +27,7 @@ struct DownloadService: Service {
             return
         }
         guard let (file, status) = open(name) else { return }
-        let known = hashes.sha256(of: name, status: status)
+        let known = hashes.sha256(of: status)
         let header = Array((Extension.getHeader(size: status.size, sha256: known) + "\n").utf8)
         do {
             try connection.send(header, idleTimeout: sendTimeout)

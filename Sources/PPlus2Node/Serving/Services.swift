@@ -50,7 +50,7 @@ struct QueryService: Service {
         let lines = files.lazy.map { file in
             Extension.matchLine(
                 size: file.size,
-                sha256: hashes.sha256(of: file.name, status: file.status),
+                sha256: hashes.sha256(of: file.status),
                 name: file.name
             )
         }

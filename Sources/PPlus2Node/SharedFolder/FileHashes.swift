@@ -16,8 +16,10 @@ final class FileHashes: ThreadOwner {
     private let log: Log
     private let thread = ThreadHandle()
     private let sleeper = ConditionLock()
-    /// Hashes by name bytes (two names Unicode calls equal are two files).
-    private let table = Locked([[UInt8]: (status: FileStatus, sha256: SHA256Digest)]())
+    /// Hashes by version: a file's size, modification time and inode name its
+    /// content (a name is not needed: a renamed file keeps its hash, and two
+    /// names Unicode calls equal are two inodes). Small: no name a file.
+    private let table = Locked(HashTable())
 
     init(folder: SharedFolder, log: Log) {
         self.folder = folder
@@ -25,17 +27,9 @@ final class FileHashes: ThreadOwner {
         loadCache()
     }
 
-    /// The hash of `name` if it is known for exactly this version.
-    func sha256(of name: String, status: FileStatus) -> SHA256Digest? {
-        table.withLock { table in
-            guard let known = table[Array(name.utf8)], known.status == status else { return nil }
-            return known.sha256
-        }
-    }
-
-    /// Records a hash computed elsewhere (a download just verified).
-    func record(_ sha256: SHA256Digest, of name: String, status: FileStatus) {
-        table.withLock { $0[Array(name.utf8)] = (status, sha256) }
+    /// The hash of the file if it is known for exactly this version.
+    func sha256(of status: FileStatus) -> SHA256Digest? {
+        table.withLock { $0[status] }
     }
 
     func start() throws(IOFailure) {
@@ -72,26 +66,18 @@ final class FileHashes: ThreadOwner {
     /// exists only while a file is being hashed: an idle peer does not keep it.
     private func pass(isFirst: Bool) -> Bool {
         let index = folder.index.snapshot
-        var current: [[UInt8]: FileStatus] = [:]
-        for position in index.statuses.indices {
-            current[Array(index.nameBytes(at: position))] = index.statuses[position]
-        }
-        let forgotten = table.withLock { table in
-            let before = table.count
-            table = table.filter { current[$0.key] == $0.value.status }  // gone or changed: forgotten
-            return before - table.count
-        }
+        let current = index.statuses.sorted(by: HashTable.precedes)  // sorted here, not under the lock
+        let forgotten = table.withLock { $0.keep(onlySorted: current) }  // changed or gone: forgotten
         if forgotten > 0 && isFirst {
             log.warning("the hash cache held \(forgotten) entries for files changed or gone since: hashing again")
         }
         var changed = forgotten > 0
         var buffer: [UInt8] = []
-        for (name, status) in current.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
+        for (position, status) in index.statuses.enumerated() {
             guard !thread.isStopping else { break }
-            if table.withLock({ $0[name]?.status == status }) { continue }
-            let text = String(decoding: name, as: UTF8.self)
-            guard let sha256 = hash(text, expecting: status, with: &buffer) else { continue }
-            table.withLock { $0[name] = (status, sha256) }
+            if table.withLock({ $0[status] != nil }) { continue }
+            guard let sha256 = hash(index.name(at: position), expecting: status, with: &buffer) else { continue }
+            table.withLock { $0.insert(sha256, for: status) }
             changed = true
         }
         return changed
@@ -109,41 +95,71 @@ final class FileHashes: ThreadOwner {
 
     // MARK: The cache file
 
+    /// Reads the cache a block at a time: a cache of 100,000 files is never
+    /// held whole, only the table it fills.
     private func loadCache() {
         let name = HiddenFile.hashCache.name
-        let entries: [HashCacheFormat.Entry]
+        var decoder = HashCacheFormat.Decoder()
+        var loaded = HashTable()
+        var corruption: HashCacheFormat.Corruption?
+        let add = { (entry: HashCacheFormat.Entry) in
+            loaded.insert(entry.sha256, for: FileStatus(size: entry.size, modified: entry.modified, inode: entry.inode))
+        }
         do {
-            guard let bytes = try folder.directory.readSmallFile(name, maxBytes: 256 << 20) else { return }
-            entries = try HashCacheFormat.decode(bytes)
-        } catch {
-            log.warning("ignoring the hash cache \(name): \(error); the files will be hashed again")
-            return
-        }
-        table.withLock { table in
-            for entry in entries {
-                let status = FileStatus(size: entry.size, modified: entry.modified, inode: entry.inode)
-                table[Array(entry.name.utf8)] = (status, entry.sha256)
+            let found = try folder.directory.readFile(name, maxBytes: 256 << 20) { block in
+                do throws(HashCacheFormat.Corruption) {
+                    try decoder.take(block, add)
+                    return true
+                } catch {
+                    corruption = error
+                    return false
+                }
             }
+            guard found else { return }
+            if corruption == nil {
+                do throws(HashCacheFormat.Corruption) { try decoder.finish(add) } catch { corruption = error }
+            }
+        } catch {
+            return log.warning("ignoring the hash cache \(name): \(error.reason); the files will be hashed again")
         }
+        if let corruption {
+            return log.warning("ignoring the hash cache \(name): \(corruption); the files will be hashed again")
+        }
+        table.withLock { $0 = loaded }
     }
 
+    /// Saves the hashes of the files offered now, by name (the cache stays
+    /// readable: `size modified inode sha256 name` lines), a block of about
+    /// 1 MiB at a time.
     private func saveCache() {
-        let entries = table.withLock { table in
-            table.map { name, known in
-                HashCacheFormat.Entry(
-                    name: String(decoding: name, as: UTF8.self),
-                    size: known.status.size,
-                    modified: known.status.modified,
-                    inode: known.status.inode,
-                    sha256: known.sha256
-                )
+        let index = folder.index.snapshot
+        let known = table.withLock { $0 }
+        var position = 0
+        var header: [UInt8]? = Array((HashCacheFormat.header + "\n").utf8)
+        let blocks = AnyIterator<[UInt8]> {
+            var block = header ?? []
+            header = nil
+            while block.count < 1 << 20 && position < index.count {
+                let status = index.statuses[position]
+                if let sha256 = known[status] {
+                    let entry = HashCacheFormat.Entry(
+                        name: index.name(at: position),
+                        size: status.size,
+                        modified: status.modified,
+                        inode: status.inode,
+                        sha256: sha256
+                    )
+                    HashCacheFormat.append(entry, to: &block)
+                }
+                position += 1
             }
+            return block.isEmpty ? nil : block
         }
         do {
-            try folder.directory.replaceSmallFile(
+            try folder.directory.replaceFile(
                 HiddenFile.hashCache.name,
-                with: HashCacheFormat.encode(entries.sorted { $0.name < $1.name }),
-                draft: HiddenFile.hashCacheDraft(pid: ProcessControl.pid).name
+                draft: HiddenFile.hashCacheDraft(pid: ProcessControl.pid).name,
+                blocks: blocks
             )
         } catch {
             log.warning("cannot save the hash cache in \(folder.path): \(error.reason)")

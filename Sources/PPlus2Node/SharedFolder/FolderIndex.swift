@@ -29,6 +29,8 @@ final class FolderIndex: ThreadOwner {
     private let thread = ThreadHandle()
     private let wake: NonBlockingPipe
     private let watch: FolderWatch?
+    /// The folder's change stamp when `init` listed it (the fallback's start).
+    private let listedStamp: Folder.ChangeStamp?
     /// Why the folder is not watched, if it is not.
     let watchProblem: IOFailure?
 
@@ -43,6 +45,7 @@ final class FolderIndex: ThreadOwner {
             watch = nil
             watchProblem = error
         }
+        listedStamp = directory.changeStamp()  // before the listing: a change during it shows as a change
         current = Locked((Self.listing(of: directory), 0))
         wake = try NonBlockingPipe()
     }
@@ -70,7 +73,7 @@ final class FolderIndex: ThreadOwner {
 
     private func run() {
         var watch = self.watch
-        var fallback = Fallback(stamp: directory.changeStamp())
+        var fallback = Fallback(stamp: listedStamp)
         while !thread.isStopping {
             var waiting = PollSet()
             waiting.addReadable(wake.readEnd)
@@ -115,13 +118,12 @@ final class FolderIndex: ThreadOwner {
 
     /// The offered files, listed from the folder.
     static func listing(of directory: Folder) -> NameIndex {
-        let entries = (try? directory.entries()) ?? []
-        return NameIndex(
-            entries.compactMap { entry in
-                guard entry.kind == .regular, SharedFileName.validated(utf8: entry.nameBytes) != nil else { return nil }
-                return (entry.nameBytes, entry.status)
-            }
-        )
+        var builder = NameIndex.Builder()
+        try? directory.forEachEntry { name, kind, status in
+            guard kind == .regular, SharedFileName.validated(utf8: name) != nil else { return }
+            builder.add(name: name, status: status)
+        }
+        return builder.build()
     }
 
     /// When to list the folder again without a watch.
@@ -134,6 +136,13 @@ final class FolderIndex: ThreadOwner {
 
         init(stamp: Folder.ChangeStamp?) {
             self.stamp = stamp
+            recheckAt = Self.isRecent(stamp) ? MonotonicClock.now + 1 : nil
+        }
+
+        /// Folder times have a coarse tick on some file systems: a change in the
+        /// same tick as a listing would leave the stamp unchanged.
+        static func isRecent(_ stamp: Folder.ChangeStamp?) -> Bool {
+            stamp.map { WallClock.now - $0.time < 2 } ?? true
         }
 
         mutating func isDue(_ now: Folder.ChangeStamp?) -> Bool {
@@ -143,9 +152,7 @@ final class FolderIndex: ThreadOwner {
             guard changed || recheck || clock - listedAt >= Self.relistInterval else { return false }
             stamp = now
             listedAt = clock
-            // Folder times have a coarse tick on some file systems: a change in the
-            // same tick as this listing would leave the stamp unchanged.
-            recheckAt = now.map { WallClock.now - $0.time < 2 } ?? true ? clock + 1 : nil
+            recheckAt = Self.isRecent(now) ? clock + 1 : nil
             return true
         }
     }

@@ -27,12 +27,47 @@ struct NameIndex: Sendable {
     /// An index of `files` (names already checked by `SharedFileName`). Of
     /// names listed twice, the last is kept.
     init(_ files: [(name: [UInt8], status: FileStatus)]) {
-        var sorted = files
-        sorted.sort { $0.name.lexicographicallyPrecedes($1.name) }
-        reserve(names: sorted.count, bytes: sorted.reduce(0) { $0 + $1.name.count })
-        for (position, file) in sorted.enumerated() {
-            if position + 1 < sorted.count && sorted[position + 1].name == file.name { continue }
-            append(name: file.name, status: file.status)
+        var builder = Builder()
+        for file in files { builder.add(name: file.name, status: file.status) }
+        self = builder.build()
+    }
+
+    /// Collects files in any order (a folder listing), then sorts them into an
+    /// index once: one buffer of names while listing, not one array a name.
+    struct Builder {
+        private var names: [UInt8] = []
+        private var starts: [UInt32] = [0]
+        private var statuses: [FileStatus] = []
+
+        init() {}
+
+        mutating func add(name: some Collection<UInt8>, status: FileStatus) {
+            names += name
+            starts.append(UInt32(names.count))
+            statuses.append(status)
+        }
+
+        func build() -> NameIndex {
+            let count = statuses.count
+            var order = Array(0..<count)
+            names.withUnsafeBufferPointer { bytes in
+                let name = { (at: Int) in UnsafeBufferPointer(rebasing: bytes[Int(starts[at])..<Int(starts[at + 1])]) }
+                // Stable: of two equal names, the one added last comes last, and is kept.
+                order.sort {
+                    name($0).lexicographicallyPrecedes(name($1)) || (name($0).elementsEqual(name($1)) && $0 < $1)
+                }
+            }
+            var index = NameIndex()
+            index.reserve(names: count, bytes: names.count)
+            for (rank, position) in order.enumerated() {
+                let name = names[Int(starts[position])..<Int(starts[position + 1])]
+                if rank + 1 < count {
+                    let next = order[rank + 1]
+                    if names[Int(starts[next])..<Int(starts[next + 1])].elementsEqual(name) { continue }
+                }
+                index.append(name: name, status: statuses[position])
+            }
+            return index
         }
     }
 
@@ -120,7 +155,7 @@ struct NameIndex: Sendable {
         statuses.reserveCapacity(count)
     }
 
-    private mutating func append(name: [UInt8], status: FileStatus) {
+    private mutating func append(name: some Collection<UInt8>, status: FileStatus) {
         names += name
         nameStarts.append(UInt32(names.count))
         folded += NameMatcher.foldedUTF8(String(decoding: name, as: UTF8.self))

@@ -136,16 +136,14 @@ extension SharedFolder {
     /// Removes kept partials older than the limit, then the oldest ones past
     /// the count or byte limits.
     public func sweepKeptPartials() {
-        guard let entries = try? directory.entries() else { return }
         let now = WallClock.now
         var kept: [(name: String, status: FileStatus)] = []
-        for entry in entries where entry.kind == .regular {
-            let name = String(decoding: entry.nameBytes, as: UTF8.self)
+        for (name, status) in hiddenFiles() {
             guard case .keptPartial? = HiddenFile(name: name) else { continue }
-            if now - Double(entry.status.modified) / 1e9 > keptLimits.maxAgeSeconds {
+            if now - Double(status.modified) / 1e9 > keptLimits.maxAgeSeconds {
                 directory.remove(name)
             } else {
-                kept.append((name, entry.status))
+                kept.append((name, status))
             }
         }
         kept.sort { $0.status.modified > $1.status.modified }  // newest first

@@ -94,11 +94,20 @@ public final class SharedFolder: ThreadOwner {
     /// SIGKILL leaves them behind): partial downloads and half-written peer
     /// lists. Those of a live peer sharing the folder stay.
     private func removeStalePartials() {
-        guard let entries = try? directory.entries() else { return }
-        for entry in entries where entry.kind == .regular {
-            let name = String(decoding: entry.nameBytes, as: UTF8.self)
+        for (name, _) in hiddenFiles() {
             if let owner = HiddenFile(name: name)?.owner, !ProcessControl.isAlive(owner) { directory.remove(name) }
         }
+    }
+
+    /// The regular files whose names start with `.` (where the peer keeps its
+    /// own), listed without a copy of every other name.
+    func hiddenFiles() -> [(name: String, status: FileStatus)] {
+        var found: [(name: String, status: FileStatus)] = []
+        try? directory.forEachEntry { name, kind, status in
+            guard kind == .regular, name.first == UInt8(ascii: ".") else { return }
+            found.append((String(decoding: name, as: UTF8.self), status))
+        }
+        return found
     }
 }
 

@@ -86,6 +86,18 @@ extension Sys {
     /// and, not following symbolic links, its status (nil if it vanished since
     /// `readdir`). One `readdir` pass, one `fstatat` an entry.
     static func readDirectory(_ dir: CInt) throws(IOFailure) -> [(name: [UInt8], info: stat?)] {
+        var result: [(name: [UInt8], info: stat?)] = []
+        try forEachEntry(dir) { name, info in result.append((Array(name), info)) }
+        return result
+    }
+
+    /// `readDirectory` without a copy of each name: `body` sees the name in
+    /// place, valid only during the call (a listing of a million names does not
+    /// make a million arrays).
+    static func forEachEntry(
+        _ dir: CInt,
+        _ body: (_ name: UnsafeRawBufferPointer, _ info: stat?) -> Void
+    ) throws(IOFailure) {
         // fdopendir takes ownership of its descriptor: give it a fresh one.
         let raw = try openAt(dir, ".", O_RDONLY | O_DIRECTORY)
         guard let stream = fdopendir(raw) else {
@@ -94,17 +106,15 @@ extension Sys {
             throw failure
         }
         defer { closedir(stream) }
-        var result: [(name: [UInt8], info: stat?)] = []
         while let entry = readdir(stream) {
-            let named = withUnsafePointer(to: &entry.pointee.d_name) {
+            withUnsafePointer(to: &entry.pointee.d_name) {
                 $0.withMemoryRebound(to: CChar.self, capacity: 256) { pointer in
-                    (Array(UnsafeRawBufferPointer(start: pointer, count: strlen(pointer))), try? lstatAt(dir, pointer))
+                    let name = UnsafeRawBufferPointer(start: pointer, count: strlen(pointer))
+                    if name.elementsEqual([0x2E]) || name.elementsEqual([0x2E, 0x2E]) { return }
+                    body(name, try? lstatAt(dir, pointer))
                 }
             }
-            if named.0 == [0x2E] || named.0 == [0x2E, 0x2E] { continue }
-            result.append((named.0, named.1))
         }
-        return result
     }
 }
 
