@@ -9,6 +9,8 @@
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <signal.h>
+#include <termios.h>
 #include <unistd.h>
 
 int cpplus2_rename_noreplace(int dirfd, const char *from, const char *to) {
@@ -56,4 +58,50 @@ int cpplus2_sync_file_range(int fd, long long offset, long long count, int wait)
     unsigned int flags = SYNC_FILE_RANGE_WRITE;
     if (wait) flags |= SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WAIT_AFTER;
     return sync_file_range(fd, offset, count, flags);
+}
+
+static struct termios saved_mode;
+static volatile sig_atomic_t saved_fd = -1;
+static struct sigaction previous_actions[NSIG];
+static const int crash_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGABRT, SIGFPE};
+
+static void restore_then_crash(int signal_number) {
+    if (saved_fd >= 0) tcsetattr(saved_fd, TCSANOW, &saved_mode);  /* async-signal-safe */
+    sigaction(signal_number, &previous_actions[signal_number], NULL);
+    raise(signal_number);
+}
+
+int cpplus2_terminal_raw(int fd) {
+    struct termios mode;
+    if (tcgetattr(fd, &mode) != 0) return -1;
+    saved_mode = mode;
+    saved_fd = fd;
+    for (unsigned i = 0; i < sizeof crash_signals / sizeof crash_signals[0]; i++) {
+        struct sigaction action;
+        memset(&action, 0, sizeof action);
+        action.sa_handler = restore_then_crash;
+        sigemptyset(&action.sa_mask);
+        sigaction(crash_signals[i], &action, &previous_actions[crash_signals[i]]);
+    }
+    mode.c_lflag &= ~(tcflag_t)(ICANON | ECHO | ISIG | IEXTEN);
+    mode.c_iflag &= ~(tcflag_t)(IXON | ICRNL | INLCR | IGNCR | ISTRIP);
+    mode.c_cc[VMIN] = 1;
+    mode.c_cc[VTIME] = 0;
+    return tcsetattr(fd, TCSADRAIN, &mode);
+}
+
+void cpplus2_terminal_restore(void) {
+    int fd = saved_fd;
+    if (fd < 0) return;
+    saved_fd = -1;
+    tcsetattr(fd, TCSADRAIN, &saved_mode);
+    for (unsigned i = 0; i < sizeof crash_signals / sizeof crash_signals[0]; i++) {
+        sigaction(crash_signals[i], &previous_actions[crash_signals[i]], NULL);
+    }
+}
+
+int cpplus2_terminal_width(int fd) {
+    struct winsize size;
+    if (ioctl(fd, TIOCGWINSZ, &size) != 0) return 0;
+    return size.ws_col;
 }

@@ -73,13 +73,10 @@ public final class Peer: ThreadOwner {
         }
         gossip = GossipLoop(peers: peers, client: client, identity: identity, configuration: configuration, log: log)
         (discovery, discoveryProblem) = Self.startDiscovery(configuration, identity: identity, peers: peers, log: log)
-        try startBackgroundThreads(log: log)
+        try startBackgroundThreads()
     }
 
-    private func startBackgroundThreads(log: Log) throws(StartError) {
-        if let problem = folder.index.watchProblem {
-            log.warning("cannot watch \(folder.path) (\(problem.reason)): looking at it again every 100 ms")
-        }
+    private func startBackgroundThreads() throws(StartError) {
         do {
             try folder.start()
             try hashes.start()
@@ -147,12 +144,17 @@ public final class Peer: ThreadOwner {
     /// Downloads a match into the shared folder.
     public func download(
         _ match: Search.Match,
+        cancellation: DownloadCancellation? = nil,
         report: (Downloader.Event) -> Void = { _ in }
     ) throws(DownloadError)
         -> Downloader.Outcome
     {
-        try Downloader(client: client, folder: folder, maxSize: configuration.maxDownloadSize)
-            .download(match, report: report)
+        try Downloader(
+            client: client,
+            folder: folder,
+            maxSize: configuration.maxDownloadSize,
+            cancellation: cancellation
+        ).download(match, report: report)
     }
 
     /// One gossip contact with `peer` now (tests and tools; the loop does this

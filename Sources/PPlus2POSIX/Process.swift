@@ -43,8 +43,10 @@ public enum ProcessControl {
         Sys.pause()
     }
 
-    /// Ends the process at once with `status`.
+    /// Ends the process at once with `status`, the terminal's mode put back
+    /// first if the console had made it raw.
     public static func exit(_ status: CInt) -> Never {
+        Terminal.restore()
         Sys.exit(status)
     }
 }

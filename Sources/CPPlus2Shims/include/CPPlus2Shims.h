@@ -35,6 +35,19 @@ int cpplus2_set_pipe_size(int fd, int size);
 /// (WAIT_BEFORE | WRITE | WAIT_AFTER).
 int cpplus2_sync_file_range(int fd, long long offset, long long count, int wait);
 
+/// Saves the terminal mode of `fd`, then sets raw mode (no line editing, no
+/// echo, no signals from keys; output processing kept). Until
+/// cpplus2_terminal_restore, a crash (SIGSEGV, SIGBUS, SIGILL, SIGTRAP,
+/// SIGABRT, SIGFPE) restores the saved mode before the previous handler
+/// runs. 0 on success, -1 if `fd` is not a terminal.
+int cpplus2_terminal_raw(int fd);
+
+/// Restores the mode saved by cpplus2_terminal_raw, once; safe to call again.
+void cpplus2_terminal_restore(void);
+
+/// The terminal's width in columns (TIOCGWINSZ); 0 if unknown.
+int cpplus2_terminal_width(int fd);
+
 /// memmem(haystack, haystackLength, needle, needleLength): glibc's vectorised substring search.
 const void *cpplus2_memmem(const void *haystack, unsigned long haystackLength, const void *needle,
                            unsigned long needleLength);

@@ -36,6 +36,10 @@ public enum ConsoleCommand: Equatable, Sendable {
     case quit
     /// `/browse HOST:PORT`: every file of one peer.
     case browse(HostPort)
+    /// `/downloads`: what runs, with its progress.
+    case downloads
+    /// `/cancel [N]`: stops download N of `/downloads` (nil: the newest).
+    case cancel(Int?)
     /// A known command used wrongly: the one-line error to show.
     case misused(String)
     /// A `/word` that is not a command; never sent as a query.
@@ -53,6 +57,17 @@ public enum ConsoleCommand: Equatable, Sendable {
         case "/files": self = noArguments(.files)
         case "/help", "/?": self = noArguments(.help)
         case "/quit", "/exit": self = noArguments(.quit)
+        case "/downloads": self = noArguments(.downloads)
+        case "/cancel":
+            guard let argument = arguments.first else {
+                self = .cancel(nil)
+                return
+            }
+            guard arguments.count == 1, let number = Int(argument), number > 0 else {
+                self = .misused("usage: /cancel [N], N a number of /downloads")
+                return
+            }
+            self = .cancel(number)
         case "/browse":
             guard arguments.count == 1, let address = HostPort(arguments.first!) else {
                 self = .misused("usage: /browse HOST:PORT, for example /browse 10.0.0.7:5000")
@@ -63,6 +78,9 @@ public enum ConsoleCommand: Equatable, Sendable {
         }
     }
 
+    /// The commands, for Tab completion (with the space of those that take an argument).
+    public static let names = ["/browse ", "/cancel", "/downloads", "/files", "/help", "/peers", "/quit"]
+
     /// One line per command, for `/help`.
     public static let summary = """
         Type a search and press Enter: every known peer is asked, matches are numbered.
@@ -71,6 +89,8 @@ public enum ConsoleCommand: Equatable, Sendable {
           /browse HOST:PORT   every file of one peer, numbered like a search
           /peers              known peers: state, last contact, how each was learned
           /files              the files this peer shares
+          /downloads          downloads running, with their progress (on a terminal they run beside the console)
+          /cancel [N]         stop download N of /downloads (the newest without N; Ctrl-C too)
           /help               this help
           /quit               stop this peer
         """

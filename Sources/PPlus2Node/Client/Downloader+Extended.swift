@@ -72,6 +72,8 @@ extension Downloader {
         } catch {
             throw .unreachable(peer, error)
         }
+        cancellation?.attach(connection)
+        defer { cancellation?.detach() }
         guard let header = try readHeader(from: connection, into: partial, peer: peer) else { return nil }
         // The version listed, or nothing: another size or hash is another file.
         if header.size != size || (match.sha256 != nil && header.sha256 != nil && header.sha256 != match.sha256) {

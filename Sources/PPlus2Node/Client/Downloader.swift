@@ -18,11 +18,14 @@ public struct Downloader: Sendable {
     public let folder: SharedFolder
     /// The largest file accepted; past it the download is refused or abandoned.
     public let maxSize: Int64
+    /// How another thread can stop it.
+    public var cancellation: DownloadCancellation?
 
-    public init(client: PeerClient, folder: SharedFolder, maxSize: Int64) {
+    public init(client: PeerClient, folder: SharedFolder, maxSize: Int64, cancellation: DownloadCancellation? = nil) {
         self.client = client
         self.folder = folder
         self.maxSize = maxSize
+        self.cancellation = cancellation
     }
 
     /// How a saved file was checked.
@@ -74,6 +77,8 @@ public struct Downloader: Sendable {
         } catch {
             throw .unreachable(peer, error)
         }
+        cancellation?.attach(connection)
+        defer { cancellation?.detach() }
         let partial = try folder.createPartial()
         do throws(DownloadError) {
             var total: Int64 = 0

@@ -1,19 +1,23 @@
 import PPlus2Core
 import PPlus2POSIX
 
-// Picking a match and downloading it: progress on a terminal, one line for the
-// result, and, after a failure, Enter to go on from the next peer that offers
-// the same content (or, for a plain peer's file, the same name).
+// Picking a match and downloading it. On a pipe the download runs in the
+// console's thread, so a script sees its result line before its next line is
+// read (the contract's console section). On a terminal it runs beside the
+// console (`DownloadJobs`): the prompt stays, progress shows on the status
+// line, and `/downloads`, `/cancel` and Ctrl-C reach it. After a failure,
+// Enter goes on from the next peer that offers the same content (or, for a
+// plain peer's file, the same name).
 
 extension Console {
     func pick(_ number: Int) {
-        guard (1...max(1, entries.count)).contains(number), !entries.isEmpty else {
-            error("no match numbered \(number): choose 1-\(entries.count), or Enter to skip")
+        guard !entries.isEmpty, (1...entries.count).contains(number) else {
+            let range = entries.count == 1 ? "1" : "1 to \(entries.count)"
+            error("no match numbered \(number): type \(range), or Enter to skip")
             return
         }
         isPicking = false
-        let entry = entries[number - 1]
-        let match = entry[0]
+        let match = entries[number - 1][0]
         download(match, alternatives: alternatives(to: match))
     }
 
@@ -29,105 +33,91 @@ extension Console {
 
     /// Downloads `match`; if it fails, offers the first of `alternatives`.
     func download(_ match: Search.Match, alternatives: [Search.Match]) {
-        var progress = ProgressLine(match: match, screen: screen)
+        let job = DownloadJob(match: match, alternatives: alternatives, peer: peer, screen: screen, retries: retries)
+        guard screen.isTerminal else { return job.run(progress: nil) }
+        if let refusal = jobs.start(job) { error(refusal) }
+    }
+}
+
+/// One download and the lines it ends with.
+struct DownloadJob: Sendable {
+    let match: Search.Match
+    let alternatives: [Search.Match]
+    let peer: any ConsolePeer
+    let screen: ConsoleScreen
+    /// Where a failure leaves the other copies, for Enter at the console.
+    let retries: Locked<[Search.Match]>
+    let cancellation = DownloadCancellation()
+
+    /// Runs the download to its end; `progress` hears of its bytes.
+    func run(progress: (@Sendable (Int64, Int64?) -> Void)?) {
         var kept: Int64?
+        var resumedFrom: Int64 = 0
+        let started = MonotonicClock.now
         let outcome = Result { () throws(DownloadError) in
-            try peer.download(match) { event in
+            try peer.download(match, cancellation: cancellation) { event in
                 switch event {
-                case .progress(let bytes, let size): progress.update(bytes: bytes, size: size)
-                case .resumed(let offset): progress.resumed(from: offset)
+                case .progress(let bytes, let size): progress?(bytes, size)
+                case .resumed(let offset): resumedFrom = offset
                 case .kept(let bytes): kept = bytes
                 }
             }
         }
-        progress.clear()
         let shown = VisibleName.text(match.name)
         switch outcome {
         case .success(.saved(let savedName, let bytes, let check)):
-            return reportSaved(match, as: savedName, bytes: bytes, check: check, progress: progress)
+            let elapsed = MonotonicClock.now - started
+            return screen.say(
+                savedLine(savedName, bytes: bytes, check: check, resumedFrom: resumedFrom, elapsed: elapsed)
+            )
         case .success(.empty):
             error("nothing saved: \(shown) is missing or empty at \(match.peer)")
         case .success(.notOffered):
             error("nothing saved: \(shown) is no longer offered at \(match.peer)")
         case .failure(let failure):
             let keptNote = kept.map { ": \(Formatting.bytes($0)) kept, picking this file again resumes" } ?? ""
+            if cancellation.isCancelled {
+                return say("download of \(shown) cancelled\(keptNote.isEmpty ? ", nothing saved" : keptNote)")
+            }
             error("download of \(shown) from \(match.peer) failed, nothing saved: \(failure)\(keptNote)")
         }
         if let next = alternatives.first {
             let count = alternatives.count == 1 ? "1 other peer" : "\(alternatives.count) other peers"
             say("\(shown) is also on \(count): press Enter to try \(next.peer), or type a query")
-            retries = alternatives
+            retries.withLock { $0 = alternatives }
         }
     }
 
-    private func reportSaved(
-        _ match: Search.Match,
-        as savedName: String,
+    private func say(_ line: String) {
+        screen.say(line)
+    }
+
+    private func error(_ line: String) {
+        screen.say(screen.paint(line, .red))
+    }
+
+    private func savedLine(
+        _ savedName: String,
         bytes: Int64,
         check: Downloader.Check,
-        progress: ProgressLine
-    ) {
+        resumedFrom: Int64,
+        elapsed: Double
+    ) -> String {
         let renamed = savedName == match.name ? "" : " (\(VisibleName.text(match.name)) already exists here)"
-        let elapsed = progress.elapsed
-        let moved = bytes - progress.resumedFrom
-        let resumed = progress.resumedFrom > 0 ? ", resumed from \(Formatting.bytes(progress.resumedFrom))" : ""
+        let moved = bytes - resumedFrom
+        let resumed = resumedFrom > 0 ? ", resumed from \(Formatting.bytes(resumedFrom))" : ""
         let checked =
             switch check {
             case .verified(let sha256): "verified sha256 \(sha256.prefix)"
             case .sizeOnly: "size checked, not verified (\(match.peer) had not hashed it yet)"
             case .unverified: "not verified (\(match.peer) speaks plain P+2: size unknown)"
             }
-        say(
-            screen.paint("saved \(VisibleName.text(savedName))", .green)
-                + "\(renamed): \(Formatting.bytes(bytes)) (\(bytes) bytes) in "
-                + "\(Formatting.seconds(elapsed)), \(Formatting.rate(bytes: moved, seconds: elapsed))\(resumed), "
-                + "from \(match.peer), \(checked), in \(peer.sharedFolderPath)"
-        )
-    }
-}
-
-/// The live progress line of a download on a terminal: bytes, percentage,
-/// rate and time left when the size is known; at most ten redraws a second.
-struct ProgressLine {
-    let match: Search.Match
-    let screen: ConsoleScreen
-    let started = MonotonicClock.now
-    private(set) var resumedFrom: Int64 = 0
-    private var lastDraw = -Double.infinity
-    private var drew = false
-
-    init(match: Search.Match, screen: ConsoleScreen) {
-        self.match = match
-        self.screen = screen
-    }
-
-    var elapsed: Double { MonotonicClock.now - started }
-
-    mutating func resumed(from offset: Int64) {
-        resumedFrom = offset
-    }
-
-    mutating func update(bytes: Int64, size: Int64?) {
-        guard screen.isTerminal else { return }
-        let now = MonotonicClock.now
-        guard now - lastDraw >= 0.1 else { return }
-        lastDraw = now
-        drew = true
-        let elapsed = now - started
-        let moved = bytes - resumedFrom
-        var text = "\r  \(VisibleName.text(match.name)): \(Formatting.bytes(bytes))"
-        if let size, size > 0 {
-            text += " of \(Formatting.bytes(size)) (\(bytes * 100 / size)%)"
-        }
-        text += "  \(Formatting.rate(bytes: moved, seconds: elapsed))  \(Formatting.seconds(elapsed))"
-        if let size, moved > 0, elapsed > 0 {
-            let left = Double(size - bytes) / (Double(moved) / elapsed)
-            text += ", \(Formatting.seconds(left)) left"
-        }
-        screen.draw(text + "\u{1B}[K")
-    }
-
-    func clear() {
-        if drew { screen.draw("\r\u{1B}[K") }
+        // A small file's rate says nothing: its size alone.
+        let size = bytes < 1024 ? "\(bytes) bytes" : "\(Formatting.bytes(bytes)) (\(bytes) bytes)"
+        let speed =
+            moved >= 1 << 20
+            ? " in \(Formatting.seconds(elapsed)), \(Formatting.rate(bytes: moved, seconds: elapsed))" : ""
+        return screen.paint("saved \(VisibleName.text(savedName))", .green)
+            + "\(renamed): \(size)\(speed)\(resumed), from \(match.peer), \(checked), in \(peer.sharedFolderPath)"
     }
 }

@@ -28,19 +28,27 @@ public final class Console {
     /// Every match of the last listing, for finding other copies.
     var listing: [Search.Match] = []
     var isPicking = false
-    /// Other copies of a file whose download just failed: Enter tries the first.
-    var retries: [Search.Match] = []
+    /// Other copies of a file whose download just failed: Enter tries the first
+    /// (set by the download, which may run on its own thread).
+    let retries = Locked<[Search.Match]>([])
+    /// The downloads running beside a terminal's console.
+    let jobs: DownloadJobs
+    /// The line editor's history, kept across runs (a terminal's console only).
+    var history: ConsoleHistory?
     /// The peers that did not answer the last search, for `/peers`.
     var lastSearchFailures: [(peer: PeerIdentity, failure: Search.Failure)] = []
 
     public init(peer: any ConsolePeer, screen: ConsoleScreen) {
         self.peer = peer
         self.screen = screen
+        jobs = DownloadJobs(screen: screen)
     }
 
-    /// Reads standard input until its end or `/quit`. Returns `.quit` if asked to stop.
+    /// Reads standard input until its end or `/quit`. Returns `.quit` if asked
+    /// to stop. On a terminal, through the line editor (`runEditing`).
     public static func run(peer: any ConsolePeer, screen: ConsoleScreen) -> Action {
         let console = Console(peer: peer, screen: screen)
+        if screen.isTerminal, let action = console.runEditing() { return action }
         var input = LineInput(fd: 0)
         console.prompt()
         while let line = input.nextLine() {
@@ -52,13 +60,13 @@ public final class Console {
 
     /// Handles one line.
     public func handle(_ line: String) -> Action {
-        if !retries.isEmpty {
-            let alternatives = retries
-            retries = []
-            if line.trimmingSpaces().isEmpty {
-                download(alternatives[0], alternatives: Array(alternatives.dropFirst()))
-                return .proceed
-            }
+        let alternatives = retries.withLock { retries in
+            defer { retries = [] }
+            return retries
+        }
+        if let next = alternatives.first, line.trimmingSpaces().isEmpty {
+            download(next, alternatives: Array(alternatives.dropFirst()))
+            return .proceed
         }
         switch ConsoleInput.parse(line, isPicking: isPicking) {
         case .command(let command):
@@ -75,7 +83,8 @@ public final class Console {
     }
 
     func prompt() {
-        screen.showPrompt(isPicking ? "pick a number> " : retries.isEmpty ? "> " : "Enter to retry> ")
+        let retrying = !retries.withLock { $0.isEmpty }
+        screen.showPrompt(isPicking ? "pick a number> " : retrying ? "Enter to retry> " : "> ")
     }
 
     func say(_ line: String) {
@@ -152,6 +161,15 @@ public final class Console {
         case .files: listFiles()
         case .help: say(ConsoleCommand.summary)
         case .browse(let address): browse(address)
+        case .downloads:
+            let lines = jobs.report()
+            say(lines.isEmpty ? "no download is running" : lines.joined(separator: "\n"))
+        case .cancel(let number):
+            if let cancelled = jobs.cancel(number) {
+                say("cancelling \(cancelled)")
+            } else {
+                error(number.map { "no download numbered \($0): /downloads lists them" } ?? "no download is running")
+            }
         case .quit: return .quit
         case .misused(let message): error(message)
         case .unknown(let name): error("unknown command \(name): type /help for the commands")

@@ -13,7 +13,11 @@ public protocol ConsolePeer: Sendable {
     func search(_ query: String, only: [PeerIdentity]?) -> Search.Result
     /// The identity at `address`, its host name resolved; nil if it has none.
     func resolve(_ address: HostPort) -> PeerIdentity?
-    func download(_ match: Search.Match, report: (Downloader.Event) -> Void) throws(DownloadError) -> Downloader.Outcome
+    func download(
+        _ match: Search.Match,
+        cancellation: DownloadCancellation?,
+        report: (Downloader.Event) -> Void
+    ) throws(DownloadError) -> Downloader.Outcome
     /// The peer table as `/peers` shows it.
     func peerReport() -> PeerReport
     /// The files this peer offers, sorted by name.

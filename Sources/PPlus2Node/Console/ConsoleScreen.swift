@@ -1,20 +1,44 @@
+import PPlus2Core
 import PPlus2POSIX
 
 /// Where the console writes: standard output for what the person asked,
-/// standard error for logs, with a prompt and colour only on a terminal.
+/// standard error for logs, with a prompt, colour and live lines only on a
+/// terminal.
 ///
-/// On a terminal, a log line from another thread first clears the line the
-/// prompt is on, then shows the prompt again, so it never tears the prompt.
-/// (What the person has typed so far is held by the terminal, not by us.)
+/// On a terminal the bottom of the screen is a small region the screen owns:
+/// a status line (the progress of running downloads), then the line being
+/// typed (the prompt and the line editor's text, the cursor where it is).
+/// Everything else, from any thread, is a permanent line printed above the
+/// region: the region is erased, the line written, the region drawn again
+/// intact, all under one lock and in one write. So a log line or a result
+/// arriving while someone types never wipes what they typed.
 public final class ConsoleScreen: Sendable {
     public let isTerminal: Bool
     public let usesColour: Bool
-    private let prompt = Locked("")
+    private let region = Locked(Region())
     private let write: @Sendable (String, Int32) -> Void
+    private let columns: @Sendable () -> Int
 
-    public init(isTerminal: Bool, usesColour: Bool, write: @escaping @Sendable (String, Int32) -> Void) {
+    /// The bottom of a terminal: what is drawn there now.
+    private struct Region {
+        var prompt = ""
+        var status: String?
+        /// The editor's line (prompt included) and the cursor's column; nil
+        /// while no line is being typed (a command runs).
+        var editor: (line: String, cursor: Int)?
+        /// How many lines of the region are on the screen (the cursor is on the last).
+        var drawnLines = 0
+    }
+
+    public init(
+        isTerminal: Bool,
+        usesColour: Bool,
+        columns: @escaping @Sendable () -> Int = { 80 },
+        write: @escaping @Sendable (String, Int32) -> Void
+    ) {
         self.isTerminal = isTerminal
         self.usesColour = usesColour
+        self.columns = columns
         self.write = write
     }
 
@@ -24,35 +48,103 @@ public final class ConsoleScreen: Sendable {
         let isTerminal = StandardStreams.isTerminal(0) && StandardStreams.isTerminal(1)
         return ConsoleScreen(
             isTerminal: isTerminal,
-            usesColour: isTerminal && StandardStreams.environment("NO_COLOR") == nil
+            usesColour: isTerminal && StandardStreams.environment("NO_COLOR") == nil,
+            columns: { Terminal.width(1) }
         ) { StandardStreams.write($0, to: $1) }
     }
 
-    /// One line of output.
+    var width: Int { columns() }
+
+    /// The prompt the next line is typed after.
+    var prompt: String { region.withLock { $0.prompt } }
+
+    /// One line of output, above the region.
     func say(_ text: String) {
-        write(text + "\n", 1)
+        above(text, to: 1)
     }
 
-    /// Output without a newline: progress redraws on a terminal.
-    func draw(_ text: String) {
-        write(text, 1)
+    /// A log line on standard error, above the region.
+    public func log(_ line: String) {
+        above(line, to: 2)
     }
 
-    /// Shows `text` as the prompt (on a terminal only) and remembers it.
+    /// Sets the prompt; without a line editor (the plain terminal input of a
+    /// test) it is shown at once.
     func showPrompt(_ text: String) {
         guard isTerminal else { return }
-        prompt.withLock { $0 = text }
-        write(text, 1)
+        region.withLock { $0.prompt = text }
     }
 
-    /// A log line on standard error that does not tear the prompt.
-    public func log(_ line: String) {
-        guard isTerminal else {
-            write(line + "\n", 2)
-            return
+    /// The line being typed, as the editor renders it.
+    func showEditor(line: String, cursor: Int) {
+        guard isTerminal else { return }
+        redraw { $0.editor = (line, cursor) }
+    }
+
+    /// Enter was pressed: `line` (the prompt and what was typed) stays on the
+    /// screen, and no line is being typed until the next prompt.
+    func commitEditor(_ line: String) {
+        guard isTerminal else { return }
+        region.withLock { region in
+            var text = erase(region)
+            text += Self.cut(line, to: columns() - 1) + "\n"
+            region.editor = nil
+            text += draw(&region)
+            write(text, 1)
         }
-        write("\r\u{1B}[K" + line + "\n", 2)
-        write(prompt.withLock { $0 }, 1)
+    }
+
+    /// The status line (nil: none), redrawn in place.
+    func setStatus(_ text: String?) {
+        guard isTerminal else { return }
+        redraw { $0.status = text }
+    }
+
+    private func above(_ text: String, to fd: Int32) {
+        guard isTerminal else { return write(text + "\n", fd) }
+        region.withLock { region in
+            write(erase(region), 1)
+            write(text + "\n", fd)
+            write(draw(&region), 1)
+        }
+    }
+
+    private func redraw(_ change: (inout Region) -> Void) {
+        region.withLock { region in
+            let erased = erase(region)
+            change(&region)
+            write(erased + draw(&region), 1)
+        }
+    }
+
+    /// Escapes that clear the region's lines, leaving the cursor at the start of its first.
+    private func erase(_ region: Region) -> String {
+        guard region.drawnLines > 0 else { return "" }
+        return "\r\u{1B}[K" + String(repeating: "\u{1B}[1A\r\u{1B}[K", count: region.drawnLines - 1)
+    }
+
+    /// The region's lines, the cursor left where the editor has it.
+    private func draw(_ region: inout Region) -> String {
+        var lines: [String] = []
+        if let status = region.status { lines.append(Self.cut(status, to: columns() - 1)) }
+        if let editor = region.editor { lines.append(editor.line) }
+        region.drawnLines = lines.count
+        var text = lines.joined(separator: "\n")
+        if let editor = region.editor { text += "\r" + (editor.cursor > 0 ? "\u{1B}[\(editor.cursor)C" : "") }
+        return text
+    }
+
+    /// `text` cut to `columns` terminal columns (a status line must not wrap).
+    static func cut(_ text: String, to columns: Int) -> String {
+        var used = 0
+        var kept = ""
+        for character in text {
+            let width = DisplayWidth.of(character)
+            guard used + width <= max(columns, 10) else { break }
+            used += width
+            kept.append(character)
+        }
+        return kept
     }
 
     enum Style: String {

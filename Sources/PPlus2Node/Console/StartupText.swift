@@ -17,13 +17,20 @@ public enum StartupText {
         let bootstraps = peer.configuration.bootstraps.map(\.description).joined(separator: ", ")
         var lines = [
             "this peer: \(peer.identity) (peers \(port), query \(port + 1), download \(port + 2))",
-            "shared folder: \(peer.folder.path) (\(files) file\(files == 1 ? "" : "s"))",
+            "shared folder: \(peer.folder.path) (\(files) file\(files == 1 ? "" : "s"))" + watchNote(peer),
             "bootstrap peers: \(bootstraps.isEmpty ? "none (waiting to be contacted)" : bootstraps)",
         ]
         let restored = peer.store.restoredCount
         if restored > 0 { lines.append("saved peers: \(restored) from the last run") }
         lines.append(discoveryLine(peer))
         return lines
+    }
+
+    /// Why the folder is not watched (inotify), if it is not: changes then
+    /// show within 100 ms, by its change stamp, instead of at once.
+    private static func watchNote(_ peer: Peer) -> String {
+        guard let problem = peer.folder.index.watchProblem else { return "" }
+        return "; not watched (\(problem.reason)): looked at every 100 ms"
     }
 
     private static func discoveryLine(_ peer: Peer) -> String {

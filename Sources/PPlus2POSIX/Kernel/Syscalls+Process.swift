@@ -1,3 +1,4 @@
+import CPPlus2Shims
 import Glibc
 
 // MARK: The process, its signals, streams, clocks and names
@@ -133,5 +134,21 @@ extension Sys {
             node = entry.ifa_next
         }
         return result
+    }
+}
+
+// MARK: The terminal
+
+extension Sys {
+    static func terminalRaw(_ fd: CInt) -> Bool {
+        (try? call("tcsetattr") { cpplus2_terminal_raw(fd) }) != nil
+    }
+
+    static func terminalRestore() {
+        cpplus2_terminal_restore()
+    }
+
+    static func terminalWidth(_ fd: CInt) -> Int {
+        Int(cpplus2_terminal_width(fd))
     }
 }

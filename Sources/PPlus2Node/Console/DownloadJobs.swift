@@ -1,0 +1,121 @@
+import PPlus2Core
+import PPlus2POSIX
+
+/// The downloads a terminal's console runs beside itself: at most
+/// `maxRunning` at once, each on a thread of its own, numbered for
+/// `/downloads` and `/cancel`, their progress together on the screen's status
+/// line (redrawn at most ten times a second).
+final class DownloadJobs: Sendable {
+    static let maxRunning = 4
+
+    private struct Running {
+        let number: Int
+        let job: DownloadJob
+        let started: Double
+        var bytes: Int64 = 0
+        var size: Int64?
+    }
+
+    private struct State {
+        var running: [Running] = []
+        var nextNumber = 1
+        /// Threads of downloads that ended, joined at the next start (they are done).
+        var finished: [ThreadHandle] = []
+        var lastDraw = -Double.infinity
+    }
+
+    private let screen: ConsoleScreen
+    private let state = Locked(State())
+
+    init(screen: ConsoleScreen) {
+        self.screen = screen
+    }
+
+    var isEmpty: Bool { state.withLock { $0.running.isEmpty } }
+
+    /// Starts `job`; the reason if it cannot start now.
+    func start(_ job: DownloadJob) -> String? {
+        let (number, done) = state.withLock { state -> (Int?, [ThreadHandle]) in
+            let done = state.finished
+            state.finished = []
+            guard state.running.count < Self.maxRunning else { return (nil, done) }
+            let number = state.nextNumber
+            state.nextNumber += 1
+            state.running.append(Running(number: number, job: job, started: MonotonicClock.now))
+            return (number, done)
+        }
+        for thread in done { thread.join() }
+        guard let number else {
+            return "\(Self.maxRunning) downloads are running: wait for one to end, or /cancel one"
+        }
+        let thread = ThreadHandle()
+        do {
+            try thread.start(name: "download") { [self] in
+                job.run { bytes, size in self.update(number, bytes: bytes, size: size) }
+                end(number, thread: thread)
+            }
+        } catch {
+            end(number, thread: nil)
+            return "cannot start the download: \(error.reason)"
+        }
+        return nil
+    }
+
+    /// `/downloads`: one line each, oldest first.
+    func report() -> [String] {
+        let now = MonotonicClock.now
+        return state.withLock { state in
+            state.running.map { running in
+                "  \(running.number)) \(Self.progress(of: running, now: now)), from \(running.job.match.peer)"
+            }
+        }
+    }
+
+    /// Cancels download `number` (nil: the newest); what it cancelled, if any.
+    @discardableResult
+    func cancel(_ number: Int?) -> String? {
+        let target = state.withLock { state in
+            number.map { number in state.running.first { $0.number == number } } ?? state.running.last
+        }
+        guard let target else { return nil }
+        target.job.cancellation.cancel()
+        return "\(target.number)) \(VisibleName.text(target.job.match.name))"
+    }
+
+    private func update(_ number: Int, bytes: Int64, size: Int64?) {
+        let now = MonotonicClock.now
+        let status = state.withLock { state -> String? in
+            guard let index = state.running.firstIndex(where: { $0.number == number }) else { return nil }
+            state.running[index].bytes = bytes
+            state.running[index].size = size
+            guard now - state.lastDraw >= 0.1 else { return nil }
+            state.lastDraw = now
+            return Self.statusLine(state.running, now: now)
+        }
+        if let status { screen.setStatus(status) }
+    }
+
+    private func end(_ number: Int, thread: ThreadHandle?) {
+        let status = state.withLock { state -> String? in
+            state.running.removeAll { $0.number == number }
+            if let thread { state.finished.append(thread) }
+            return state.running.isEmpty ? nil : Self.statusLine(state.running, now: MonotonicClock.now)
+        }
+        screen.setStatus(status)
+    }
+
+    private static func statusLine(_ running: [Running], now: Double) -> String {
+        running.map { "[\($0.number)] " + progress(of: $0, now: now) }.joined(separator: "   ")
+    }
+
+    /// `big.bin: 34.4 MiB of 1.0 GiB (3%)  120.5 MiB/s`.
+    private static func progress(of running: Running, now: Double) -> String {
+        var text = "\(VisibleName.text(running.job.match.name)): \(Formatting.bytes(running.bytes))"
+        if let size = running.size, size > 0 {
+            text += " of \(Formatting.bytes(size)) (\(running.bytes * 100 / size)%)"
+        }
+        let elapsed = now - running.started
+        if elapsed >= 0.5 { text += "  \(Formatting.rate(bytes: running.bytes, seconds: elapsed))" }
+        return text
+    }
+}
