@@ -49,8 +49,9 @@ public final class ConsoleScreen: Sendable {
         return ConsoleScreen(
             isTerminal: isTerminal,
             usesColour: isTerminal && StandardStreams.environment("NO_COLOR") == nil,
-            columns: { Terminal.width(1) }
-        ) { StandardStreams.write($0, to: $1) }
+            columns: { Terminal.width(1) },
+            write: { StandardStreams.write($0, to: $1) }
+        )
     }
 
     var width: Int { columns() }
