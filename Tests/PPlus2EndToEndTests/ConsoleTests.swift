@@ -212,6 +212,94 @@ struct ConsoleTests {
     }
 }
 
+/// The line editor through a real terminal: typed text survives log lines,
+/// history comes back across runs, Ctrl-C cancels a download that drips while
+/// the console keeps answering, Ctrl-D quits, and the terminal's mode is the
+/// one it was before.
+@Suite struct LineEditorTerminalTests {
+    @Test func typedTextSurvivesLogLinesAndHistoryIsKeptAcrossRuns() throws {
+        let tmux = try Tmux()
+        defer { tmux.kill() }
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        let (server, port) = try PeerProcess.startPeer(["--dir", try temporary.folder("other"), "--no-console"])
+        defer { _ = server.stop() }
+        let state = try temporary.folder("state")
+        let command = [
+            PeerProcess.executable, "--port", "0", "--bind", "127.0.0.1", "--dir", try temporary.folder("mine"),
+            "--bootstrap", "127.0.0.1:\(port)", "--gossip-interval", "0.2", "--verbose",
+        ]
+        let window = try tmux.open(command, environment: ["XDG_STATE_HOME": state])
+        #expect(tmux.waitForScreen(window, containing: "/help for commands", timeout: 10) != nil)
+        tmux.typeWithoutEnter(window, "zz")
+        usleep(1_000_000)  // five gossip contacts, each a log line
+        let typing = tmux.capture(window).split(separator: "\n").last.map(String.init) ?? ""
+        #expect(typing == "> zz", "the line being typed after the log lines: \(typing)")
+        #expect(tmux.capture(window).contains("pplus2: gossip with"))
+        tmux.type(window, "q")
+        #expect(tmux.waitForScreen(window, containing: "no matches for \"zzq\"", timeout: 10) != nil)
+        tmux.type(window, "/quit")
+        #expect(
+            waitUntil(timeout: 5) {
+                readFile(state + "/pplus2/history").map { String(decoding: $0, as: UTF8.self) } == "zzq\n/quit\n"
+            }
+        )
+
+        let again = try tmux.open(command, environment: ["XDG_STATE_HOME": state])
+        #expect(tmux.waitForScreen(again, containing: "/help for commands", timeout: 10) != nil)
+        tmux.keys(again, "Up", "Up", "Enter")
+        #expect(tmux.waitForScreen(again, containing: "no matches for \"zzq\"", timeout: 10) != nil)
+        tmux.typeWithoutEnter(again, "/do")
+        tmux.keys(again, "Tab")
+        #expect(tmux.waitForScreen(again, containing: "> /downloads", timeout: 5) != nil)
+        tmux.keys(again, "C-u", "C-d")
+        #expect(tmux.waitForScreen(again, containing: "[exited", timeout: 5) != nil || tmux.isGone(again))
+    }
+
+    @Test func controlCCancelsADrippingDownloadWhileTheConsoleAnswers() throws {
+        let tmux = try Tmux()
+        defer { tmux.kill() }
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        // 600 bytes, one every half second: five minutes.
+        let slow = try ScriptedPeer(
+            query: .init(Array("drip.bin\n".utf8)),
+            download: .init([UInt8](repeating: 0x61, count: 600), drip: 0.5)
+        )
+        defer { slow.stop() }
+        let modes = temporary.file("modes")
+        let mine = try temporary.folder("mine")
+        let script = """
+            stty -g > '\(modes)'; '\(PeerProcess.executable)' --port 0 --bind 127.0.0.1 --dir '\(mine)' \
+            --bootstrap 127.0.0.1:\(slow.port) --gossip-interval 60; stty -g >> '\(modes)'; sleep 30
+            """
+        let window = try tmux.open(["/bin/sh", "-c", script])
+        #expect(tmux.waitForScreen(window, containing: "/help for commands", timeout: 10) != nil)
+        tmux.type(window, "drip")
+        #expect(tmux.waitForScreen(window, containing: "1 match", timeout: 10) != nil)
+        tmux.type(window, "1")
+        #expect(tmux.waitForScreen(window, containing: "[1] drip.bin: ", timeout: 10) != nil)
+        let asked = MonotonicClock.now
+        tmux.type(window, "/peers")
+        #expect(tmux.waitForScreen(window, containing: "127.0.0.1:\(slow.port)", timeout: 5) != nil)
+        #expect(MonotonicClock.now - asked < 2, "/peers answered while the download runs")
+        tmux.type(window, "/downloads")
+        #expect(tmux.waitForScreen(window, containing: "  1) drip.bin: ", timeout: 5) != nil)
+        tmux.keys(window, "C-c")
+        #expect(tmux.waitForScreen(window, containing: "download of drip.bin cancelled", timeout: 5) != nil)
+        #expect(TemporaryFolder.names(in: mine).filter { !$0.hasPrefix(".") }.isEmpty)
+        tmux.keys(window, "C-c")
+        #expect(tmux.waitForScreen(window, containing: "Ctrl-C again", timeout: 5) != nil)
+        tmux.keys(window, "C-c")
+        let bothModes = waitUntil(timeout: 5) {
+            (readFile(modes).map { String(decoding: $0, as: UTF8.self) }?.split(separator: "\n").count ?? 0) == 2
+        }
+        #expect(bothModes, "the peer quit on the second Ctrl-C")
+        let lines = readFile(modes).map { String(decoding: $0, as: UTF8.self) }?.split(separator: "\n") ?? []
+        #expect(lines.count == 2 && lines.first == lines.last, "the terminal's mode after is the mode before")
+    }
+}
+
 /// A private tmux server (its own socket), for driving the console through a
 /// real terminal and reading what the screen shows.
 final class Tmux: @unchecked Sendable {
@@ -242,8 +330,24 @@ final class Tmux: @unchecked Sendable {
     }
 
     func type(_ window: String, _ text: String) {
+        typeWithoutEnter(window, text)
+        keys(window, "Enter")
+    }
+
+    func typeWithoutEnter(_ window: String, _ text: String) {
         _ = try? runCommand("/usr/bin/tmux", ["-L", socket, "send-keys", "-t", window, "-l", text])
-        _ = try? runCommand("/usr/bin/tmux", ["-L", socket, "send-keys", "-t", window, "Enter"])
+    }
+
+    /// Named keys: `Up`, `Tab`, `C-c`...
+    func keys(_ window: String, _ names: String...) {
+        _ = try? runCommand("/usr/bin/tmux", ["-L", socket, "send-keys", "-t", window] + names)
+    }
+
+    /// True once the window's command ended (its session is gone).
+    func isGone(_ window: String) -> Bool {
+        waitUntil(timeout: 5) {
+            (try? runCommand("/usr/bin/tmux", ["-L", socket, "has-session", "-t", window])) == nil
+        }
     }
 
     func capture(_ window: String, escapes: Bool = false) -> String {
