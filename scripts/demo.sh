@@ -5,7 +5,7 @@
 # folder (so downloads never touch the repository), starts alice and bob in the
 # background on free ports, and runs carol's console in the foreground,
 # bootstrapped to bob, who was bootstrapped to alice. Type a query such as
-# "report" or "notes", then a number to download. Ctrl-C, Ctrl-D or /quit ends
+# "report" or "notes", then a number to download. Ctrl-D, /quit or Ctrl-C twice ends
 # the demo; the background peers it started, and only those, are stopped.
 set -euo pipefail
 

@@ -37,18 +37,22 @@ public final class Peer: ThreadOwner {
 
     /// Opens the folder, binds the three ports and starts serving and gossip.
     /// When it returns, all three listeners accept connections.
+    /// When the peer started (monotonic seconds).
+    let startedAt = MonotonicClock.now
+
     public init(_ configuration: Configuration, log: Log = Log()) throws(StartError) {
         // sendfile(2) has no flag against SIGPIPE: a caller that hangs up
         // mid-download must cost an EPIPE, not the process.
         ProcessControl.ignoreBrokenPipes()
         self.configuration = configuration
+        // The ports first: a start that fails on a busy port leaves no folder behind.
+        let listeners = try ListenerTriple.bind(address: configuration.bind, port: configuration.port)
         do {
             folder = try SharedFolder(path: configuration.directory, keptPartials: configuration.keptPartials)
         } catch {
             throw .folder(configuration.directory, error)
         }
         hashes = FileHashes(folder: folder, log: log)
-        let listeners = try ListenerTriple.bind(address: configuration.bind, port: configuration.port)
         bindAddress = configuration.bind
         identity = PeerIdentity(address: Self.advertisedAddress(configuration), port: listeners.port)!
         peers = Self.makePeerList(configuration, identity: identity)

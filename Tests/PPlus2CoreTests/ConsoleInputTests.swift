@@ -41,7 +41,22 @@ struct ConsoleInputTests {
         #expect(ConsoleInput.parse("", isPicking: true) == .skip)
         #expect(ConsoleInput.parse("  ", isPicking: true) == .skip)
         #expect(ConsoleInput.parse("2a", isPicking: true) == .query("2a"))
-        #expect(ConsoleInput.parse("-1", isPicking: true) == .query("-1"))
+        // Right after a listing, what can only be a mistyped number picks (and is refused there).
+        #expect(ConsoleInput.parse("-1", isPicking: true) == .pick(-1))
+        #expect(ConsoleInput.parse("0", isPicking: true) == .pick(0))
+        #expect(ConsoleInput.parse("-", isPicking: true) == .query("-"))
+        #expect(ConsoleInput.parse("-1", isPicking: false) == .query("-1"))
+        #expect(ConsoleInput.parse("2024", isPicking: false) == .query("2024"))
+        #expect(ConsoleInput.parse("/more", isPicking: true) == .command(.more))
+        #expect(ConsoleInput.parse("/cancel", isPicking: false) == .command(.cancel(nil)))
+        #expect(ConsoleInput.parse("/cancel 2", isPicking: false) == .command(.cancel(2)))
+        #expect(
+            ConsoleInput.parse("/cancel x", isPicking: false)
+                == .command(.misused("usage: /cancel [N], N a number of /downloads"))
+        )
+        #expect(
+            ConsoleInput.parse("/downloads now", isPicking: false) == .command(.misused("/downloads takes no argument"))
+        )
         #expect(ConsoleInput.parse("99999999999999999999", isPicking: true) == .query("99999999999999999999"))
     }
 }

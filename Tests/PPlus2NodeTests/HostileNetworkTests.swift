@@ -179,7 +179,7 @@ struct HostileNetworkTests {
         } throws: { error in
             guard let error = error as? DownloadError, case .local = error else { return false }
             let reason = error.description
-            return reason.contains("No such file or directory") && !reason.contains("\n")
+            return reason.contains("no such file or directory") && !reason.contains("\n")
         }
         // It keeps serving: its query port answers (nothing to offer now).
         #expect(wireRequest(port: a.port + 1, line: "").closedCleanly)
@@ -187,7 +187,7 @@ struct HostileNetworkTests {
     }
 
     /// A 1 MiB disk that a 3 MiB download fills, and a read-only one.
-    @Test(arguments: [("size=1m", "No space left on device"), ("ro,size=1m", "Read-only file system")])
+    @Test(arguments: [("size=1m", "no space left on device"), ("ro,size=1m", "read-only file system")])
     func aFullOrReadOnlyDiskLeavesNoFile(mountOptions: String, reason: String) throws {
         let temporary = try TemporaryFolder()
         defer { temporary.remove() }

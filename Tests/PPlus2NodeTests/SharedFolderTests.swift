@@ -79,3 +79,25 @@ struct SharedFolderTests {
         #expect(waitUntil(timeout: 3) { index.snapshot.count == 1 && index.snapshot.name(at: 0) == "kept.txt" })
     }
 }
+
+/// A taken name: the next free variant, chosen before any transfer, always
+/// within 255 bytes, cut by whole characters.
+@Suite struct FreeNameTests {
+    @Test func variantsOfTheLongestNamesStillFit() throws {
+        let long = String(repeating: "x", count: 251) + ".txt"
+        let first = SharedFolder.candidateName(for: long, attempt: 1)
+        #expect(first.utf8.count <= 255 && first.hasSuffix("x (1).txt"))
+        let accented = String(repeating: "é", count: 125) + ".txt"  // 254 bytes
+        let cut = SharedFolder.candidateName(for: accented, attempt: 12)
+        #expect(cut.utf8.count <= 255 && cut.hasSuffix("é (12).txt") && SharedFileName.isValid(cut))
+        #expect(SharedFolder.candidateName(for: "report.pdf", attempt: 2) == "report (2).pdf")
+
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        try writeFile(temporary.file(long), [1])
+        try writeFile(temporary.file(first), [2])
+        let folder = try SharedFolder(path: temporary.path)
+        #expect(folder.freeName(for: long) == SharedFolder.candidateName(for: long, attempt: 2))
+        #expect(folder.freeName(for: "new.txt") == "new.txt")
+    }
+}

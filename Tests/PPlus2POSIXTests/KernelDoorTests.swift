@@ -48,7 +48,7 @@ import Testing
         #expect(throws: IOFailure.system(call: "recv", errno: .connectionReset)) {
             try mock.run { _ = try server.receive(into: &buffer, timeout: 2) }
         }
-        #expect(IOFailure.system(call: "recv", errno: .connectionReset).description == "recv: Connection reset by peer")
+        #expect(IOFailure.system(call: "recv", errno: .connectionReset).description == "recv: connection reset by peer")
     }
 
     @Test func shortSendsAreCompleted() throws {

@@ -128,7 +128,7 @@ public enum OptionTable {
             $0.verbose = true
         },
         flag("--help", aliases: ["-h"], "show this help and exit") { _ in .help },
-        flag("--version", "show the version and exit") { _ in .version },
+        flag("--version", aliases: ["-V"], "show the version and exit") { _ in .version },
     ]
 
     /// The option called `name` (or one of its aliases).

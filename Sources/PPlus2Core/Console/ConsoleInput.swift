@@ -19,7 +19,10 @@ public enum ConsoleInput: Equatable, Sendable {
         guard isPicking else { return .query(line) }
         let trimmed = line.trimmingSpaces()
         if trimmed.isEmpty { return .skip }
-        if trimmed.utf8.count <= 9, trimmed.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+        // A number, or what can only be a mistyped one (`-1`, `0`), picks.
+        let digits = trimmed.hasPrefix("-") ? trimmed.dropFirst() : Substring(trimmed)
+        if !digits.isEmpty, digits.utf8.count <= 9,
+            digits.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
             let number = Int(trimmed)
         {
             return .pick(number)
@@ -36,6 +39,8 @@ public enum ConsoleCommand: Equatable, Sendable {
     case quit
     /// `/browse HOST:PORT`: every file of one peer.
     case browse(HostPort)
+    /// `/more`: the next page of a terminal's listing.
+    case more
     /// `/downloads`: what runs, with its progress.
     case downloads
     /// `/cancel [N]`: stops download N of `/downloads` (nil: the newest).
@@ -58,6 +63,7 @@ public enum ConsoleCommand: Equatable, Sendable {
         case "/help", "/?": self = noArguments(.help)
         case "/quit", "/exit": self = noArguments(.quit)
         case "/downloads": self = noArguments(.downloads)
+        case "/more": self = noArguments(.more)
         case "/cancel":
             guard let argument = arguments.first else {
                 self = .cancel(nil)
@@ -79,7 +85,7 @@ public enum ConsoleCommand: Equatable, Sendable {
     }
 
     /// The commands, for Tab completion (with the space of those that take an argument).
-    public static let names = ["/browse ", "/cancel", "/downloads", "/files", "/help", "/peers", "/quit"]
+    public static let names = ["/browse ", "/cancel", "/downloads", "/files", "/help", "/more", "/peers", "/quit"]
 
     /// One line per command, for `/help`.
     public static let summary = """
@@ -89,6 +95,7 @@ public enum ConsoleCommand: Equatable, Sendable {
           /browse HOST:PORT   every file of one peer, numbered like a search
           /peers              known peers: state, last contact, how each was learned
           /files              the files this peer shares
+          /more               the next page of a long listing (on a terminal)
           /downloads          downloads running, with their progress (on a terminal they run beside the console)
           /cancel [N]         stop download N of /downloads (the newest without N; Ctrl-C too)
           /help               this help

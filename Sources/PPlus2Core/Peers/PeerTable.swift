@@ -115,9 +115,10 @@ public struct PeerTable: Sendable {
         /// discovered peer): a search asks it without spending its budget.
         public var isTrusted: Bool { isVerified || origin != .gossip }
 
+        /// A peer that contacted us is alive: it just proved it.
         public var state: State {
             if consecutiveFailures > 0 { return .failing }
-            return lastSuccess == nil ? .new : .alive
+            return isVerified ? .alive : .new
         }
     }
 

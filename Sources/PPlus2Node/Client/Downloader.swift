@@ -60,6 +60,8 @@ public struct Downloader: Sendable {
     /// Downloads `match`; `report` is called with what happens.
     public func download(_ match: Search.Match, report: (Event) -> Void = { _ in }) throws(DownloadError) -> Outcome {
         guard SharedFileName.isValid(match.name) else { throw .invalidName }
+        // Before the first byte: a name with no free variant is refused now, not after the transfer.
+        guard folder.freeName(for: match.name) != nil else { throw .noFreeName(match.name) }
         guard let size = match.size else { return try downloadPlain(match.name, from: match.peer, report: report) }
         return try downloadExtended(match, size: size, report: report)
     }

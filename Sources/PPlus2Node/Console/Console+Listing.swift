@@ -40,33 +40,46 @@ extension Console {
         let sha256: SHA256Digest
     }
 
-    /// A terminal's listing: numbers right-aligned, names in a column, the
-    /// peer, the size, how many peers offer that content, and a cap on the length.
-    func showAligned() {
-        let shown = entries.prefix(Self.maxShownOnTerminal)
+    /// A terminal's listing, a page of `maxShownOnTerminal` entries from
+    /// `first`: numbers right-aligned, names in a column, the peer, the size,
+    /// how many peers offer that content, and a mark on what this peer has
+    /// already (same name and size). `/more` shows the next page.
+    func showAligned(from first: Int = 0) {
+        let shown = entries[first...].prefix(Self.maxShownOnTerminal)
+        shownUpTo = first + shown.count
+        let had = Dictionary(peer.sharedFiles().map { (Array($0.name.utf8), $0.size) }) { first, _ in first }
         let numberWidth = String(entries.count).count
         let names = shown.map { VisibleName.text($0[0].name) }
         let nameWidth = min(names.map(\.count).max() ?? 0, 48)
         let peerWidth = shown.map { "[\($0[0].peer)]".count }.max() ?? 0
-        for (index, entry) in shown.enumerated() {
-            let number = String(index + 1)
-            let name = names[index] + String(repeating: " ", count: max(0, nameWidth - names[index].count))
+        for (offset, entry) in shown.enumerated() {
+            let number = String(first + offset + 1)
+            let name = names[offset] + String(repeating: " ", count: max(0, nameWidth - names[offset].count))
             let peerText = "[\(entry[0].peer)]"
             let size =
                 entry[0].size.map {
                     "  " + String(repeating: " ", count: peerWidth - peerText.count) + Formatting.bytes($0)
                 } ?? ""
-            let note = entry.count > 1 ? screen.paint("  (on \(entry.count) peers)", .dim) : ""
+            var note = entry.count > 1 ? "  (on \(entry.count) peers)" : ""
+            if let size = had[Array(entry[0].name.utf8)] {
+                note += size == entry[0].size ? "  (you have it)" : "  (you have a file of this name)"
+            }
             say(
                 "  \(String(repeating: " ", count: numberWidth - number.count))\(screen.paint(number, .bold))) "
-                    + "\(name)  \(screen.paint(peerText, .cyan))\(size)\(note)"
+                    + "\(name)  \(screen.paint(peerText, .cyan))\(size)\(screen.paint(note, .dim))"
             )
         }
-        if entries.count > shown.count {
-            say(
-                "  ... \(entries.count - shown.count) more not shown: narrow the query "
-                    + "(any number up to \(entries.count) can be picked)"
-            )
+        if entries.count > shownUpTo {
+            say("  ... \(entries.count - shownUpTo) more: /more shows the next \(Self.maxShownOnTerminal)")
         }
+    }
+
+    /// `/more`: the next page of the last listing.
+    func showMore() {
+        guard shownUpTo < entries.count else {
+            return say(entries.isEmpty ? "no listing to page through" : "that was all \(entries.count)")
+        }
+        showAligned(from: shownUpTo)
+        isPicking = true
     }
 }

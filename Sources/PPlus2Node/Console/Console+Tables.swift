@@ -7,19 +7,25 @@ extension Console {
     func listPeers() {
         let now = MonotonicClock.now
         let ago: (Double?) -> String = { time in time.map { "\(Formatting.seconds(now - $0)) ago" } ?? "never" }
-        var rows: [[String]] = [["PEER", "STATE", "LAST CONTACT", "LEARNED"]]
+        var rows: [[String]] = [["PEER", "STATE", "LAST SUCCESS", "LAST ATTEMPT", "LEARNED"]]
         let report = peer.peerReport()
         let instances = report.instanceNames
         for entry in report.entries {
-            let state = entry.state == .failing ? "failing (\(entry.consecutiveFailures))" : entry.state.rawValue
+            let failures = entry.consecutiveFailures
+            let state =
+                switch entry.state {
+                case .failing: "failing: \(failures) failed contact\(failures == 1 ? "" : "s")"
+                case .alive: "alive"
+                case .new: "new (not contacted yet)"
+                }
             var learned = entry.origin.rawValue
             if entry.discovered && entry.origin != .discovered { learned += ", discovered" }
             if let instance = instances[entry.identity] { learned += " as \"\(instance)\"" }
-            rows.append([entry.identity.description, state, ago(entry.lastContact), learned])
+            rows.append([entry.identity.description, state, ago(entry.lastSuccess), ago(entry.lastContact), learned])
         }
         for dropped in report.dropped.reversed() {
             rows.append([
-                dropped.identity.description, "dropped (\(dropped.reason))", ago(dropped.lastContact),
+                dropped.identity.description, "dropped (\(dropped.reason))", "-", ago(dropped.lastContact),
                 dropped.origin.rawValue,
             ])
         }
@@ -32,10 +38,10 @@ extension Console {
             }
         }
         guard rows.count > 1 else { return }
-        let widths = (0..<4).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        let widths = (0..<5).map { column in rows.map { $0[column].count }.max() ?? 0 }
         for (index, row) in rows.enumerated() {
             let cells = row.enumerated().map { column, cell in
-                column == 3 ? cell : cell + String(repeating: " ", count: widths[column] - cell.count)
+                column == 4 ? cell : cell + String(repeating: " ", count: widths[column] - cell.count)
             }
             let line = "  " + cells.joined(separator: "  ")
             say(index == 0 ? screen.paint(line, .bold) : line)

@@ -27,6 +27,8 @@ public final class Console {
     var entries: [[Search.Match]] = []
     /// Every match of the last listing, for finding other copies.
     var listing: [Search.Match] = []
+    /// How many entries of the last listing a terminal has shown (for `/more`).
+    var shownUpTo = 0
     var isPicking = false
     /// Other copies of a file whose download just failed: Enter tries the first
     /// (set by the download, which may run on its own thread).
@@ -144,6 +146,9 @@ public final class Console {
             say("  (\(count) more matches were cut by the answer limits: narrow the query)")
         }
         let peersText = result.askedPeers == 1 ? "1 peer" : "\(result.askedPeers) peers"
+        if let growing = peer.peerListGrowth {
+            say(screen.paint("  (\(growing): the peer list is still growing, one contact per gossip interval)", .dim))
+        }
         if listing.isEmpty {
             say("\(nothing) (asked \(peersText))")
         } else {
@@ -161,6 +166,8 @@ public final class Console {
         case .files: listFiles()
         case .help: say(ConsoleCommand.summary)
         case .browse(let address): browse(address)
+        case .more:
+            if screen.isTerminal { showMore() } else { say("/more pages a terminal's listing; a pipe gets every line") }
         case .downloads:
             let lines = jobs.report()
             say(lines.isEmpty ? "no download is running" : lines.joined(separator: "\n"))

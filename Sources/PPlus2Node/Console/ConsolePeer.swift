@@ -9,6 +9,9 @@ public protocol ConsolePeer: Sendable {
     /// The shared folder's absolute path.
     var sharedFolderPath: String { get }
     var knownPeerCount: Int { get }
+    /// While the peer list is young (its first three gossip intervals): how
+    /// many peers are known so far, for a person who searches at once.
+    var peerListGrowth: String? { get }
     /// Asks every known peer (or only `only`) for `query`.
     func search(_ query: String, only: [PeerIdentity]?) -> Search.Result
     /// The identity at `address`, its host name resolved; nil if it has none.
@@ -37,6 +40,14 @@ extension Peer: ConsolePeer {
     public var sharedFolderPath: String { folder.path }
 
     public var knownPeerCount: Int { peers.count }
+
+    public var peerListGrowth: String? {
+        guard configuration.gossipEnabled, MonotonicClock.now - startedAt < 3 * configuration.gossipInterval else {
+            return nil
+        }
+        let count = peers.count
+        return "\(count) peer\(count == 1 ? "" : "s") known so far"
+    }
 
     public func resolve(_ address: HostPort) -> PeerIdentity? {
         HostResolution.identity(of: address)

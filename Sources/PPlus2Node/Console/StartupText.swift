@@ -15,12 +15,13 @@ public enum StartupText {
         let port = peer.port
         let files = peer.folder.offeredFiles().count
         let bootstraps = peer.configuration.bootstraps.map(\.description).joined(separator: ", ")
+        let restored = peer.store.restoredCount
+        let waiting = restored > 0 ? "none (starting from the saved peers)" : "none (waiting to be contacted)"
         var lines = [
             "this peer: \(peer.identity) (peers \(port), query \(port + 1), download \(port + 2))",
             "shared folder: \(peer.folder.path) (\(files) file\(files == 1 ? "" : "s"))" + watchNote(peer),
-            "bootstrap peers: \(bootstraps.isEmpty ? "none (waiting to be contacted)" : bootstraps)",
+            "bootstrap peers: \(bootstraps.isEmpty ? waiting : bootstraps)",
         ]
-        let restored = peer.store.restoredCount
         if restored > 0 { lines.append("saved peers: \(restored) from the last run") }
         lines.append(discoveryLine(peer))
         return lines

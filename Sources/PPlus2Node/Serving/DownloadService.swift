@@ -77,9 +77,9 @@ struct DownloadService: Service {
                 log.warning("\(name) changed while it was sent: transfer reset")
                 return connection.abortOnClose()
             }
-            log.debug("download \"\(name)\": \(sent) bytes from \(offset)")
+            log.debug("download \"\(name)\" to \(connection.caller): \(sent) bytes from \(offset)")
         } catch {
-            log.debug("download \"\(name)\" broken off: \(error)")
+            log.debug("download \"\(name)\" to \(connection.caller) broken off: \(error)")
             connection.abortOnClose()
         }
     }

@@ -16,7 +16,9 @@ struct PeerListService: Service {
         let caller = PeerIdentity(request)
         if let caller { peers.learnFirstHand(caller) }
         let listed = peers.answer(excluding: caller)
-        log.debug("peer list to \(caller?.description ?? "an anonymous caller"): \(listed.count) peers")
+        log.debug(
+            "peer list to \(caller?.description ?? "an anonymous caller at \(connection.caller)"): \(listed.count) peers"
+        )
         send(lines: listed.lazy.map(\.description), on: connection, timeout: sendTimeout, minimumRate: minimumRate)
     }
 }
@@ -37,7 +39,7 @@ struct QueryService: Service {
     func serve(_ request: String, on connection: TCPSocket) {
         guard Extension.isExtended(request) else {
             let names = folder.search(request, limit: maxNames)
-            log.debug("query \"\(request)\": \(names.count) matches")
+            log.debug("query \"\(request)\" from \(connection.caller): \(names.count) matches")
             return send(lines: names, on: connection, timeout: sendTimeout, minimumRate: minimumRate)
         }
         // `\u{1}find QUERY`: the header, then `SIZE SHA256 NAME` lines.
@@ -46,7 +48,7 @@ struct QueryService: Service {
             return
         }
         let files = folder.matchingFiles(query, limit: maxNames)
-        log.debug("extended query \"\(query)\": \(files.count) matches")
+        log.debug("extended query \"\(query)\" from \(connection.caller): \(files.count) matches")
         let lines = files.lazy.map { file in
             Extension.matchLine(
                 size: file.size,
@@ -82,4 +84,9 @@ func send(lines: some Sequence<String>, on connection: TCPSocket, timeout: Doubl
     } catch {
         connection.abortOnClose()  // the caller stopped reading, read too slowly, or went away
     }
+}
+
+extension TCPSocket {
+    /// The caller's address, for log lines.
+    var caller: String { remoteAddress().map { IPv4Address($0).description } ?? "an address gone" }
 }

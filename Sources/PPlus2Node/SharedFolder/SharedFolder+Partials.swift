@@ -71,7 +71,6 @@ extension SharedFolder {
             guard !partials.isClosed, partials.active[partial.name] != nil else { return .failure(.stopping) }
             for attempt in 0...999 {
                 let candidate = Self.candidateName(for: wanted, attempt: attempt)
-                guard candidate.utf8.count <= SharedFileName.maxBytes else { continue }
                 switch Result(catching: { () throws(IOFailure) in
                     try directory.renameWithoutReplacing(partial.name, to: candidate)
                 }) {
@@ -154,11 +153,24 @@ extension SharedFolder {
         }
     }
 
-    /// Attempt 0 is `name` itself, attempt k is `stem (k).ext`.
+    /// Attempt 0 is `name` itself, attempt k is `stem (k).ext`, the stem cut
+    /// (by whole characters) so that the name still fits in 255 bytes.
     static func candidateName(for name: String, attempt: Int) -> String {
         guard attempt > 0 else { return name }
-        let (stem, suffix) = splitExtension(name)
-        return "\(stem) (\(attempt))\(suffix)"
+        var (stem, suffix) = splitExtension(name)
+        if suffix.utf8.count > 32 { (stem, suffix) = (name, "") }  // not an extension: a dot in a long name
+        let tail = " (\(attempt))\(suffix)"
+        while !stem.isEmpty && stem.utf8.count + tail.utf8.count > SharedFileName.maxBytes { stem.removeLast() }
+        return stem + tail
+    }
+
+    /// The name a download of `wanted` would be saved as now: the first
+    /// candidate not taken (the commit still never replaces a file, and takes
+    /// the next one if another appeared meanwhile); nil if all 1000 are.
+    public func freeName(for wanted: String) -> String? {
+        (0...999).lazy.map { Self.candidateName(for: wanted, attempt: $0) }.first { candidate in
+            directory.entry(named: Array(candidate.utf8)) == nil
+        }
     }
 
     /// `report.pdf` → (`report`, `.pdf`); `archive.tar.gz` → (`archive.tar`, `.gz`);

@@ -11,7 +11,12 @@ public struct Errno: Error, Hashable, Sendable, CustomStringConvertible {
         self.code = code
     }
 
-    public var description: String { String(cString: strerror(code)) }
+    /// `strerror`'s words, lower-cased at the start (`connection refused`), so
+    /// that reasons read alike whoever made them.
+    public var description: String {
+        let text = String(cString: strerror(code))
+        return text.prefix(1).lowercased() + text.dropFirst()
+    }
 
     public static let interrupted = Errno(EINTR)
     public static let wouldBlock = Errno(EAGAIN)
@@ -46,7 +51,7 @@ extension IOResult: Equatable where Value: Equatable {}
 /// Why an I/O operation failed: a system call's error, a timeout, or a file that
 /// is not what the operation needs.
 public enum IOFailure: Error, Equatable, Sendable, CustomStringConvertible {
-    /// `call` failed with `errno`, as in `connect: Connection refused`.
+    /// `call` failed with `errno`, as in `connect: connection refused`.
     case system(call: String, errno: Errno)
     /// Nothing happened for too long while doing `stage`.
     case timedOut(Stage)
@@ -73,7 +78,7 @@ public enum IOFailure: Error, Equatable, Sendable, CustomStringConvertible {
         return nil
     }
 
-    /// The cause alone, without the call: `Connection refused`, `timed out reading`.
+    /// The cause alone, without the call: `connection refused`, `timed out reading`.
     public var reason: String {
         switch self {
         case .system(_, let errno): errno.description
