@@ -65,9 +65,14 @@ static volatile sig_atomic_t saved_fd = -1;
 static struct sigaction previous_actions[NSIG];
 static const int crash_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGABRT, SIGFPE};
 
+/* Runs with the signal unblocked (SA_NODEFER): the previous handler (the Swift
+ * runtime's backtracer) runs at once from raise(); if it returns, the default
+ * action ends the process, as a crash must. */
 static void restore_then_crash(int signal_number) {
     if (saved_fd >= 0) tcsetattr(saved_fd, TCSANOW, &saved_mode);  /* async-signal-safe */
     sigaction(signal_number, &previous_actions[signal_number], NULL);
+    raise(signal_number);
+    signal(signal_number, SIG_DFL);
     raise(signal_number);
 }
 
@@ -80,6 +85,7 @@ int cpplus2_terminal_raw(int fd) {
         struct sigaction action;
         memset(&action, 0, sizeof action);
         action.sa_handler = restore_then_crash;
+        action.sa_flags = SA_NODEFER;
         sigemptyset(&action.sa_mask);
         sigaction(crash_signals[i], &action, &previous_actions[crash_signals[i]]);
     }

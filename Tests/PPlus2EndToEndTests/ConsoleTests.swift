@@ -300,6 +300,48 @@ struct ConsoleTests {
     }
 }
 
+/// Every way out of a terminal's console puts the terminal's mode back as it
+/// was (`stty -g` before and after): Ctrl-D, `/quit`, SIGTERM, and a crash
+/// (SIGSEGV sent to the process: the shim's handler restores the mode first).
+@Suite struct TerminalRestoreTests {
+    @Test(arguments: ["ctrl-d", "quit", "sigterm", "crash"])
+    func theTerminalModeIsPutBack(way: String) throws {
+        let tmux = try Tmux()
+        defer { tmux.kill() }
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        let modes = temporary.file("modes")
+        let pidFile = temporary.file("pid")
+        let mine = try temporary.folder("mine")
+        // The inner shell writes its pid, then becomes the peer (same pid, same terminal).
+        let script = """
+            stty -g > '\(modes)'; sh -c 'echo $$ > "$0"; exec "$@"' '\(pidFile)' '\(PeerProcess.executable)' \
+            --port 0 --bind 127.0.0.1 --dir '\(mine)' --gossip-interval 60; stty -g >> '\(modes)'; sleep 30
+            """
+        // The runtime's backtracer would wait for a person at a terminal after a crash.
+        let window = try tmux.open(["/bin/sh", "-c", script], environment: ["SWIFT_BACKTRACE": "interactive=no"])
+        #expect(tmux.waitForScreen(window, containing: "/help for commands", timeout: 10) != nil)
+        tmux.typeWithoutEnter(window, "typed")
+        let pid = try #require(
+            readFile(pidFile).flatMap { Int32(String(decoding: $0.prefix { $0 != 0x0A }, as: UTF8.self)) }
+        )
+        switch way {
+        case "ctrl-d": tmux.keys(window, "C-u", "C-d")
+        case "quit":
+            tmux.keys(window, "C-u")
+            tmux.type(window, "/quit")
+        case "sigterm": kill(pid, SIGTERM)
+        default: kill(pid, SIGSEGV)
+        }
+        let ended = waitUntil(timeout: 10) {
+            (readFile(modes).map { String(decoding: $0, as: UTF8.self) }?.split(separator: "\n").count ?? 0) == 2
+        }
+        #expect(ended, "the peer ended (\(way))")
+        let lines = readFile(modes).map { String(decoding: $0, as: UTF8.self) }?.split(separator: "\n") ?? []
+        #expect(lines.count == 2 && lines.first == lines.last, "the mode after \(way) is the mode before")
+    }
+}
+
 /// A private tmux server (its own socket), for driving the console through a
 /// real terminal and reading what the screen shows.
 final class Tmux: @unchecked Sendable {
