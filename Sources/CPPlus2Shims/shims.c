@@ -36,6 +36,13 @@ long cpplus2_splice(int in, int out, unsigned long len, int nonblocking) {
     return splice(in, NULL, out, NULL, len, SPLICE_F_MOVE | (nonblocking ? SPLICE_F_NONBLOCK : 0));
 }
 
+long cpplus2_splice_at(int in, int out, long long *offset, unsigned long len) {
+    loff_t position = *offset;
+    long moved = splice(in, NULL, out, &position, len, SPLICE_F_MOVE);
+    *offset = position;
+    return moved;
+}
+
 int cpplus2_set_pipe_size(int fd, int size) {
     return fcntl(fd, F_SETPIPE_SZ, size);
 }

@@ -161,6 +161,23 @@ public final class Peer: ThreadOwner {
         ).download(match, report: report)
     }
 
+    /// Downloads `copies[0]`, from every peer among `copies` that offers the
+    /// same content at once (`Downloader.download(copies:)`).
+    public func download(
+        _ copies: [Search.Match],
+        cancellation: DownloadCancellation? = nil,
+        report: (Downloader.Event) -> Void = { _ in }
+    ) throws(DownloadError)
+        -> Downloader.Outcome
+    {
+        try Downloader(
+            client: client,
+            folder: folder,
+            maxSize: configuration.maxDownloadSize,
+            cancellation: cancellation
+        ).download(copies: copies, report: report)
+    }
+
     /// One gossip contact with `peer` now (tests and tools; the loop does this
     /// on its own every interval).
     public func gossip(with peer: PeerIdentity) {

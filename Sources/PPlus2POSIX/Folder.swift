@@ -312,6 +312,29 @@ public enum FileWriting {
         }
     }
 
+    /// Writes every byte of `bytes` to `file` at `offset` (`pwrite`).
+    public static func writeAll(
+        _ file: FileDescriptor,
+        _ bytes: UnsafeRawBufferPointer,
+        at offset: Int64
+    ) throws(IOFailure) {
+        var done = 0
+        while done < bytes.count {
+            let count = try Sys.writeAt(
+                file.rawValue,
+                UnsafeRawBufferPointer(rebasing: bytes[done...]),
+                offset + Int64(done)
+            )
+            if count == 0 { throw .wroteNothing }
+            done += count
+        }
+    }
+
+    /// Cuts or extends `file` to `size` bytes.
+    public static func truncate(_ file: FileDescriptor, to size: Int64) throws(IOFailure) {
+        try Sys.truncate(file.rawValue, size)
+    }
+
     /// Flushes the file's data to the disk.
     public static func sync(_ file: FileDescriptor) throws(IOFailure) {
         try Sys.fsync(file.rawValue)

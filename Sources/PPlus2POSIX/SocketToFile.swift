@@ -16,10 +16,15 @@ public final class SocketToFile {
     private var pipe: NonBlockingPipe?
     private var buffer: [UInt8] = []
     private var writeBack: WriteBack
+    /// Where the next byte goes, when writing at a position of the file (one
+    /// range of a multi-source download); nil: at the file's end.
+    private var position: Int64?
 
-    /// For a file written from `offset` on (a resumed partial: its length).
-    public init(writingFrom offset: Int64 = 0) {
+    /// For a file written from `offset` on (a resumed partial: its length);
+    /// with `positioned`, written at `offset` whatever the file's end.
+    public init(writingFrom offset: Int64 = 0, positioned: Bool = false) {
         writeBack = WriteBack(from: offset)
+        position = positioned ? offset : nil
         if let pipe = try? NonBlockingPipe() {
             Sys.setPipeSize(pipe.writeEnd.rawValue, Self.chunk)  // best effort
             self.pipe = pipe
@@ -67,7 +72,12 @@ public final class SocketToFile {
         while remaining > 0 {
             let written: IOResult<Int>
             do {
-                written = try Sys.splice(pipe.readEnd.rawValue, file.rawValue, remaining, nonBlocking: false)
+                if var at = position {
+                    written = .processed(try Sys.splice(pipe.readEnd.rawValue, file.rawValue, remaining, at: &at))
+                    position = at
+                } else {
+                    written = try Sys.splice(pipe.readEnd.rawValue, file.rawValue, remaining, nonBlocking: false)
+                }
             } catch {
                 guard Self.isUnsupported(error), remaining == arrived else { throw .writing(error) }
                 try drain(pipe, count: remaining, to: file)  // the file side cannot splice
@@ -154,7 +164,14 @@ public final class SocketToFile {
     private func write(_ bytes: ArraySlice<UInt8>, to file: FileDescriptor) throws(Failure) {
         do {
             try bytes.withUnsafeBytes { raw in
-                Result { () throws(IOFailure) in try FileWriting.writeAll(file, raw) }
+                Result { () throws(IOFailure) in
+                    if let at = position {
+                        try FileWriting.writeAll(file, raw, at: at)
+                        position = at + Int64(raw.count)
+                    } else {
+                        try FileWriting.writeAll(file, raw)
+                    }
+                }
             }.get()
         } catch {
             throw .writing(error)

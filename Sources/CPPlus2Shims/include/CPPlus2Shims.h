@@ -27,6 +27,9 @@ int cpplus2_unsent_bytes(int fd);
 /// splice(in, NULL, out, NULL, len, SPLICE_F_MOVE | (nonblocking ? SPLICE_F_NONBLOCK : 0)).
 long cpplus2_splice(int in, int out, unsigned long len, int nonblocking);
 
+/// splice(in, NULL, out, offset, len, SPLICE_F_MOVE): into a file at *offset, which advances.
+long cpplus2_splice_at(int in, int out, long long *offset, unsigned long len);
+
 /// fcntl(fd, F_SETPIPE_SZ, size): returns the new capacity or -1.
 int cpplus2_set_pipe_size(int fd, int size);
 

@@ -5,31 +5,37 @@ import PPlus2POSIX
 /// once and fails like any broken-off download (its partial is kept or
 /// removed by the same rules).
 public final class DownloadCancellation: Sendable {
-    private let state = Locked<(cancelled: Bool, connection: TCPSocket?)>((false, nil))
+    /// Whether it was cancelled, and the connections in use (a multi-source
+    /// download has one a source), by descriptor number.
+    private let state = Locked<(cancelled: Bool, connections: [CInt: TCPSocket])>((false, [:]))
 
     public init() {}
 
     public var isCancelled: Bool { state.withLock { $0.cancelled } }
 
     public func cancel() {
-        let connection = state.withLock { state in
+        let connections = state.withLock { state in
             state.cancelled = true
-            return state.connection
+            return state.connections.values
         }
-        connection?.reset()
+        for connection in connections { connection.reset() }
     }
 
-    /// The download's connection from now on; reset at once if cancelled already.
-    func attach(_ connection: TCPSocket) {
+    /// A connection of the download from now on, reset at once if cancelled
+    /// already; returns the key to `detach` it with.
+    @discardableResult
+    func attach(_ connection: TCPSocket) -> CInt {
+        let key = connection.descriptor.rawValue
         let cancelled = state.withLock { state in
-            state.connection = connection
+            state.connections[key] = connection
             return state.cancelled
         }
         if cancelled { connection.reset() }
+        return key
     }
 
     /// The connection is done with (its descriptor may be closed).
-    func detach() {
-        state.withLock { $0.connection = nil }
+    func detach(_ key: CInt) {
+        state.withLock { _ = $0.connections.removeValue(forKey: key) }
     }
 }

@@ -31,7 +31,7 @@ extension Downloader {
 
     /// The kept partial of this content if there is one, else a new partial;
     /// refused when the rest does not fit in the folder's free space.
-    private func startPartial(
+    func startPartial(
         _ match: Search.Match,
         size: Int64,
         report: (Event) -> Void
@@ -72,8 +72,8 @@ extension Downloader {
         } catch {
             throw .unreachable(peer, error)
         }
-        cancellation?.attach(connection)
-        defer { cancellation?.detach() }
+        let attached = cancellation?.attach(connection)
+        defer { if let attached { cancellation?.detach(attached) } }
         guard let header = try readHeader(from: connection, into: partial, peer: peer) else { return nil }
         // The version listed, or nothing: another size or hash is another file.
         if header.size != size || (match.sha256 != nil && header.sha256 != nil && header.sha256 != match.sha256) {

@@ -20,6 +20,8 @@ public struct Downloader: Sendable {
     public let maxSize: Int64
     /// How another thread can stop it.
     public var cancellation: DownloadCancellation?
+    /// The bytes one request of a multi-source download asks for.
+    public var rangeSize: Int64 = 8 << 20
 
     public init(client: PeerClient, folder: SharedFolder, maxSize: Int64, cancellation: DownloadCancellation? = nil) {
         self.client = client
@@ -55,6 +57,11 @@ public struct Downloader: Sendable {
         case resumed(from: Int64)
         /// The download broke off; its `bytes` are kept to be resumed.
         case kept(bytes: Int64)
+        /// Ranges are fetched from this many peers at once.
+        case sources(Int)
+        /// The file fetched from this many peers did not match its SHA-256:
+        /// it is fetched again one peer at a time, each checked alone.
+        case mismatch(sources: Int)
     }
 
     /// Downloads `match`; `report` is called with what happens.
@@ -79,8 +86,8 @@ public struct Downloader: Sendable {
         } catch {
             throw .unreachable(peer, error)
         }
-        cancellation?.attach(connection)
-        defer { cancellation?.detach() }
+        let attached = cancellation?.attach(connection)
+        defer { if let attached { cancellation?.detach(attached) } }
         let partial = try folder.createPartial()
         do throws(DownloadError) {
             var total: Int64 = 0

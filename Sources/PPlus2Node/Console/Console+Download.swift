@@ -34,6 +34,7 @@ extension Console {
     /// Downloads `match`; if it fails, offers the first of `alternatives`.
     func download(_ match: Search.Match, alternatives: [Search.Match]) {
         let job = DownloadJob(match: match, alternatives: alternatives, peer: peer, screen: screen, retries: retries)
+        // Other copies of the same content are sources of the same download (`Downloader.download(copies:)`).
         guard screen.isTerminal else { return job.run(progress: nil) }
         if let refusal = jobs.start(job) { error(refusal) }
     }
@@ -49,17 +50,21 @@ struct DownloadJob: Sendable {
     let retries: Locked<[Search.Match]>
     let cancellation = DownloadCancellation()
 
-    /// Runs the download to its end; `progress` hears of its bytes.
-    func run(progress: (@Sendable (Int64, Int64?) -> Void)?) {
+    /// Runs the download to its end; `progress` hears of its bytes and sources.
+    func run(progress: (@Sendable (Downloader.Event) -> Void)?) {
         var kept: Int64?
         var resumedFrom: Int64 = 0
         let started = MonotonicClock.now
         let outcome = Result { () throws(DownloadError) in
-            try peer.download(match, cancellation: cancellation) { event in
+            try peer.download([match] + alternatives, cancellation: cancellation) { event in
                 switch event {
-                case .progress(let bytes, let size): progress?(bytes, size)
+                case .progress, .sources: progress?(event)
                 case .resumed(let offset): resumedFrom = offset
                 case .kept(let bytes): kept = bytes
+                case .mismatch(let count):
+                    say(
+                        "\(VisibleName.text(match.name)) from \(count) peers did not match its SHA-256: fetching it again, one peer at a time"
+                    )
                 }
             }
         }

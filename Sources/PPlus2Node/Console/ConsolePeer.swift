@@ -16,8 +16,9 @@ public protocol ConsolePeer: Sendable {
     func search(_ query: String, only: [PeerIdentity]?) -> Search.Result
     /// The identity at `address`, its host name resolved; nil if it has none.
     func resolve(_ address: HostPort) -> PeerIdentity?
+    /// Downloads `copies[0]`, from the other copies of the same content too.
     func download(
-        _ match: Search.Match,
+        _ copies: [Search.Match],
         cancellation: DownloadCancellation?,
         report: (Downloader.Event) -> Void
     ) throws(DownloadError) -> Downloader.Outcome

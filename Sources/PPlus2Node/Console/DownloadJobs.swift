@@ -14,6 +14,8 @@ final class DownloadJobs: Sendable {
         let started: Double
         var bytes: Int64 = 0
         var size: Int64?
+        /// Peers sending at once (a multi-source download), if more than one.
+        var sources = 1
     }
 
     private struct State {
@@ -51,7 +53,7 @@ final class DownloadJobs: Sendable {
         let thread = ThreadHandle()
         do {
             try thread.start(name: "download") { [self] in
-                job.run { bytes, size in self.update(number, bytes: bytes, size: size) }
+                job.run { event in self.update(number, event) }
                 end(number, thread: thread)
             }
         } catch {
@@ -82,12 +84,17 @@ final class DownloadJobs: Sendable {
         return "\(target.number)) \(VisibleName.text(target.job.match.name))"
     }
 
-    private func update(_ number: Int, bytes: Int64, size: Int64?) {
+    private func update(_ number: Int, _ event: Downloader.Event) {
         let now = MonotonicClock.now
         let status = state.withLock { state -> String? in
             guard let index = state.running.firstIndex(where: { $0.number == number }) else { return nil }
-            state.running[index].bytes = bytes
-            state.running[index].size = size
+            switch event {
+            case .progress(let bytes, let size):
+                state.running[index].bytes = bytes
+                state.running[index].size = size
+            case .sources(let count): state.running[index].sources = count
+            default: break
+            }
             guard now - state.lastDraw >= 0.1 else { return nil }
             state.lastDraw = now
             return Self.statusLine(state.running, now: now)
@@ -116,6 +123,7 @@ final class DownloadJobs: Sendable {
         }
         let elapsed = now - running.started
         if elapsed >= 0.5 { text += "  \(Formatting.rate(bytes: running.bytes, seconds: elapsed))" }
+        if running.sources > 1 { text += "  from \(running.sources) peers" }
         return text
     }
 }

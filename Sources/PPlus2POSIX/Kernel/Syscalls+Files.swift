@@ -26,6 +26,16 @@ extension Sys {
         try nonBlocking("read", count: buffer.count) { Glibc.read(fd, buffer.baseAddress, $0) }
     }
 
+    /// `pwrite`: writes at `offset` without moving the file position.
+    static func writeAt(_ fd: CInt, _ buffer: UnsafeRawBufferPointer, _ offset: Int64) throws(IOFailure) -> Int {
+        try call("pwrite", count: buffer.count) { Glibc.pwrite(fd, buffer.baseAddress, $0, off_t(offset)) }
+    }
+
+    /// `ftruncate`.
+    static func truncate(_ fd: CInt, _ size: Int64) throws(IOFailure) {
+        _ = try call("ftruncate") { Glibc.ftruncate(fd, off_t(size)) }
+    }
+
     static func write(_ fd: CInt, _ buffer: UnsafeRawBufferPointer) throws(IOFailure) -> Int {
         try call("write", count: buffer.count) { Glibc.write(fd, buffer.baseAddress, $0) }
     }

@@ -209,6 +209,14 @@ extension Sys {
         try Sys.nonBlocking("splice", count: count) { cpplus2_splice(from, to, UInt($0), nonBlocking ? 1 : 0) }
     }
 
+    /// `splice` from a pipe into a file at `offset`, which advances by what moved.
+    static func splice(_ from: CInt, _ to: CInt, _ count: Int, at offset: inout Int64) throws(IOFailure) -> Int {
+        var position = offset
+        let moved = try call("splice", count: count) { cpplus2_splice_at(from, to, &position, UInt($0)) }
+        offset = position
+        return moved
+    }
+
     /// Bytes written to a TCP socket and not yet acknowledged by the other end (`SIOCOUTQ`).
     static func unacknowledgedBytes(_ fd: CInt) -> Int {
         max(0, Int((try? call("ioctl") { cpplus2_unsent_bytes(fd) }) ?? 0))

@@ -1,0 +1,207 @@
+import PPlus2Core
+import PPlus2POSIX
+
+// One file from several peers at once. When copies of one content (the same
+// size and SHA-256) sit on several peers, the file is split into ranges of
+// `rangeSize` (8 MiB), fetched with the extension's `get OFFSET LENGTH` from up to
+// `maxSources` of those peers in parallel (`RangePlan`: a faster peer takes
+// more ranges, a failed peer's range goes to the others, a peer that failed
+// twice is dropped), each range spliced in place into the one hidden partial.
+// The whole file's SHA-256 is checked before it takes its name; a mismatch
+// (some peer sent wrong bytes) says so and falls back to one peer at a time,
+// each checked alone, so the one that lies is found out and not used again.
+// A download that breaks off keeps what is known written from the start, to
+// be resumed like any other (the holes after it are fetched again).
+
+extension Downloader {
+    /// The most peers one download fetches from at once.
+    public static let maxSources = 4
+    /// Downloads `copies[0]`, from every peer among `copies` that offers the
+    /// same content at once where that helps (several such peers, a file of
+    /// more than two ranges); else as `download(_:report:)`.
+    public func download(copies: [Search.Match], report: (Event) -> Void = { _ in }) throws(DownloadError) -> Outcome {
+        guard let first = copies.first else { throw .invalidName }
+        var peers = Set<PeerIdentity>()
+        let sources = copies.filter { $0.hasSameContent(as: first) && peers.insert($0.peer).inserted }
+            .prefix(Self.maxSources)
+        guard sources.count > 1, let size = first.size, let sha256 = first.sha256, size > 2 * rangeSize else {
+            return try download(first, report: report)
+        }
+        guard SharedFileName.isValid(first.name) else { throw .invalidName }
+        guard folder.freeName(for: first.name) != nil else { throw .noFreeName(first.name) }
+        guard size <= maxSize else { throw .tooLarge(maxSize) }
+        let partial = try startPartial(first, size: size, report: report)
+        let plan = RangePlan(from: partial.resumedFrom, size: size, rangeSize: rangeSize, sources: sources.count)
+        do throws(DownloadError) {
+            try fetchRanges(Array(sources), plan: plan, size: size, sha256: sha256, into: partial, report: report)
+            var buffer: [UInt8] = []
+            guard let whole = FileDigest.sha256(of: partial.file, buffer: &buffer) else {
+                throw .local(.verifying, folder: folder.path, .wroteNothing)
+            }
+            guard whole.size == size, whole.digest == sha256 else {
+                folder.discard(partial)
+                report(.mismatch(sources: sources.count))
+                return try downloadOneByOne(Array(sources), report: report)
+            }
+            try sync(partial)
+            return .saved(savedName: try folder.commit(partial, as: first.name), bytes: size, check: .verified(sha256))
+        } catch {
+            keepWhatIsWritten(partial, upTo: plan.contiguousEnd, error: error, report: report)
+            throw error
+        }
+    }
+
+    /// After a mismatch: each source alone, checked alone, until one verifies.
+    private func downloadOneByOne(_ sources: [Search.Match], report: (Event) -> Void) throws(DownloadError) -> Outcome {
+        var last: DownloadError = .invalidName
+        for source in sources {
+            do {
+                return try download(source, report: report)
+            } catch {
+                last = error  // a peer whose bytes do not match is not asked again
+            }
+        }
+        throw last
+    }
+
+    /// A broken-off multi-source partial keeps its bytes up to the first hole.
+    private func keepWhatIsWritten(
+        _ partial: PartialFile,
+        upTo end: Int64,
+        error: DownloadError,
+        report: (Event) -> Void
+    ) {
+        guard error.leavesAResumablePartial, end > 0, (try? FileWriting.truncate(partial.file, to: end)) != nil,
+            folder.setAside(partial)
+        else {
+            return folder.discard(partial)
+        }
+        report(.kept(bytes: end))
+    }
+
+    /// Runs one worker a source until every range is in or every source gave
+    /// up; reports the progress from this thread meanwhile.
+    private func fetchRanges(
+        _ sources: [Search.Match],
+        plan: RangePlan,
+        size: Int64,
+        sha256: SHA256Digest,
+        into partial: PartialFile,
+        report: (Event) -> Void
+    ) throws(DownloadError) {
+        let failures = Locked<[DownloadError]>([])
+        var threads: [ThreadHandle] = []
+        for source in sources {
+            let thread = ThreadHandle()
+            do {
+                try thread.start(name: "range-fetch") {
+                    var failed = 0
+                    while failed < 2, let range = plan.next() {
+                        do throws(DownloadError) {
+                            try fetch(range, of: size, sha256: sha256, from: source, into: partial)
+                            plan.finished(range)
+                        } catch {
+                            plan.failed(range)
+                            failures.withLock { $0.append(error) }
+                            failed += 1
+                        }
+                    }
+                    plan.sourceEnded()
+                }
+                threads.append(thread)
+            } catch {
+                plan.sourceEnded()
+            }
+        }
+        report(.sources(threads.count))
+        while true {
+            let (bytes, ended) = plan.progress(waitingUpTo: 0.1)
+            report(.progress(bytes: partial.resumedFrom + bytes, size: size))
+            if ended { break }
+        }
+        for thread in threads { thread.join() }
+        guard plan.isComplete else {
+            throw failures.withLock { $0.last }
+                ?? .brokeOff(sources[0].peer, bytes: plan.contiguousEnd, .timedOut(.reading))
+        }
+    }
+
+    /// One range from one source, spliced into the partial at its offset.
+    private func fetch(
+        _ range: Range<Int64>,
+        of size: Int64,
+        sha256: SHA256Digest,
+        from source: Search.Match,
+        into partial: PartialFile
+    ) throws(DownloadError) {
+        let peer = source.peer
+        let request = Extension.getRequest(
+            offset: range.lowerBound,
+            length: Int64(range.count),
+            sha256: sha256,
+            name: source.name
+        )
+        let connection: TCPSocket
+        do {
+            connection = try client.openDownload(request, from: peer)
+        } catch {
+            throw .unreachable(peer, error)
+        }
+        let attached = cancellation?.attach(connection)
+        defer { if let attached { cancellation?.detach(attached) } }
+        var written =
+            range.lowerBound
+            + (try readRangeHeader(connection, size: size, sha256: sha256, at: range, partial: partial, peer: peer))
+        let mover = SocketToFile(writingFrom: written, positioned: true)
+        while written < range.upperBound {
+            let moved = try receive(
+                from: connection,
+                into: partial,
+                with: mover,
+                room: range.upperBound - written,
+                peer: peer,
+                total: written
+            )
+            guard let count = moved else { throw .cutShort(peer, bytes: written, size: size) }
+            written += Int64(count)
+        }
+    }
+
+    /// Reads the `get` header of a range and writes the body bytes that came
+    /// with it at the range's start; returns how many.
+    private func readRangeHeader(
+        _ connection: TCPSocket,
+        size: Int64,
+        sha256: SHA256Digest,
+        at range: Range<Int64>,
+        partial: PartialFile,
+        peer: PeerIdentity
+    ) throws(DownloadError) -> Int64 {
+        var line: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 512)
+        while !line.contains(UInt8(ascii: "\n")) {
+            let count: Int
+            do {
+                count = try connection.receive(into: &chunk, timeout: client.timeout)
+            } catch {
+                throw .brokeOff(peer, bytes: range.lowerBound, error)
+            }
+            guard count > 0, line.count + count <= 512 else { throw .badHeader(peer) }
+            line += chunk[..<count]
+        }
+        let newline = line.firstIndex(of: UInt8(ascii: "\n"))!
+        guard let header = Extension.parseGetHeader(line[..<newline]) else { throw .badHeader(peer) }
+        guard header.size == size, header.sha256 == nil || header.sha256 == sha256 else {
+            throw .changed(peer, size: header.size, sha256: header.sha256)
+        }
+        let body = Array(line[(newline + 1)...].prefix(range.count))
+        do {
+            try body.withUnsafeBytes { bytes in
+                Result { () throws(IOFailure) in try FileWriting.writeAll(partial.file, bytes, at: range.lowerBound) }
+            }.get()
+        } catch {
+            throw .local(.writing, folder: folder.path, error)
+        }
+        return Int64(body.count)
+    }
+}

@@ -1,0 +1,83 @@
+import PPlus2POSIX
+
+/// The ranges of one multi-source download and who has them.
+///
+/// Ranges are handed out in file order to whichever source asks next, so a
+/// faster source, asking more often, takes more of them (work stealing); a
+/// range whose source failed goes back to the front of the queue for the
+/// others. A source that asks while nothing waits but ranges are still in
+/// flight waits for one to come back or for the end. Thread-safe.
+final class RangePlan: @unchecked Sendable {
+    private let lock = ConditionLock()
+    // Guarded by `lock`.
+    private var waiting: [Range<Int64>]
+    private var inFlight = 0
+    private var done: [Range<Int64>] = []
+    private var doneBytes: Int64 = 0
+    private var activeSources: Int
+    let start: Int64
+
+    /// The bytes `start..<size` in ranges of `rangeSize`, for `sources` sources.
+    init(from start: Int64, size: Int64, rangeSize: Int64, sources: Int) {
+        self.start = start
+        waiting = stride(from: start, to: size, by: Int(rangeSize)).map { $0..<min($0 + rangeSize, size) }
+        activeSources = sources
+    }
+
+    /// The next range for a source; nil when none is left to fetch.
+    func next() -> Range<Int64>? {
+        lock.withLock {
+            while waiting.isEmpty && inFlight > 0 { _ = lock.wait() }
+            guard !waiting.isEmpty else { return nil }
+            inFlight += 1
+            return waiting.removeFirst()
+        }
+    }
+
+    func finished(_ range: Range<Int64>) {
+        lock.withLock {
+            inFlight -= 1
+            done.append(range)
+            doneBytes += Int64(range.count)
+            lock.broadcast()
+        }
+    }
+
+    /// The range's source failed: it goes back, first in line.
+    func failed(_ range: Range<Int64>) {
+        lock.withLock {
+            inFlight -= 1
+            waiting.insert(range, at: 0)
+            lock.broadcast()
+        }
+    }
+
+    /// A source stopped asking (it failed too often, or nothing was left).
+    func sourceEnded() {
+        lock.withLock {
+            activeSources -= 1
+            lock.broadcast()
+        }
+    }
+
+    /// Waits up to `seconds` for news; the bytes done so far and whether every source has ended.
+    func progress(waitingUpTo seconds: Double) -> (bytes: Int64, ended: Bool) {
+        lock.withLock {
+            if activeSources > 0 { _ = lock.wait(until: MonotonicClock.now + seconds) }
+            return (doneBytes, activeSources == 0)
+        }
+    }
+
+    var isComplete: Bool { lock.withLock { waiting.isEmpty && inFlight == 0 } }
+
+    /// Where the bytes known written from `start` on stop: the end of the first hole.
+    var contiguousEnd: Int64 {
+        lock.withLock {
+            var end = start
+            for range in done.sorted(by: { $0.lowerBound < $1.lowerBound }) where range.lowerBound == end {
+                end = range.upperBound
+            }
+            return end
+        }
+    }
+}

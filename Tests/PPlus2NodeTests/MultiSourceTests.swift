@@ -1,0 +1,139 @@
+import PPlus2Core
+import PPlus2POSIX
+import PPlus2TestSupport
+import Testing
+
+@testable import PPlus2Node
+
+/// One file from several peers at once: saved byte-identical, or not at all,
+/// whatever the sources do (reset mid-range, stall, send wrong bytes).
+@Suite struct MultiSourceTests {
+    static let content = randomBytes(6 << 20, seed: 77)  // six ranges of 1 MiB
+    static let digest = SHA256.hash(content)
+
+    func copies(of sources: [RangeSource]) -> [Search.Match] {
+        let digest = Self.digest
+        return sources.map { source in
+            Search.Match(
+                name: "big.bin",
+                peer: PeerIdentity(address: .loopback, port: source.port)!,
+                size: Int64(Self.content.count),
+                sha256: digest
+            )
+        }
+    }
+
+    func download(
+        from sources: [RangeSource],
+        in folder: SharedFolder
+    ) -> (Result<Downloader.Outcome, DownloadError>, [Downloader.Event]) {
+        var downloader = Downloader(client: PeerClient(timeout: 2), folder: folder, maxSize: 1 << 30)
+        downloader.rangeSize = 1 << 20
+        var events: [Downloader.Event] = []
+        let outcome = Result { () throws(DownloadError) in
+            try downloader.download(copies: copies(of: sources)) { event in
+                if case .progress = event { return }
+                events.append(event)
+            }
+        }
+        return (outcome, events)
+    }
+
+    @Test func threeHonestSourcesEachSendPartOfTheFile() throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        let sources = try (0..<3).map { _ in try RangeSource(content: Self.content, behaviour: .honest) }
+        defer { for source in sources { source.stop() } }
+        let folder = try SharedFolder(path: temporary.path)
+        let (outcome, events) = download(from: sources, in: folder)
+        #expect(outcome.success?.savedFile == SavedFile(name: "big.bin", bytes: Int64(Self.content.count)))
+        #expect(readFile(temporary.file("big.bin")) == Self.content)
+        #expect(events.contains(.sources(3)))
+        #expect(sources.allSatisfy { $0.sentBytes > 0 }, "\(sources.map(\.sentBytes))")
+        #expect(sources.map(\.sentBytes).reduce(0, +) == Self.content.count)  // no byte fetched twice
+    }
+
+    @Test func aResetAndAStallCostTheirRangesNotTheFile() throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        let sources = try [
+            RangeSource(content: Self.content, behaviour: .resetsMidRange),
+            RangeSource(content: Self.content, behaviour: .stalls(30)),
+            RangeSource(content: Self.content, behaviour: .honest),
+        ]
+        defer { for source in sources { source.stop() } }
+        let folder = try SharedFolder(path: temporary.path)
+        let started = MonotonicClock.now
+        let (outcome, _) = download(from: sources, in: folder)
+        #expect(outcome.success?.savedFile == SavedFile(name: "big.bin", bytes: Int64(Self.content.count)))
+        #expect(readFile(temporary.file("big.bin")) == Self.content)
+        #expect(MonotonicClock.now - started < 20, "a stalled source costs its timeouts, not its 30 s stall")
+    }
+
+    @Test func wrongBytesAreFoundOutAndThePeerThatSentThemIsNotUsedAlone() throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        let sources = try [
+            RangeSource(content: Self.content, behaviour: .corrupts),
+            RangeSource(content: Self.content, behaviour: .honest),
+        ]
+        defer { for source in sources { source.stop() } }
+        let folder = try SharedFolder(path: temporary.path)
+        let (outcome, events) = download(from: sources, in: folder)
+        #expect(events.contains(.mismatch(sources: 2)))
+        #expect(outcome.success?.savedFile == SavedFile(name: "big.bin", bytes: Int64(Self.content.count)))
+        #expect(readFile(temporary.file("big.bin")) == Self.content)
+        #expect(TemporaryFolder.names(in: temporary.path).filter { $0.hasSuffix(".part") }.isEmpty)
+    }
+
+    @Test func aBrokenOffMultiSourceDownloadResumesFromWhatItKept() throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        let folder = try SharedFolder(path: temporary.path)
+        let failing = try (0..<2).map { _ in try RangeSource(content: Self.content, behaviour: .resetsAfter(ranges: 2))
+        }
+        let (first, events) = download(from: failing, in: folder)
+        for source in failing { source.stop() }
+        guard case .failure = first else {
+            Issue.record("saved from sources that stopped after four ranges")
+            return
+        }
+        let kept = events.compactMap { event -> Int64? in
+            if case .kept(let bytes) = event { return bytes }
+            return nil
+        }.last
+        #expect(kept == 4 << 20, "the four ranges from the start are kept")
+        let honest = try (0..<2).map { _ in try RangeSource(content: Self.content, behaviour: .honest) }
+        defer { for source in honest { source.stop() } }
+        let (second, resumed) = download(from: honest, in: folder)
+        #expect(second.success?.savedFile == SavedFile(name: "big.bin", bytes: Int64(Self.content.count)))
+        #expect(resumed.contains(.resumed(from: 4 << 20)))
+        #expect(honest.map(\.sentBytes).reduce(0, +) == 2 << 20, "only the rest is fetched")
+        #expect(readFile(temporary.file("big.bin")) == Self.content)
+    }
+
+    @Test func whenEverySourceFailsNothingIsSavedAndTheStartIsKept() throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        // Two sources that each fail twice: one resets (then serves), one stalls; both give up on a stall.
+        let sources = try [
+            RangeSource(content: Self.content, behaviour: .stalls(30)),
+            RangeSource(content: Self.content, behaviour: .stalls(30)),
+        ]
+        defer { for source in sources { source.stop() } }
+        let folder = try SharedFolder(path: temporary.path)
+        let (outcome, _) = download(from: sources, in: folder)
+        guard case .failure = outcome else {
+            Issue.record("saved from sources that never sent a byte")
+            return
+        }
+        #expect(!TemporaryFolder.names(in: temporary.path).contains("big.bin"))
+    }
+}
+
+extension Result {
+    var success: Success? {
+        if case .success(let value) = self { return value }
+        return nil
+    }
+}
