@@ -29,6 +29,15 @@ public final class FileDescriptor: Sendable, CustomStringConvertible {
         if wanted != flags { try Sys.setFileStatusFlags(rawValue, wanted) }
     }
 
+    /// Sets or clears `O_APPEND`. (Linux appends even `pwrite`s and refuses
+    /// `splice` with an offset on a file open for appending: writes at a
+    /// position need it cleared.)
+    public func setAppending(_ on: Bool) throws(IOFailure) {
+        let flags = try Sys.fileStatusFlags(rawValue)
+        let wanted = on ? flags | O_APPEND : flags & ~O_APPEND
+        if wanted != flags { try Sys.setFileStatusFlags(rawValue, wanted) }
+    }
+
     /// Waits until there is something to read (data, a connection, an end of stream).
     public func waitUntilReadable(timeout: Double) -> Bool {
         wait(for: Int16(POLLIN), timeout: timeout)

@@ -31,14 +31,31 @@ extension Downloader {
         guard folder.freeName(for: first.name) != nil else { throw .noFreeName(first.name) }
         guard size <= maxSize else { throw .tooLarge(maxSize) }
         let partial = try startPartial(first, size: size, report: report)
+        do {
+            try partial.file.setAppending(false)  // a resumed partial is open for appending; ranges go at offsets
+        } catch {
+            folder.setAside(partial)
+            throw .local(.writing, folder: folder.path, error)
+        }
         let plan = RangePlan(from: partial.resumedFrom, size: size, rangeSize: rangeSize, sources: sources.count)
+        // Hashes the file from its start as the bytes known written grow, so the check waits only for the tail.
+        let follower = try? HashFollower(file: partial.file, written: partial.resumedFrom)
+        defer { follower?.stop() }
         do throws(DownloadError) {
-            try fetchRanges(Array(sources), plan: plan, size: size, sha256: sha256, into: partial, report: report)
+            try fetchRanges(
+                Array(sources),
+                plan: plan,
+                follower: follower,
+                size: size,
+                sha256: sha256,
+                into: partial,
+                report: report
+            )
             var buffer: [UInt8] = []
-            guard let whole = FileDigest.sha256(of: partial.file, buffer: &buffer) else {
+            guard let digest = follower?.finish() ?? FileDigest.sha256(of: partial.file, buffer: &buffer)?.digest else {
                 throw .local(.verifying, folder: folder.path, .wroteNothing)
             }
-            guard whole.size == size, whole.digest == sha256 else {
+            guard digest == sha256 else {
                 folder.discard(partial)
                 report(.mismatch(sources: sources.count))
                 return try downloadOneByOne(Array(sources), report: report)
@@ -84,6 +101,7 @@ extension Downloader {
     private func fetchRanges(
         _ sources: [Search.Match],
         plan: RangePlan,
+        follower: HashFollower?,
         size: Int64,
         sha256: SHA256Digest,
         into partial: PartialFile,
@@ -116,6 +134,7 @@ extension Downloader {
         report(.sources(threads.count))
         while true {
             let (bytes, ended) = plan.progress(waitingUpTo: 0.1)
+            follower?.advance(to: plan.contiguousEnd)
             report(.progress(bytes: partial.resumedFrom + bytes, size: size))
             if ended { break }
         }
