@@ -116,7 +116,9 @@ extension Downloader {
                     var failed = 0
                     while failed < 2, let range = plan.next() {
                         do throws(DownloadError) {
-                            try fetch(range, of: size, sha256: sha256, from: source, into: partial)
+                            try fetch(range, of: size, sha256: sha256, from: source, into: partial) { written in
+                                plan.wrote(range, upTo: written)
+                            }
                             plan.finished(range)
                         } catch {
                             plan.failed(range)
@@ -134,7 +136,7 @@ extension Downloader {
         report(.sources(threads.count))
         while true {
             let (bytes, ended) = plan.progress(waitingUpTo: 0.1)
-            follower?.advance(to: plan.contiguousEnd)
+            follower?.advance(to: plan.writtenEnd)
             report(.progress(bytes: partial.resumedFrom + bytes, size: size))
             if ended { break }
         }
@@ -151,7 +153,8 @@ extension Downloader {
         of size: Int64,
         sha256: SHA256Digest,
         from source: Search.Match,
-        into partial: PartialFile
+        into partial: PartialFile,
+        progress: (Int64) -> Void
     ) throws(DownloadError) {
         let peer = source.peer
         let request = Extension.getRequest(
@@ -183,6 +186,7 @@ extension Downloader {
             )
             guard let count = moved else { throw .cutShort(peer, bytes: written, size: size) }
             written += Int64(count)
+            progress(written)
         }
     }
 

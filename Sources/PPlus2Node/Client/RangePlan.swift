@@ -14,6 +14,8 @@ final class RangePlan: @unchecked Sendable {
     private var inFlight = 0
     private var done: [Range<Int64>] = []
     private var doneBytes: Int64 = 0
+    /// How far each range in flight has been written, by its start.
+    private var writtenUpTo: [Int64: Int64] = [:]
     private var activeSources: Int
     let start: Int64
 
@@ -34,8 +36,14 @@ final class RangePlan: @unchecked Sendable {
         }
     }
 
+    /// A range in flight is written up to `position`.
+    func wrote(_ range: Range<Int64>, upTo position: Int64) {
+        lock.withLock { writtenUpTo[range.lowerBound] = position }
+    }
+
     func finished(_ range: Range<Int64>) {
         lock.withLock {
+            writtenUpTo[range.lowerBound] = nil
             inFlight -= 1
             done.append(range)
             doneBytes += Int64(range.count)
@@ -46,6 +54,7 @@ final class RangePlan: @unchecked Sendable {
     /// The range's source failed: it goes back, first in line.
     func failed(_ range: Range<Int64>) {
         lock.withLock {
+            writtenUpTo[range.lowerBound] = nil
             inFlight -= 1
             waiting.insert(range, at: 0)
             lock.broadcast()
@@ -79,5 +88,13 @@ final class RangePlan: @unchecked Sendable {
             }
             return end
         }
+    }
+
+    /// `contiguousEnd`, and into the range in flight that starts there (what
+    /// the hash can follow; a range that then fails is written again with the
+    /// same bytes, or the whole file's check fails).
+    var writtenEnd: Int64 {
+        let end = contiguousEnd
+        return lock.withLock { writtenUpTo[end] ?? end }
     }
 }
