@@ -92,7 +92,10 @@ extension Downloader {
             return .sizeOnly
         }
         let follower = try? HashFollower(file: partial.file, written: header.written)
-        defer { follower?.stop() }
+        defer {
+            follower?.stop()  // a download that failed: the follower ends here, joined, never left behind
+            follower?.join()
+        }
         try receiveBody(
             connection,
             into: partial,

@@ -40,7 +40,10 @@ extension Downloader {
         let plan = RangePlan(from: partial.resumedFrom, size: size, rangeSize: rangeSize, sources: sources.count)
         // Hashes the file from its start as the bytes known written grow, so the check waits only for the tail.
         let follower = try? HashFollower(file: partial.file, written: partial.resumedFrom)
-        defer { follower?.stop() }
+        defer {
+            follower?.stop()  // a download that failed: the follower ends here, joined, never left behind
+            follower?.join()
+        }
         do throws(DownloadError) {
             try fetchRanges(
                 Array(sources),
