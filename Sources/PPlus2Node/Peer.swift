@@ -153,12 +153,7 @@ public final class Peer: ThreadOwner {
     ) throws(DownloadError)
         -> Downloader.Outcome
     {
-        try Downloader(
-            client: client,
-            folder: folder,
-            maxSize: configuration.maxDownloadSize,
-            cancellation: cancellation
-        ).download(match, report: report)
+        try download([match], cancellation: cancellation, report: report)
     }
 
     /// Downloads `copies[0]`, from every peer among `copies` that offers the

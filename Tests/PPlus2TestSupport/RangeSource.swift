@@ -58,12 +58,7 @@ public final class RangeSource: @unchecked Sendable {
     }
 
     private func answer(_ connection: TCPSocket, digest: SHA256Digest) {
-        var request: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while !request.contains(0x0A), let count = try? connection.receive(into: &buffer, timeout: 2), count > 0 {
-            request += buffer[..<count]
-        }
-        let line = String(decoding: request.prefix { $0 != 0x0A }, as: UTF8.self)
+        let line = readRequestLine(connection)
         guard case .get(let offset, let length, _, _)? = Extension.parse(line) else { return }
         let end = min(Int64(content.count), offset + (length ?? Int64(content.count)))
         var body = Array(content[Int(offset)..<Int(end)])

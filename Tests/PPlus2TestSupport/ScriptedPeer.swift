@@ -57,13 +57,7 @@ public final class ScriptedPeer: @unchecked Sendable {
             }
             let handler = ThreadHandle()
             try? handler.start(name: "scripted-conn") { [self] in
-                var request: [UInt8] = []
-                var buffer = [UInt8](repeating: 0, count: 4096)
-                while !request.contains(0x0A), let count = try? connection.receive(into: &buffer, timeout: 2), count > 0
-                {
-                    request += buffer[..<count]
-                }
-                let line = String(decoding: request.prefix { $0 != 0x0A }, as: UTF8.self)
+                let line = readRequestLine(connection)
                 received.withLock { $0[offset].append(line) }
                 if let drip = script.drip {
                     for byte in script.bytes where !stopped.load(ordering: .acquiring) {
@@ -97,4 +91,16 @@ public final class ScriptedPeer: @unchecked Sendable {
     deinit {
         stop()
     }
+}
+
+/// The request line a fake peer's caller sends (up to `\n`, 2 s for each read).
+func readRequestLine(_ connection: TCPSocket) -> String {
+    var request: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while !request.contains(0x0A), request.count <= 8192,
+        let count = try? connection.receive(into: &buffer, timeout: 2), count > 0
+    {
+        request += buffer[..<count]
+    }
+    return String(decoding: request.prefix { $0 != 0x0A }, as: UTF8.self)
 }

@@ -21,21 +21,17 @@ public final class DownloadCancellation: Sendable {
         for connection in connections { connection.reset() }
     }
 
-    /// A connection of the download from now on, reset at once if cancelled
-    /// already; returns the key to `detach` it with.
-    @discardableResult
-    func attach(_ connection: TCPSocket) -> CInt {
-        let key = connection.descriptor.rawValue
+    /// A connection of the download from now on; reset at once if cancelled already.
+    func attach(_ connection: TCPSocket) {
         let cancelled = state.withLock { state in
-            state.connections[key] = connection
+            state.connections[connection.descriptor.rawValue] = connection
             return state.cancelled
         }
         if cancelled { connection.reset() }
-        return key
     }
 
     /// The connection is done with (its descriptor may be closed).
-    func detach(_ key: CInt) {
-        state.withLock { _ = $0.connections.removeValue(forKey: key) }
+    func detach(_ connection: TCPSocket) {
+        state.withLock { _ = $0.connections.removeValue(forKey: connection.descriptor.rawValue) }
     }
 }

@@ -66,14 +66,8 @@ extension Downloader {
             sha256: match.sha256,
             name: match.name
         )
-        let connection: TCPSocket
-        do {
-            connection = try client.openDownload(request, from: peer)
-        } catch {
-            throw .unreachable(peer, error)
-        }
-        let attached = cancellation?.attach(connection)
-        defer { if let attached { cancellation?.detach(attached) } }
+        let connection = try connect(request, to: peer)
+        defer { cancellation?.detach(connection) }
         guard let header = try readHeader(from: connection, into: partial, peer: peer) else { return nil }
         // The version listed, or nothing: another size or hash is another file.
         if header.size != size || (match.sha256 != nil && header.sha256 != nil && header.sha256 != match.sha256) {
@@ -118,25 +112,10 @@ extension Downloader {
         into partial: PartialFile,
         peer: PeerIdentity
     ) throws(DownloadError) -> (size: Int64, sha256: SHA256Digest?, written: Int64)? {
-        var line: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 512)
-        while !line.contains(UInt8(ascii: "\n")) {
-            let count: Int
-            do {
-                count = try connection.receive(into: &chunk, timeout: client.timeout)
-            } catch {
-                throw .brokeOff(peer, bytes: partial.resumedFrom, error)
-            }
-            if count == 0 {
-                if line.isEmpty { return nil }
-                throw .badHeader(peer)
-            }
-            line += chunk[..<count]
-            guard line.count <= 512 else { throw .badHeader(peer) }  // a header is under 100 bytes
+        guard let header = try readGetHeader(from: connection, peer: peer, bytes: partial.resumedFrom) else {
+            return nil
         }
-        let newline = line.firstIndex(of: UInt8(ascii: "\n"))!
-        guard let header = Extension.parseGetHeader(line[..<newline]) else { throw .badHeader(peer) }
-        let body = line[(newline + 1)...]
+        let body = header.body
         guard partial.resumedFrom + Int64(body.count) <= header.size else { throw .tooLong(peer, size: header.size) }
         do {
             try Array(body).withUnsafeBytes { bytes in

@@ -71,17 +71,14 @@ extension Downloader {
         }
     }
 
-    /// After a mismatch: each source alone, checked alone, until one verifies.
+    /// After a mismatch: each source alone, checked alone, until one verifies
+    /// (a peer whose bytes do not match is not asked again); the last one's
+    /// failure if none does.
     private func downloadOneByOne(_ sources: [Search.Match], report: (Event) -> Void) throws(DownloadError) -> Outcome {
-        var last: DownloadError = .invalidName
-        for source in sources {
-            do {
-                return try download(source, report: report)
-            } catch {
-                last = error  // a peer whose bytes do not match is not asked again
-            }
+        for source in sources.dropLast() {
+            if let outcome = try? download(source, report: report) { return outcome }
         }
-        throw last
+        return try download(sources[sources.count - 1], report: report)
     }
 
     /// A broken-off multi-source partial keeps its bytes up to the first hole.
@@ -166,14 +163,8 @@ extension Downloader {
             sha256: sha256,
             name: source.name
         )
-        let connection: TCPSocket
-        do {
-            connection = try client.openDownload(request, from: peer)
-        } catch {
-            throw .unreachable(peer, error)
-        }
-        let attached = cancellation?.attach(connection)
-        defer { if let attached { cancellation?.detach(attached) } }
+        let connection = try connect(request, to: peer)
+        defer { cancellation?.detach(connection) }
         var written =
             range.lowerBound
             + (try readRangeHeader(connection, size: size, sha256: sha256, at: range, partial: partial, peer: peer))
@@ -203,24 +194,14 @@ extension Downloader {
         partial: PartialFile,
         peer: PeerIdentity
     ) throws(DownloadError) -> Int64 {
-        var line: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 512)
-        while !line.contains(UInt8(ascii: "\n")) {
-            let count: Int
-            do {
-                count = try connection.receive(into: &chunk, timeout: client.timeout)
-            } catch {
-                throw .brokeOff(peer, bytes: range.lowerBound, error)
-            }
-            guard count > 0, line.count + count <= 512 else { throw .badHeader(peer) }
-            line += chunk[..<count]
+        // Closed without a byte: the peer no longer offers it, a failure of this range.
+        guard let header = try readGetHeader(from: connection, peer: peer, bytes: range.lowerBound) else {
+            throw .badHeader(peer)
         }
-        let newline = line.firstIndex(of: UInt8(ascii: "\n"))!
-        guard let header = Extension.parseGetHeader(line[..<newline]) else { throw .badHeader(peer) }
         guard header.size == size, header.sha256 == nil || header.sha256 == sha256 else {
             throw .changed(peer, size: header.size, sha256: header.sha256)
         }
-        let body = Array(line[(newline + 1)...].prefix(range.count))
+        let body = Array(header.body.prefix(range.count))
         do {
             try body.withUnsafeBytes { bytes in
                 Result { () throws(IOFailure) in try FileWriting.writeAll(partial.file, bytes, at: range.lowerBound) }

@@ -80,14 +80,8 @@ public struct Downloader: Sendable {
         from peer: PeerIdentity,
         report: (Event) -> Void
     ) throws(DownloadError) -> Outcome {
-        let connection: TCPSocket
-        do {
-            connection = try client.openDownload(name, from: peer)
-        } catch {
-            throw .unreachable(peer, error)
-        }
-        let attached = cancellation?.attach(connection)
-        defer { if let attached { cancellation?.detach(attached) } }
+        let connection = try connect(name, to: peer)
+        defer { cancellation?.detach(connection) }
         let partial = try folder.createPartial()
         do throws(DownloadError) {
             var total: Int64 = 0
@@ -118,6 +112,48 @@ public struct Downloader: Sendable {
     }
 
     // MARK: Shared steps
+
+    /// Sends `request` to `peer`'s download port; the connection is the
+    /// cancellation's until the caller detaches it.
+    func connect(_ request: String, to peer: PeerIdentity) throws(DownloadError) -> TCPSocket {
+        let connection: TCPSocket
+        do {
+            connection = try client.openDownload(request, from: peer)
+        } catch {
+            throw .unreachable(peer, error)
+        }
+        cancellation?.attach(connection)
+        return connection
+    }
+
+    /// Reads the header line of an extended `get` answer (at most 512 bytes);
+    /// also returns the body bytes that came with it. nil when the peer closed
+    /// without a byte; `bytes` is where the download stands, for the error.
+    func readGetHeader(
+        from connection: TCPSocket,
+        peer: PeerIdentity,
+        bytes: Int64
+    ) throws(DownloadError) -> (size: Int64, sha256: SHA256Digest?, body: ArraySlice<UInt8>)? {
+        var line: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 512)
+        while !line.contains(UInt8(ascii: "\n")) {
+            let count: Int
+            do {
+                count = try connection.receive(into: &chunk, timeout: client.timeout)
+            } catch {
+                throw .brokeOff(peer, bytes: bytes, error)
+            }
+            if count == 0 {
+                if line.isEmpty { return nil }
+                throw .badHeader(peer)
+            }
+            line += chunk[..<count]
+            guard line.count <= 512 else { throw .badHeader(peer) }  // a header is under 100 bytes
+        }
+        let newline = line.firstIndex(of: UInt8(ascii: "\n"))!
+        guard let header = Extension.parseGetHeader(line[..<newline]) else { throw .badHeader(peer) }
+        return (header.size, header.sha256, line[(newline + 1)...])
+    }
 
     /// Moves what arrived into the partial, at most `room` bytes (and 1 GiB);
     /// nil at the clean end of the stream.

@@ -89,10 +89,12 @@ struct ConsoleHistory {
 
     /// Adds `line`; past twice the bound, the file is cut back to the bound.
     func append(_ line: String) {
-        if (try? folder.openForAppending(Self.name)) == nil { _ = try? folder.createExclusive(Self.name, mode: 0o600) }
-        guard !line.isEmpty, let file = try? folder.openForAppending(Self.name) else { return }
-        _ = Array((line + "\n").utf8).withUnsafeBytes { try? FileWriting.writeAll(file.file, $0) }
-        guard file.size > 2 * 200 * Int64(LineEditor.maxHistory) else { return }
+        guard !line.isEmpty,
+            let file = (try? folder.openForAppending(Self.name).file)
+                ?? (try? folder.createExclusive(Self.name, mode: 0o600))
+        else { return }
+        _ = Array((line + "\n").utf8).withUnsafeBytes { try? FileWriting.writeAll(file, $0) }
+        guard let size = try? file.status().size, size > 2 * 200 * Int64(LineEditor.maxHistory) else { return }
         let kept = load().joined(separator: "\n") + "\n"
         try? folder.replaceSmallFile(Self.name, with: Array(kept.utf8), draft: ".history-\(ProcessControl.pid)")
     }

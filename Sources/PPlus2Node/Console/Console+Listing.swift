@@ -47,7 +47,6 @@ extension Console {
     func showAligned(from first: Int = 0) {
         let shown = entries[first...].prefix(Self.maxShownOnTerminal)
         shownUpTo = first + shown.count
-        let had = Dictionary(peer.sharedFiles().map { (Array($0.name.utf8), $0.size) }) { first, _ in first }
         let numberWidth = String(entries.count).count
         let names = shown.map { VisibleName.text($0[0].name) }
         let nameWidth = min(names.map(\.count).max() ?? 0, 48)
@@ -61,7 +60,7 @@ extension Console {
                     "  " + String(repeating: " ", count: peerWidth - peerText.count) + Formatting.bytes($0)
                 } ?? ""
             var note = entry.count > 1 ? "  (on \(entry.count) peers)" : ""
-            if let size = had[Array(entry[0].name.utf8)] {
+            if let size = peer.sharedSize(of: entry[0].name) {
                 note += size == entry[0].size ? "  (you have it)" : "  (you have a file of this name)"
             }
             say(

@@ -26,6 +26,8 @@ public protocol ConsolePeer: Sendable {
     func peerReport() -> PeerReport
     /// The files this peer offers, sorted by name.
     func sharedFiles() -> [SharedFolder.OfferedFile]
+    /// The size of the file this peer offers under `name`, if it offers one.
+    func sharedSize(of name: String) -> Int64?
 }
 
 /// A snapshot of the peer table for `/peers`.
@@ -60,5 +62,9 @@ extension Peer: ConsolePeer {
 
     public func sharedFiles() -> [SharedFolder.OfferedFile] {
         folder.offeredFiles()
+    }
+
+    public func sharedSize(of name: String) -> Int64? {
+        folder.offeredSize(of: name)
     }
 }

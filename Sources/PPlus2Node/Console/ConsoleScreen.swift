@@ -69,8 +69,7 @@ public final class ConsoleScreen: Sendable {
         above(line, to: 2)
     }
 
-    /// Sets the prompt; without a line editor (the plain terminal input of a
-    /// test) it is shown at once.
+    /// Sets the prompt the line editor draws next (a terminal only).
     func showPrompt(_ text: String) {
         guard isTerminal else { return }
         region.withLock { $0.prompt = text }

@@ -13,7 +13,7 @@ public enum StartupText {
     /// The lines printed after the readiness line.
     public static func summary(_ peer: Peer) -> [String] {
         let port = peer.port
-        let files = peer.folder.offeredFiles().count
+        let files = peer.folder.index.snapshot.count
         let bootstraps = peer.configuration.bootstraps.map(\.description).joined(separator: ", ")
         let restored = peer.store.restoredCount
         let waiting = restored > 0 ? "none (starting from the saved peers)" : "none (waiting to be contacted)"

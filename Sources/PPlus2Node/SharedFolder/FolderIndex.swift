@@ -97,8 +97,11 @@ final class FolderIndex: ThreadOwner {
         }
         var names = Set<[UInt8]>()
         for event in events {
-            if case .changed(let name) = event, SharedFileName.validated(utf8: name) != nil { names.insert(name) }
-            if case .removed(let name) = event, SharedFileName.validated(utf8: name) != nil { names.insert(name) }
+            switch event {
+            case .changed(let name), .removed(let name):
+                if SharedFileName.validated(utf8: name) != nil { names.insert(name) }
+            case .overflow, .folderGone: break  // handled above
+            }
         }
         guard !names.isEmpty else { return }
         let index = snapshot  // only this thread replaces it

@@ -62,6 +62,12 @@ public final class SharedFolder: ThreadOwner {
         return snapshot.statuses.indices.map { OfferedFile(name: snapshot.name(at: $0), status: snapshot.statuses[$0]) }
     }
 
+    /// The size of the offered file `name` (its bytes exactly), if there is one:
+    /// one look-up in the index, no listing.
+    public func offeredSize(of name: String) -> Int64? {
+        index.snapshot.status(of: Array(name.utf8))?.size
+    }
+
     /// The names that match `query`, in byte order, at most `limit`. A query that
     /// starts with a control character matches nothing (reserved for extensions).
     public func search(_ query: String, limit: Int) -> [String] {
