@@ -99,5 +99,7 @@ struct LineEditorTests {
         var editor = LineEditor()
         #expect(editor.handle(.text("a\u{1B}b\tc")) == .edited)
         #expect(editor.line == "abc")  // controls inside text are never inserted
+        _ = editor.handle(.text(String(repeating: "é", count: LineEditor.maxLineBytes)))  // a paste twice too long
+        #expect(editor.line.utf8.count <= LineEditor.maxLineBytes && editor.line.utf8.count > 60_000)
     }
 }

@@ -39,6 +39,8 @@ public struct LineEditor: Sendable {
 
     /// The most lines the history keeps.
     public static let maxHistory = 500
+    /// The longest line, in UTF-8 bytes, as a pipe's console lines (a paste past it is cut).
+    public static let maxLineBytes = 64 * 1024
 
     public private(set) var text: [Character] = []
     /// Where the cursor is, in characters from the start.
@@ -92,8 +94,12 @@ public struct LineEditor: Sendable {
 
     private mutating func insert(_ typed: String) {
         // Nothing that would move a terminal's cursor: controls are not text.
+        var room = Self.maxLineBytes - text.reduce(0) { $0 + $1.utf8.count }
         let printable = typed.filter { character in
             !character.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }
+        }.prefix { character in
+            room -= character.utf8.count
+            return room >= 0
         }
         text.insert(contentsOf: printable, at: cursor)
         cursor += printable.count
