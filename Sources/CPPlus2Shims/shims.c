@@ -2,6 +2,7 @@
 #include "CPPlus2Shims.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -118,3 +119,5 @@ int cpplus2_terminal_width(int fd) {
     if (ioctl(fd, TIOCGWINSZ, &size) != 0) return 0;
     return size.ws_col;
 }
+
+int cpplus2_malloc_map_threshold(int bytes) { return mallopt(M_MMAP_THRESHOLD, bytes); }

@@ -12,6 +12,7 @@ import PPlus2POSIX
 // (Peer ignores SIGPIPE itself, for every program that embeds it.)
 ProcessControl.blockTerminationSignals()
 ProcessControl.raiseDescriptorLimit()
+ProcessControl.returnLargeBlocksToTheKernel()
 
 func fail(_ message: String, status: Int32, showUsage: Bool = false) -> Never {
     StandardStreams.write("pplus2: error: \(message)\n" + (showUsage ? Options.usage + "\n" : ""), to: 2)

@@ -38,6 +38,11 @@ int cpplus2_set_pipe_size(int fd, int size);
 /// (WAIT_BEFORE | WRITE | WAIT_AFTER).
 int cpplus2_sync_file_range(int fd, long long offset, long long count, int wait);
 
+/// mallopt(M_MMAP_THRESHOLD, bytes): allocations of `bytes` or more get a
+/// mapping of their own, returned to the kernel when freed (malloc.h is not in
+/// the Glibc module). 1 on success.
+int cpplus2_malloc_map_threshold(int bytes);
+
 /// Saves the terminal mode of `fd`, then sets raw mode (no line editing, no
 /// echo, no signals from keys; output processing kept). Until
 /// cpplus2_terminal_restore, a crash (SIGSEGV, SIGBUS, SIGILL, SIGTRAP,

@@ -40,6 +40,12 @@ extension Sys {
         setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
     }
 
+    /// Fixes glibc's threshold above which an allocation is its own mapping
+    /// (`mallopt(M_MMAP_THRESHOLD)`, which also stops glibc raising it).
+    static func setMallocMapThreshold(_ bytes: Int) {
+        _ = cpplus2_malloc_map_threshold(CInt(bytes))
+    }
+
     /// Whether a process with this pid exists (signal 0 probes without sending).
     static func processExists(_ pid: Int32) -> Bool {
         do {
