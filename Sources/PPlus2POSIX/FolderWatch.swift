@@ -32,11 +32,14 @@ public final class FolderWatch: Sendable {
         try Sys.inotifyAddWatch(descriptor.rawValue, path, UInt32(bitPattern: mask | selfMask))
     }
 
-    /// The events waiting, without blocking: empty if there are none.
+    /// The events waiting, without blocking: empty if there are none. At most
+    /// 16 reads of 64 KiB (a full kernel queue is about 512 KiB), so that a
+    /// folder changing without pause still ends each batch; the rest waits for
+    /// the next call.
     public func readEvents() throws(IOFailure) -> [Event] {
         var events: [Event] = []
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
+        for _ in 0..<16 {
             // withUnsafeMutableBytes rethrows untyped errors: carry ours out in a Result.
             let result = buffer.withUnsafeMutableBytes { bytes in
                 Result { () throws(IOFailure) in try Sys.readNow(descriptor.rawValue, bytes) }
@@ -44,6 +47,7 @@ public final class FolderWatch: Sendable {
             guard case .processed(let count) = try result.get(), count > 0 else { return events }
             events += Self.parse(buffer[..<count])
         }
+        return events
     }
 
     /// Decodes `struct inotify_event` records: wd, mask, cookie, len, then a

@@ -63,7 +63,7 @@ struct SharedFolderTests {
     }
 
     /// A folder replaced while watched (moved away, a new one at its path)
-    /// still answers for the folder the peer opened.
+    /// still answers for the folder the peer opened, not the new one.
     @Test func theOpenedFolderIsTheOneFollowed() throws {
         let temporary = try TemporaryFolder()
         defer { temporary.remove() }
@@ -75,6 +75,8 @@ struct SharedFolderTests {
             index.join()
         }
         #expect(rename(path, temporary.file("moved")) == 0)
+        _ = try temporary.folder("shared")
+        try writeFile(temporary.file("shared/impostor.txt"), [1])
         try writeFile(temporary.file("moved/kept.txt"), [1])
         #expect(waitUntil(timeout: 3) { index.snapshot.count == 1 && index.snapshot.name(at: 0) == "kept.txt" })
     }
