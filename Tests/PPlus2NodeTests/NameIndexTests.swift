@@ -21,24 +21,30 @@ import Testing
         FileStatus(size: Int64(value % 1000), modified: Int64(value >> 2), inode: value)
     }
 
-    @Test func changesAppliedEqualAnIndexBuiltAfresh() {
+    /// With blocks of 3 and 8 names the changes cut, join and drop blocks
+    /// all the time; with the default size the index is one or two blocks.
+    @Test(arguments: [3, 8, NameIndex.defaultBlockSize])
+    func changesAppliedEqualAnIndexBuiltAfresh(blockSize: Int) {
         var random = SeededGenerator(seed: 5)
         var model: [[UInt8]: FileStatus] = [:]
-        var index = NameIndex()
-        for _ in 0..<200 {
+        var index = NameIndex(blockSize: blockSize)
+        for step in 0..<300 {
             var changes: [[UInt8]: FileStatus?] = [:]
-            for _ in 0..<Int(random.next() % 6) + 1 {
+            let removing = (150..<225).contains(step)  // mostly removals: blocks shrink and join
+            for _ in 0..<Int(random.next() % 12) + 1 {
                 let name = randomName(&random)
-                let new: FileStatus? = random.next() % 3 == 0 ? nil : status(random.next())
+                let new: FileStatus? = random.next() % 8 < (removing ? 7 : 3) ? nil : status(random.next())
                 changes[name] = .some(new)
                 model[name] = new
             }
             index = index.applying(changes)
-            let fresh = NameIndex(model.map { (name: $0.key, status: $0.value) })
+            let fresh = NameIndex(model.map { (name: $0.key, status: $0.value) }, blockSize: blockSize)
             #expect(index.count == model.count)
             #expect((0..<index.count).map { index.name(at: $0) } == (0..<fresh.count).map { fresh.name(at: $0) })
-            #expect(index.statuses == fresh.statuses)
+            #expect(Array(index.statuses) == Array(fresh.statuses))
+            #expect(model.allSatisfy { index.status(of: $0.key) == $0.value })
         }
+        #expect(index.count > 10)
         // Names in byte order, each once.
         let names = (0..<index.count).map { Array(index.nameBytes(at: $0)) }
         #expect(zip(names, names.dropFirst()).allSatisfy { $0.lexicographicallyPrecedes($1) })

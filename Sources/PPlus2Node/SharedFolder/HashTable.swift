@@ -45,15 +45,19 @@ struct HashTable: Sendable {
     @discardableResult
     mutating func keep(onlySorted current: [FileStatus]) -> Int {
         merge()
-        var kept: [Record] = []
-        kept.reserveCapacity(min(sorted.count, current.count))
+        let total = sorted.count
+        var kept = 0
         var cursor = 0
-        for record in sorted {
+        for position in 0..<total {  // in place: no second array of records
+            let record = sorted[position]
             while cursor < current.count && Self.precedes(current[cursor], record.status) { cursor += 1 }
-            if cursor < current.count && current[cursor] == record.status { kept.append(record) }
+            if cursor < current.count && current[cursor] == record.status {
+                sorted[kept] = record
+                kept += 1
+            }
         }
-        defer { sorted = kept }
-        return sorted.count - kept.count
+        sorted.removeLast(total - kept)
+        return total - kept
     }
 
     /// Every record, sorted by version.
@@ -64,6 +68,8 @@ struct HashTable: Sendable {
 
     private mutating func merge() {
         guard !recent.isEmpty else { return }
+        let needed = sorted.count + recent.count
+        if sorted.capacity < needed { sorted.reserveCapacity(needed + needed / 8) }  // an eighth spare, not double
         sorted += recent.map { (status: $0.key, sha256: $0.value) }
         sorted.sort { Self.precedes($0.status, $1.status) }
         recent = [:]

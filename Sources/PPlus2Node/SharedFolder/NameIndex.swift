@@ -2,32 +2,47 @@ import PPlus2Core
 import PPlus2POSIX
 
 /// The offered files of a folder, laid out for search: an immutable value,
-/// shared by every query at once, replaced whole when the folder changes.
+/// shared by every query at once, replaced when the folder changes.
 ///
-/// Everything lives in a few flat arrays, in byte order of the names (so two
-/// names Unicode calls equal, but whose bytes differ, are two entries):
-/// - the names' bytes one after another, and where each starts;
-/// - their folded forms (`NameMatcher.foldedUTF8`), each followed by `\n`
-///   (which no name holds), so one `memmem` pass finds a query in all of them:
-///   a query costs the size of the index, whatever its length or script;
-/// - each file's status (its version: size, modification time, inode).
-///
-/// No object per file: 100,000 names of 30 bytes take about 10 MB.
+/// The names, in byte order (so two names Unicode calls equal, but whose bytes
+/// differ, are two entries), are cut into blocks of about a thousand
+/// (`NameBlock`: flat arrays of names, folded forms and statuses; no object
+/// per file). A query is one `memmem` pass over each block's folded forms: it
+/// costs the size of the index, whatever its length or script. A change
+/// rebuilds only the blocks it touches; the new index shares every other block
+/// with the old one, which queries may still be reading. So a change to a
+/// folder of 100,000 files copies about 100 KB, not the whole index, and the
+/// peer's memory does not swing with each change.
 struct NameIndex: Sendable {
-    private var names: [UInt8] = []
-    private var nameStarts: [UInt32] = [0]
-    private var folded: [UInt8] = []
-    private var foldedStarts: [UInt32] = [0]
-    private(set) var statuses: [FileStatus] = []
+    /// Names a block holds when built; a block grown past twice that is cut,
+    /// one shrunk under a quarter joins its neighbour. (Tests use small ones.)
+    static let defaultBlockSize = 1024
 
-    var count: Int { statuses.count }
+    let blockSize: Int
+    private var blocks: [NameBlock] = []
+    /// `ends[b]`: how many names the blocks up to `b` hold, `b` included.
+    private var ends: [Int] = []
 
-    init() {}
+    var count: Int { ends.last ?? 0 }
+
+    init(blockSize: Int = Self.defaultBlockSize) {
+        self.blockSize = blockSize
+    }
+
+    private init(blocks: [NameBlock], blockSize: Int) {
+        self.blockSize = blockSize
+        self.blocks = blocks
+        var total = 0
+        ends = blocks.map { block in
+            total += block.count
+            return total
+        }
+    }
 
     /// An index of `files` (names already checked by `SharedFileName`). Of
     /// names listed twice, the last is kept.
-    init(_ files: [(name: [UInt8], status: FileStatus)]) {
-        var builder = Builder()
+    init(_ files: [(name: [UInt8], status: FileStatus)], blockSize: Int = Self.defaultBlockSize) {
+        var builder = Builder(blockSize: blockSize)
         for file in files { builder.add(name: file.name, status: file.status) }
         self = builder.build()
     }
@@ -38,8 +53,11 @@ struct NameIndex: Sendable {
         private var names: [UInt8] = []
         private var starts: [UInt32] = [0]
         private var statuses: [FileStatus] = []
+        private let blockSize: Int
 
-        init() {}
+        init(blockSize: Int = NameIndex.defaultBlockSize) {
+            self.blockSize = blockSize
+        }
 
         mutating func add(name: some Collection<UInt8>, status: FileStatus) {
             names += name
@@ -57,62 +75,86 @@ struct NameIndex: Sendable {
                     name($0).lexicographicallyPrecedes(name($1)) || (name($0).elementsEqual(name($1)) && $0 < $1)
                 }
             }
-            var index = NameIndex()
-            index.reserve(names: count, bytes: names.count)
+            var blocks: [NameBlock] = []
+            blocks.reserveCapacity(count / blockSize + 1)
+            var block = NameBlock()
             for (rank, position) in order.enumerated() {
                 let name = names[Int(starts[position])..<Int(starts[position + 1])]
                 if rank + 1 < count {
                     let next = order[rank + 1]
                     if names[Int(starts[next])..<Int(starts[next + 1])].elementsEqual(name) { continue }
                 }
-                index.append(name: name, status: statuses[position])
+                if block.count == 0 { reserve(&block, from: order[rank...].prefix(blockSize)) }
+                block.append(name: name, status: statuses[position])
+                if block.count == blockSize {
+                    blocks.append(block)
+                    block = NameBlock()
+                }
             }
-            return index
+            if block.count > 0 { blocks.append(block) }
+            return NameIndex(blocks: blocks, blockSize: blockSize)
+        }
+
+        /// Room for the names at `positions` (arrays grown by doubling would
+        /// leave a block up to twice its size).
+        private func reserve(_ block: inout NameBlock, from positions: ArraySlice<Int>) {
+            let bytes = positions.reduce(0) { $0 + Int(starts[$1 + 1] - starts[$1]) }
+            block.reserve(names: positions.count, bytes: bytes)
         }
     }
 
-    /// The name at `position`.
+    // MARK: Reading
+
+    /// The block holding `position`, and the position within it.
+    private func locate(_ position: Int) -> (block: Int, offset: Int) {
+        var low = 0
+        var high = blocks.count - 1
+        while low < high {
+            let middle = (low + high) / 2
+            if ends[middle] > position { high = middle } else { low = middle + 1 }
+        }
+        return (low, position - (low == 0 ? 0 : ends[low - 1]))
+    }
+
     func name(at position: Int) -> String {
-        String(decoding: names[Int(nameStarts[position])..<Int(nameStarts[position + 1])], as: UTF8.self)
+        String(decoding: nameBytes(at: position), as: UTF8.self)
     }
 
     func nameBytes(at position: Int) -> ArraySlice<UInt8> {
-        names[Int(nameStarts[position])..<Int(nameStarts[position + 1])]
+        let (block, offset) = locate(position)
+        return blocks[block].nameBytes(at: offset)
     }
 
-    /// The position of `name`, or where it would go.
-    func lowerBound(_ name: [UInt8]) -> Int {
+    func status(at position: Int) -> FileStatus {
+        let (block, offset) = locate(position)
+        return blocks[block].statuses[offset]
+    }
+
+    /// Every file's status, in name order (a view: nothing is copied).
+    var statuses: Statuses { Statuses(index: self) }
+
+    struct Statuses: RandomAccessCollection, Sendable {
+        let index: NameIndex
+        var startIndex: Int { 0 }
+        var endIndex: Int { index.count }
+        subscript(position: Int) -> FileStatus { index.status(at: position) }
+    }
+
+    /// The block that holds `name`, or would: the last whose first name is at
+    /// or before it (the first block for a name before them all).
+    private func block(for name: [UInt8]) -> Int {
         var low = 0
-        var high = count
+        var high = blocks.count - 1
         while low < high {
-            let middle = (low + high) / 2
-            if nameBytes(at: middle).lexicographicallyPrecedes(name) { low = middle + 1 } else { high = middle }
+            let middle = (low + high + 1) / 2
+            if name.lexicographicallyPrecedes(blocks[middle].firstName) { high = middle - 1 } else { low = middle }
         }
         return low
     }
 
     /// The status of `name`, if the index holds it.
     func status(of name: [UInt8]) -> FileStatus? {
-        let position = lowerBound(name)
-        return position < count && nameBytes(at: position).elementsEqual(name) ? statuses[position] : nil
-    }
-
-    /// A new index with `changes` applied: a name with a status is added or
-    /// updated, a name with nil removed. Unchanged runs are copied whole
-    /// (a few `memcpy`s), so a change costs a copy of the index, not a rebuild.
-    func applying(_ changes: [[UInt8]: FileStatus?]) -> NameIndex {
-        var result = NameIndex()
-        result.reserve(names: count + changes.count, bytes: names.count + changes.keys.reduce(0) { $0 + $1.count })
-        var cursor = 0
-        for (name, status) in changes.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
-            let position = lowerBound(name)
-            result.appendRun(of: self, cursor..<position)
-            cursor = position
-            if position < count && nameBytes(at: position).elementsEqual(name) { cursor += 1 }
-            if let status { result.append(name: name, status: status) }
-        }
-        result.appendRun(of: self, cursor..<count)
-        return result
+        blocks.isEmpty ? nil : blocks[block(for: name)].status(of: name)
     }
 
     /// The positions of the names that contain the folded query, in name
@@ -121,69 +163,57 @@ struct NameIndex: Sendable {
         let needle = matcher.foldedQueryUTF8
         if needle.isEmpty { return Array(0..<min(limit, count)) }
         var hits: [Int] = []
-        folded.withUnsafeBytes { haystack in
-            needle.withUnsafeBytes { needle in
-                var from = 0
-                while hits.count < limit, let offset = ByteSearch.firstOffset(of: needle, in: haystack, from: from) {
-                    let position = self.position(holding: offset)
-                    hits.append(position)
-                    from = Int(foldedStarts[position + 1])  // the next name
-                }
-            }
+        for (number, block) in blocks.enumerated() where hits.count < limit {
+            block.collectMatches(of: needle, base: number == 0 ? 0 : ends[number - 1], limit: limit, into: &hits)
         }
         return hits
     }
 
-    /// The name whose folded form holds the byte at `offset`: the last one starting at or before it.
-    private func position(holding offset: Int) -> Int {
-        var low = 0
-        var high = count - 1
-        while low < high {
-            let middle = (low + high + 1) / 2
-            if Int(foldedStarts[middle]) <= offset { low = middle } else { high = middle - 1 }
+    // MARK: Changing
+
+    /// A new index with `changes` applied: a name with a status is added or
+    /// updated, a name with nil removed. Blocks no change falls in are shared.
+    func applying(_ changes: [[UInt8]: FileStatus?]) -> NameIndex {
+        let sorted = changes.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+        guard !blocks.isEmpty else {
+            return NameIndex(blocks: cut(NameBlock().applying(sorted[...])), blockSize: blockSize)
         }
-        return low
+        var result: [NameBlock] = []
+        result.reserveCapacity(blocks.count + 1)
+        var cursor = 0
+        for (number, block) in blocks.enumerated() {
+            // This block's changes: every name before the next block's first.
+            let first = cursor
+            if number + 1 < blocks.count {
+                let next = blocks[number + 1].firstName
+                while cursor < sorted.count && sorted[cursor].key.lexicographicallyPrecedes(next) { cursor += 1 }
+            } else {
+                cursor = sorted.count
+            }
+            guard first < cursor else {
+                result.append(block)
+                continue
+            }
+            add(block.applying(sorted[first..<cursor]), to: &result)
+        }
+        return NameIndex(blocks: result, blockSize: blockSize)
     }
 
-    // MARK: Building
-
-    private mutating func reserve(names count: Int, bytes: Int) {
-        names.reserveCapacity(bytes)
-        folded.reserveCapacity(bytes + count)
-        nameStarts.reserveCapacity(count + 1)
-        foldedStarts.reserveCapacity(count + 1)
-        statuses.reserveCapacity(count)
+    /// Appends a changed block: cut when grown too large, joined to the one
+    /// before when shrunk too small, left out when empty.
+    private func add(_ block: NameBlock, to result: inout [NameBlock]) {
+        guard block.count > 0 else { return }
+        if block.count < blockSize / 4, let last = result.last, last.count + block.count <= 2 * blockSize {
+            result[result.count - 1] = last.followed(by: block)
+        } else {
+            result += cut(block)
+        }
     }
 
-    private mutating func append(name: some Collection<UInt8>, status: FileStatus) {
-        names += name
-        nameStarts.append(UInt32(names.count))
-        folded += NameMatcher.foldedUTF8(String(decoding: name, as: UTF8.self))
-        folded.append(UInt8(ascii: "\n"))
-        foldedStarts.append(UInt32(folded.count))
-        statuses.append(status)
-    }
-
-    /// Appends the entries `range` of `other`, shifting their offsets.
-    private mutating func appendRun(of other: NameIndex, _ range: Range<Int>) {
-        guard !range.isEmpty else { return }
-        Self.appendRun(&names, &nameStarts, from: other.names, other.nameStarts, range)
-        Self.appendRun(&folded, &foldedStarts, from: other.folded, other.foldedStarts, range)
-        statuses += other.statuses[range]
-    }
-
-    private static func appendRun(
-        _ bytes: inout [UInt8],
-        _ starts: inout [UInt32],
-        from otherBytes: [UInt8],
-        _ otherStarts: [UInt32],
-        _ range: Range<Int>
-    ) {
-        let first = otherStarts[range.lowerBound]
-        let shift = Int64(bytes.count) - Int64(first)
-        bytes += otherBytes[Int(first)..<Int(otherStarts[range.upperBound])]
-        for position in (range.lowerBound + 1)...range.upperBound {
-            starts.append(UInt32(Int64(otherStarts[position]) + shift))
+    private func cut(_ block: NameBlock) -> [NameBlock] {
+        guard block.count > 2 * blockSize else { return block.count == 0 ? [] : [block] }
+        return stride(from: 0, to: block.count, by: blockSize).map {
+            block.slice($0..<min($0 + blockSize, block.count))
         }
     }
 }
