@@ -48,11 +48,6 @@ int cpplus2_set_pipe_size(int fd, int size) {
     return fcntl(fd, F_SETPIPE_SZ, size);
 }
 
-const void *cpplus2_memmem(const void *haystack, unsigned long haystackLength, const void *needle,
-                           unsigned long needleLength) {
-    return memmem(haystack, haystackLength, needle, needleLength);
-}
-
 int cpplus2_set_this_thread_niceness(int niceness) {
     return setpriority(PRIO_PROCESS, (id_t)gettid(), niceness);
 }

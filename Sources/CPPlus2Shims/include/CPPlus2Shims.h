@@ -56,9 +56,16 @@ void cpplus2_terminal_restore(void);
 /// The terminal's width in columns (TIOCGWINSZ); 0 if unknown.
 int cpplus2_terminal_width(int fd);
 
-/// memmem(haystack, haystackLength, needle, needleLength): glibc's vectorised substring search.
-const void *cpplus2_memmem(const void *haystack, unsigned long haystackLength, const void *needle,
-                           unsigned long needleLength);
+/// The first occurrence of the needle in the haystack, or NULL (an empty
+/// needle: the haystack): first and last bytes compared 32 or 16 positions at
+/// a time, then memmem once candidates cost more than about twice the
+/// haystack (find.c).
+const void *cpplus2_find(const void *haystack, unsigned long haystackLength, const void *needle,
+                         unsigned long needleLength);
+
+/// cpplus2_find as a CPU without AVX2 runs it (16 positions at a time), for the tests.
+const void *cpplus2_find_without_avx2(const void *haystack, unsigned long haystackLength, const void *needle,
+                                      unsigned long needleLength);
 
 /// 1 if this CPU has the x86 SHA extensions (and SSSE3, SSE4.1) that
 /// cpplus2_sha256_blocks_hardware needs; 0 otherwise (and on other CPUs).

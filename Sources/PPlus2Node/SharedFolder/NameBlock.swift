@@ -6,7 +6,7 @@ import PPlus2POSIX
 /// it. Everything lives in a few arrays, in byte order of the names:
 /// - the names' bytes one after another, and where each starts;
 /// - their folded forms (`NameMatcher.foldedUTF8`), each followed by `\n`
-///   (which no name holds), so one `memmem` pass finds a query in all of them;
+///   (which no name holds), so one byte search (`ByteSearch`) finds a query in all of them;
 /// - each file's status (its version: size, modification time, inode).
 struct NameBlock: Sendable {
     private var names: [UInt8] = []

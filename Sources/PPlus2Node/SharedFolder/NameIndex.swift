@@ -7,7 +7,7 @@ import PPlus2POSIX
 /// The names, in byte order (so two names Unicode calls equal, but whose bytes
 /// differ, are two entries), are cut into blocks of about a thousand
 /// (`NameBlock`: flat arrays of names, folded forms and statuses; no object
-/// per file). A query is one `memmem` pass over each block's folded forms: it
+/// per file). A query is one byte search (`ByteSearch`) over each block's folded forms: it
 /// costs the size of the index, whatever its length or script. A change
 /// rebuilds only the blocks it touches; the new index shares every other block
 /// with the old one, which queries may still be reading. So a change to a
