@@ -29,6 +29,17 @@ static int avx2_available(void) {
     return (ebx >> 5) & 1;
 }
 
+// The positions from `at` on that the vector loop left (fewer than a vector),
+// one by one: memmem would first analyse the whole needle, a cost that a
+// long needle pays again for every block of names searched.
+static bytes find_tail(bytes s, size_t n, bytes needle, size_t k, size_t at) {
+    for (; at + k <= n; at++) {
+        if (s[at] == needle[0] && s[at + k - 1] == needle[k - 1] && memcmp(s + at + 1, needle + 1, k - 2) == 0)
+            return s + at;
+    }
+    return NULL;
+}
+
 // The first position where the needle is, or NULL. Each whole comparison
 // takes `k` from *budget; once it is spent, memmem finishes the search.
 __attribute__((target("avx2"))) static bytes find_avx2(bytes s, size_t n, bytes needle, size_t k, size_t *budget) {
@@ -47,7 +58,7 @@ __attribute__((target("avx2"))) static bytes find_avx2(bytes s, size_t n, bytes 
             mask &= mask - 1;
         }
     }
-    return memmem(s + at, n - at, needle, k);  // the last few positions
+    return find_tail(s, n, needle, k, at);
 }
 
 static bytes find_sse2(bytes s, size_t n, bytes needle, size_t k, size_t *budget) {
@@ -65,7 +76,7 @@ static bytes find_sse2(bytes s, size_t n, bytes needle, size_t k, size_t *budget
             mask &= mask - 1;
         }
     }
-    return memmem(s + at, n - at, needle, k);
+    return find_tail(s, n, needle, k, at);
 }
 #endif
 

@@ -14,6 +14,8 @@ struct NameBlock: Sendable {
     private var folded: [UInt8] = []
     private var foldedStarts: [UInt32] = [0]
     private(set) var statuses: [FileStatus] = []
+    /// The longest folded form with its `\n`: a longer query cannot match here.
+    private var longestFolded = 0
 
     var count: Int { statuses.count }
 
@@ -64,6 +66,7 @@ struct NameBlock: Sendable {
     /// Appends to `hits` the positions (plus `base`) of the names whose folded
     /// form contains `needle`, until `hits` holds `limit`.
     func collectMatches(of needle: [UInt8], base: Int, limit: Int, into hits: inout [Int]) {
+        guard needle.count < longestFolded else { return }  // no name here is that long
         folded.withUnsafeBytes { haystack in
             needle.withUnsafeBytes { needle in
                 var from = 0
@@ -119,6 +122,7 @@ struct NameBlock: Sendable {
         nameStarts.append(UInt32(names.count))
         folded += NameMatcher.foldedUTF8(String(decoding: name, as: UTF8.self))
         folded.append(UInt8(ascii: "\n"))
+        longestFolded = max(longestFolded, folded.count - Int(foldedStarts[foldedStarts.count - 1]))
         foldedStarts.append(UInt32(folded.count))
         statuses.append(status)
     }
@@ -126,23 +130,28 @@ struct NameBlock: Sendable {
     /// Appends the entries `range` of `other`, shifting their offsets.
     private mutating func appendRun(of other: NameBlock, _ range: Range<Int>) {
         guard !range.isEmpty else { return }
-        Self.appendRun(&names, &nameStarts, from: other.names, other.nameStarts, range)
-        Self.appendRun(&folded, &foldedStarts, from: other.folded, other.foldedStarts, range)
+        _ = Self.appendRun(&names, &nameStarts, from: other.names, other.nameStarts, range)
+        let longest = Self.appendRun(&folded, &foldedStarts, from: other.folded, other.foldedStarts, range)
+        longestFolded = max(longestFolded, longest)
         statuses += other.statuses[range]
     }
 
+    /// Returns the longest entry of the run.
     private static func appendRun(
         _ bytes: inout [UInt8],
         _ starts: inout [UInt32],
         from otherBytes: [UInt8],
         _ otherStarts: [UInt32],
         _ range: Range<Int>
-    ) {
+    ) -> Int {
         let first = otherStarts[range.lowerBound]
         let shift = Int64(bytes.count) - Int64(first)
         bytes += otherBytes[Int(first)..<Int(otherStarts[range.upperBound])]
+        var longest: UInt32 = 0
         for position in (range.lowerBound + 1)...range.upperBound {
             starts.append(UInt32(Int64(otherStarts[position]) + shift))
+            longest = max(longest, otherStarts[position] - otherStarts[position - 1])
         }
+        return Int(longest)
     }
 }
