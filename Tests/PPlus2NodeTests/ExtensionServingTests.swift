@@ -26,7 +26,7 @@ import Testing
         defer { temporary.remove() }
         let content = randomBytes(5000, seed: 1)
         let (peer, _) = try hashedPeer(temporary, files: ["data.bin": content, "empty.txt": [], "other.md": [7]])
-        defer { peer.stop() }
+        defer { shutDown(peer) }
         let answer = wireRequest(port: peer.port + 1, line: "\u{1}find DATA")
         #expect(answer.closedCleanly)
         #expect(answer.lines == [Extension.header, "5000 \(SHA256.hash(content)) data.bin"])
@@ -44,7 +44,7 @@ import Testing
         let content = randomBytes(10_000, seed: 2)
         let digest = SHA256.hash(content)
         let (peer, _) = try hashedPeer(temporary, files: ["data.bin": content])
-        defer { peer.stop() }
+        defer { shutDown(peer) }
         let header = Array((Extension.getHeader(size: 10_000, sha256: digest) + "\n").utf8)
         func get(_ text: String) -> WireAnswer { wireRequest(port: peer.port + 2, line: "\u{1}get " + text) }
 
@@ -74,7 +74,7 @@ import Testing
         let size = 32 << 20
         let folder = try makeFolder(temporary, "a", files: ["changing.bin": randomBytes(size, seed: 6)])
         let peer = try startPeer(in: folder)
-        defer { peer.stop() }
+        defer { shutDown(peer) }
         let socket = try TCPSocket.connect(address: 0x7F00_0001, port: peer.port + 2, timeout: 2)
         try socket.send(Array("changing.bin\n".utf8), idleTimeout: 2)
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
@@ -129,7 +129,7 @@ import Testing
         configuration.directory = folder
         configuration.gossipEnabled = false
         let second = try Peer(configuration, log: Log(sink: { line in lines.withLock { $0.append(line) } }))
-        defer { second.stop() }
+        defer { shutDown(second) }
         #expect(lines.withLock { $0 }.contains { $0.contains("ignoring the hash cache") })
         // Hashed again from the file itself.
         #expect(

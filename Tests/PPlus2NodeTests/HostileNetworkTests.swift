@@ -16,7 +16,7 @@ struct HostileNetworkTests {
         let temporary = try TemporaryFolder()
         defer { temporary.remove() }
         let a = try startPeer(in: makeFolder(temporary, "a"), gossipInterval: 60)
-        defer { a.stop() }
+        defer { shutDown(a) }
         var lines: [String] = []
         let junk = [
             a.identity.description, "127.0.0.1:\(a.port)", "0.0.0.0:5000", "255.255.255.255:5000", "224.0.0.251:5353",
@@ -79,7 +79,7 @@ struct HostileNetworkTests {
             bootstraps: [PeerIdentity(address: .loopback, port: hostile.port)!],
             gossipInterval: 60
         )
-        defer { a.stop() }
+        defer { shutDown(a) }
         let result = a.search("")
         #expect(result.matches.map(\.name) == ["good.txt"])
         #expect(result.invalidNames == 8)
@@ -99,7 +99,7 @@ struct HostileNetworkTests {
             bootstraps: [PeerIdentity(address: .loopback, port: hostile.port)!],
             gossipInterval: 60
         )
-        defer { a.stop() }
+        defer { shutDown(a) }
         let result = a.search("file")
         #expect(result.matches.count == QueryAnswer.maxLines)
         #expect(result.cutMatches == 500)
@@ -120,7 +120,7 @@ struct HostileNetworkTests {
             gossipInterval: 60,
             timeout: 0.5
         )
-        defer { a.stop() }
+        defer { shutDown(a) }
         let started = MonotonicClock.now
         let result = a.search("x")
         #expect(result.failures.count == 1)
@@ -134,7 +134,7 @@ struct HostileNetworkTests {
         let a = try startPeer(in: makeFolder(temporary, "a", files: ["big.bin": randomBytes(size, seed: 8)])) {
             $0.sendIdleTimeout = 0.5
         }
-        defer { a.stop() }
+        defer { shutDown(a) }
         let socket = try TCPSocket.connect(address: 0x7F00_0001, port: a.port + 2, timeout: 2)
         try socket.send(Array("big.bin\n".utf8), idleTimeout: 2)
         usleep(1_500_000)  // stop reading for three idle timeouts
@@ -151,7 +151,7 @@ struct HostileNetworkTests {
         let size = 64 << 20
         let folder = try makeFolder(temporary, "a", files: ["shrinks.bin": randomBytes(size, seed: 6)])
         let a = try startPeer(in: folder)
-        defer { a.stop() }
+        defer { shutDown(a) }
         let socket = try TCPSocket.connect(address: 0x7F00_0001, port: a.port + 2, timeout: 2)
         try socket.send(Array("shrinks.bin\n".utf8), idleTimeout: 2)
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
@@ -166,10 +166,10 @@ struct HostileNetworkTests {
         let temporary = try TemporaryFolder()
         defer { temporary.remove() }
         let b = try startPeer(in: makeFolder(temporary, "b", files: ["f.txt": [1, 2, 3]]), gossipInterval: 60)
-        defer { b.stop() }
+        defer { shutDown(b) }
         let folder = try makeFolder(temporary, "a", files: ["mine.txt": [1]])
         let a = try startPeer(in: folder, bootstraps: [b.identity], gossipInterval: 60)
-        defer { a.stop() }
+        defer { shutDown(a) }
         // The peer may be saving its peer list inside right now: retry the removal.
         #expect(waitUntil(timeout: 5) { (try? FileManager.default.removeItem(atPath: folder)) != nil })
 
@@ -196,9 +196,9 @@ struct HostileNetworkTests {
         defer { _ = try? runCommand("/bin/umount", [mountPoint]) }
 
         let b = try startPeer(in: makeFolder(temporary, "b", files: ["big.bin": randomBytes(3 << 20, seed: 2)]))
-        defer { b.stop() }
+        defer { shutDown(b) }
         let a = try startPeer(in: mountPoint, bootstraps: [b.identity], gossipInterval: 60)
-        defer { a.stop() }
+        defer { shutDown(a) }
         #expect {
             try a.download(Search.Match(name: "big.bin", peer: b.identity))
         } throws: { error in
@@ -241,9 +241,9 @@ func mountTmpfs(at path: String, options: String) throws {
         try mountTmpfs(at: mountPoint, options: "size=1m")
         defer { _ = try? runCommand("/bin/umount", [mountPoint]) }
         let b = try startPeer(in: makeFolder(temporary, "b", files: ["big.bin": randomBytes(3 << 20, seed: 2)]))
-        defer { b.stop() }
+        defer { shutDown(b) }
         let a = try startPeer(in: mountPoint, bootstraps: [b.identity], gossipInterval: 60)
-        defer { a.stop() }
+        defer { shutDown(a) }
         let match = try #require(a.search("big").matches.first)
         #expect(match.size == 3 << 20)
         #expect {
@@ -263,7 +263,7 @@ func mountTmpfs(at path: String, options: String) throws {
         let temporary = try TemporaryFolder()
         defer { temporary.remove() }
         let honest = try startPeer(in: makeFolder(temporary, "b", files: ["found.txt": [1]]), gossipInterval: 60)
-        defer { honest.stop() }
+        defer { shutDown(honest) }
         var tarPits: [ScriptedPeer] = []
         for _ in 0..<20 {
             tarPits.append(try ScriptedPeer(query: .init(Array(String(repeating: "x", count: 200).utf8), drip: 0.2)))
@@ -275,7 +275,7 @@ func mountTmpfs(at path: String, options: String) throws {
             gossipInterval: 60,
             timeout: 0.5
         ) { $0.searchConcurrency = 4 }  // fewer threads than tar pits: rounds would add up
-        defer { a.stop() }
+        defer { shutDown(a) }
         let started = MonotonicClock.now
         let result = a.search("")
         let elapsed = MonotonicClock.now - started
@@ -294,7 +294,7 @@ func mountTmpfs(at path: String, options: String) throws {
         defer { temporary.remove() }
         let content = randomBytes(32 << 20, seed: 41)
         let a = try startPeer(in: makeFolder(temporary, "a", files: ["big.bin": content]))
-        defer { a.stop() }
+        defer { shutDown(a) }
         var attackers: [TCPSocket] = []
         for _ in 0..<24 {  // more than the 16 download workers
             let socket = try TCPSocket.connect(
@@ -350,7 +350,7 @@ func mountTmpfs(at path: String, options: String) throws {
         let padding = String(repeating: "x", count: 240)
         for index in 0..<10_000 { try writeFile(folder + "/name-\(index)-\(padding)", []) }
         let a = try startPeer(in: folder) { $0.minimumSendRate.graceSeconds = 1 }
-        defer { a.stop() }
+        defer { shutDown(a) }
 
         var attackers: [TCPSocket] = []
         for address: UInt32 in [0x7F00_0003, 0x7F00_0004] {

@@ -25,7 +25,7 @@ import Testing
             $0.peerCapacity = 100  // small, so junk could fill it
             $0.gossipEnabled = false
         }
-        defer { a.stop() }
+        defer { shutDown(a) }
         a.gossip(with: hostileIdentity)
         let policy = PeerTable.Policy(gossipInterval: 60)
         #expect(a.peers.count == 1 + policy.maxPerSource)  // the bootstrap and its share of junk
@@ -34,7 +34,7 @@ import Testing
         let honest = try startPeer(in: makeFolder(temporary, "h", files: ["honest.txt": [1]]), gossipInterval: 60) {
             $0.gossipEnabled = false
         }
-        defer { honest.stop() }
+        defer { shutDown(honest) }
         honest.gossip(with: a.identity)
         #expect(a.peers.contains(honest.identity))
 
@@ -42,7 +42,7 @@ import Testing
         let far = try startPeer(in: makeFolder(temporary, "f", files: ["far.txt": [2]]), gossipInterval: 60) {
             $0.gossipEnabled = false
         }
-        defer { far.stop() }
+        defer { shutDown(far) }
         far.gossip(with: honest.identity)
         a.gossip(with: honest.identity)
         #expect(a.peers.contains(far.identity))

@@ -12,7 +12,7 @@ struct ServiceTests {
         let temporary = try TemporaryFolder()
         defer { temporary.remove() }
         let a = try startPeer(in: makeFolder(temporary, "a"), gossipInterval: 60)
-        defer { a.stop() }
+        defer { shutDown(a) }
         let x = PeerIdentity("127.0.0.1:40000")!
         let y = PeerIdentity("10.1.2.3:5000")!
 
@@ -39,7 +39,7 @@ struct ServiceTests {
         try FileManager.default.createSymbolicLink(atPath: folder + "/report-link", withDestinationPath: "Report.pdf")
         #expect(mkfifo(folder + "/report-fifo", 0o644) == 0)
         let a = try startPeer(in: folder, gossipInterval: 60)
-        defer { a.stop() }
+        defer { shutDown(a) }
         let query = a.port + 1
 
         #expect(wireRequest(port: query, line: "REPORT").lines == ["Report.pdf"])
@@ -70,7 +70,7 @@ struct ServiceTests {
         try FileManager.default.createSymbolicLink(atPath: folder + "/inside-link", withDestinationPath: "ok.txt")
         #expect(mkfifo(folder + "/fifo", 0o644) == 0)
         let a = try startPeer(in: folder, gossipInterval: 60)
-        defer { a.stop() }
+        defer { shutDown(a) }
         let download = a.port + 2
 
         #expect(wireRequest(port: download, line: "ok.txt").bytes == Array("ok".utf8))
@@ -90,7 +90,7 @@ struct ServiceTests {
         let a = try startPeer(in: makeFolder(temporary, "a", files: ["f": [1]]), gossipInterval: 60) {
             $0.server.requestLineTimeout = 0.5
         }
-        defer { a.stop() }
+        defer { shutDown(a) }
 
         // Silent: sends nothing.
         var started = MonotonicClock.now
@@ -120,7 +120,7 @@ struct ServiceTests {
         let a = try startPeer(in: makeFolder(temporary, "a", files: ["wanted.txt": [1]]), gossipInterval: 60) {
             $0.server.maxPendingConnections = 64
         }
-        defer { a.stop() }
+        defer { shutDown(a) }
         var idle: [TCPSocket] = []
         for _ in 0..<300 {
             idle.append(try TCPSocket.connect(address: 0x7F00_0001, port: a.port + 1, timeout: 2))

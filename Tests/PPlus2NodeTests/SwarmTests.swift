@@ -11,11 +11,11 @@ struct SwarmTests {
         let temporary = try TemporaryFolder()
         defer { temporary.remove() }
         let a = try startPeer(in: makeFolder(temporary, "a"))
-        defer { a.stop() }
+        defer { shutDown(a) }
         let b = try startPeer(in: makeFolder(temporary, "b"), bootstraps: [a.identity])
-        defer { b.stop() }
+        defer { shutDown(b) }
         let c = try startPeer(in: makeFolder(temporary, "c"), bootstraps: [b.identity])
-        defer { c.stop() }
+        defer { shutDown(c) }
         let everyone = [a, b, c]
         let converged = waitUntil(timeout: 10) {
             everyone.allSatisfy { peer in
@@ -33,14 +33,14 @@ struct SwarmTests {
             in: makeFolder(temporary, "a", files: ["alpha-Report.txt": [1], "other.txt": [2]]),
             gossipInterval: 60
         )
-        defer { a.stop() }
+        defer { shutDown(a) }
         let b = try startPeer(
             in: makeFolder(temporary, "b", files: ["beta-report.pdf": [3], "café.txt": [4]]),
             gossipInterval: 60
         )
-        defer { b.stop() }
+        defer { shutDown(b) }
         let c = try startPeer(in: makeFolder(temporary, "c"), bootstraps: [b.identity, a.identity], gossipInterval: 60)
-        defer { c.stop() }
+        defer { shutDown(c) }
 
         let result = c.search("REPORT")
         #expect(result.matches.map(\.name) == ["beta-report.pdf", "alpha-Report.txt"])
@@ -56,10 +56,10 @@ struct SwarmTests {
         defer { temporary.remove() }
         let content = randomBytes(5 * 1024 * 1024 + 17, seed: 42)
         let b = try startPeer(in: makeFolder(temporary, "b", files: ["big.bin": content]), gossipInterval: 60)
-        defer { b.stop() }
+        defer { shutDown(b) }
         let cFolder = try makeFolder(temporary, "c")
         let c = try startPeer(in: cFolder, bootstraps: [b.identity], gossipInterval: 60)
-        defer { c.stop() }
+        defer { shutDown(c) }
 
         let match = try #require(c.search("big").matches.first)
         var progressCalls = 0
@@ -75,10 +75,10 @@ struct SwarmTests {
         defer { temporary.remove() }
         let bFolder = try makeFolder(temporary, "b", files: ["gone.txt": [1, 2, 3], "empty.txt": []])
         let b = try startPeer(in: bFolder, gossipInterval: 60)
-        defer { b.stop() }
+        defer { shutDown(b) }
         let cFolder = try makeFolder(temporary, "c")
         let c = try startPeer(in: cFolder, bootstraps: [b.identity], gossipInterval: 60)
-        defer { c.stop() }
+        defer { shutDown(c) }
 
         let matches = c.search("").matches
         #expect(matches.map(\.name) == ["empty.txt", "gone.txt"])
@@ -103,7 +103,7 @@ struct SwarmTests {
             bootstraps: [PeerIdentity(address: .loopback, port: plain.port)!],
             gossipInterval: 60
         )
-        defer { c.stop() }
+        defer { shutDown(c) }
         let match = try #require(c.search("empty").matches.first)
         #expect(match.size == nil)
         #expect(try c.download(match) == .empty)
@@ -118,10 +118,10 @@ struct SwarmTests {
             in: makeFolder(temporary, "b", files: ["same.txt": Array("theirs".utf8)]),
             gossipInterval: 60
         )
-        defer { b.stop() }
+        defer { shutDown(b) }
         let cFolder = try makeFolder(temporary, "c", files: ["same.txt": Array("mine".utf8)])
         let c = try startPeer(in: cFolder, bootstraps: [b.identity], gossipInterval: 60)
-        defer { c.stop() }
+        defer { shutDown(c) }
 
         let match = try #require(c.search("same").matches.first { $0.peer == b.identity })
         #expect(try c.download(match).savedFile == SavedFile(name: "same (1).txt", bytes: 6))
@@ -136,7 +136,7 @@ struct SwarmTests {
         defer { temporary.remove() }
         let silent = [try SilentPeer(), try SilentPeer(), try SilentPeer()]
         let b = try startPeer(in: makeFolder(temporary, "b", files: ["found.txt": [1]]), gossipInterval: 60)
-        defer { b.stop() }
+        defer { shutDown(b) }
         let identities = silent.map { PeerIdentity(address: .loopback, port: $0.port)! }
         let c = try startPeer(
             in: makeFolder(temporary, "c"),
@@ -144,7 +144,7 @@ struct SwarmTests {
             gossipInterval: 60,
             timeout: 1
         )
-        defer { c.stop() }
+        defer { shutDown(c) }
 
         let started = MonotonicClock.now
         let result = c.search("found")
@@ -162,7 +162,7 @@ struct SwarmTests {
         defer { fake.stop() }
         let cFolder = try makeFolder(temporary, "c")
         let c = try startPeer(in: cFolder, gossipInterval: 60)
-        defer { c.stop() }
+        defer { shutDown(c) }
 
         let identity = PeerIdentity(address: .loopback, port: fake.port)!
         #expect(throws: DownloadError.self) {
@@ -176,12 +176,12 @@ struct SwarmTests {
         let temporary = try TemporaryFolder()
         defer { temporary.remove() }
         let b = try startPeer(in: makeFolder(temporary, "b", files: ["big.bin": randomBytes(3 << 20, seed: 3)]))
-        defer { b.stop() }
+        defer { shutDown(b) }
         let cFolder = try makeFolder(temporary, "c")
         let c = try startPeer(in: cFolder, bootstraps: [b.identity], gossipInterval: 60) {
             $0.maxDownloadSize = 1 << 20
         }
-        defer { c.stop() }
+        defer { shutDown(c) }
         #expect(throws: DownloadError.tooLarge(1 << 20)) {
             try c.download(Search.Match(name: "big.bin", peer: b.identity))
         }
@@ -193,7 +193,7 @@ struct SwarmTests {
         defer { temporary.remove() }
         let cFolder = try makeFolder(temporary, "c")
         let c = try startPeer(in: cFolder, gossipInterval: 60)
-        defer { c.stop() }
+        defer { shutDown(c) }
         for name in ["../escape", "/etc/passwd", ".hidden", "a/b", "tab\t"] {
             #expect(throws: DownloadError.invalidName) {
                 try c.download(Search.Match(name: name, peer: PeerIdentity("127.0.0.1:9")!))

@@ -39,7 +39,7 @@ import Testing
         defer { first.stop() }
         let folder = try makeFolder(temporary, "mine")
         let peer = try startPeer(in: folder, bootstraps: [Self.identity(first)], gossipInterval: 60)
-        defer { peer.stop() }
+        defer { shutDown(peer) }
 
         let match = try #require(peer.search("big").matches.first)
         #expect(match.size == Int64(Self.content.count) && match.sha256 == Self.digest)
@@ -80,7 +80,7 @@ import Testing
         defer { liar.stop() }
         let folder = try makeFolder(temporary, "mine")
         let peer = try startPeer(in: folder, bootstraps: [Self.identity(liar)], gossipInterval: 60)
-        defer { peer.stop() }
+        defer { shutDown(peer) }
         let match = try #require(peer.search("big").matches.first)
         #expect {
             try peer.download(match)
@@ -98,7 +98,7 @@ import Testing
         defer { liar.stop() }
         let folder = try makeFolder(temporary, "mine")
         let peer = try startPeer(in: folder, bootstraps: [Self.identity(liar)], gossipInterval: 60)
-        defer { peer.stop() }
+        defer { shutDown(peer) }
         let match = try #require(peer.search("big").matches.first)
         #expect(throws: DownloadError.tooLong(Self.identity(liar), size: Int64(Self.content.count))) {
             try peer.download(match)
@@ -115,7 +115,7 @@ import Testing
         let peer = try startPeer(in: folder, bootstraps: [Self.identity(huge)], gossipInterval: 60) {
             $0.maxDownloadSize = 1 << 30
         }
-        defer { peer.stop() }
+        defer { shutDown(peer) }
         let match = try #require(peer.search("big").matches.first)
         #expect(throws: DownloadError.tooLarge(1 << 30)) { try peer.download(match) }
         #expect(huge.requests[2].isEmpty)  // not even asked
@@ -134,7 +134,7 @@ import Testing
         defer { changed.stop() }
         let folder = try makeFolder(temporary, "mine")
         let peer = try startPeer(in: folder, bootstraps: [Self.identity(changed)], gossipInterval: 60)
-        defer { peer.stop() }
+        defer { shutDown(peer) }
         let match = try #require(peer.search("big").matches.first)
         #expect(throws: DownloadError.changed(Self.identity(changed), size: 3, sha256: other)) {
             try peer.download(match)
