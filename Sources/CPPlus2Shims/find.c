@@ -29,54 +29,71 @@ static int avx2_available(void) {
     return (ebx >> 5) & 1;
 }
 
+// One search: the haystack, the needle, and what whole comparisons may still cost.
+struct search {
+    bytes s;
+    size_t n;
+    bytes needle;
+    size_t k;
+    size_t budget;
+};
+
+// The candidates of one vector: bit i of `mask` is position at + i, whose
+// first and last bytes match. Returns 1 when the search is over there (*found:
+// the match, or memmem's answer once the budget is spent), 0 to go on.
+static inline int check(struct search *q, size_t at, unsigned mask, bytes *found) {
+    for (; mask; mask &= mask - 1) {
+        size_t candidate = at + (size_t)__builtin_ctz(mask);
+        if (q->budget < q->k) {
+            *found = memmem(q->s + candidate, q->n - candidate, q->needle, q->k);
+            return 1;
+        }
+        q->budget -= q->k;
+        if (memcmp(q->s + candidate + 1, q->needle + 1, q->k - 2) == 0) {
+            *found = q->s + candidate;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 // The positions from `at` on that the vector loop left (fewer than a vector),
 // one by one: memmem would first analyse the whole needle, a cost that a
 // long needle pays again for every block of names searched.
-static bytes find_tail(bytes s, size_t n, bytes needle, size_t k, size_t at) {
-    for (; at + k <= n; at++) {
-        if (s[at] == needle[0] && s[at + k - 1] == needle[k - 1] && memcmp(s + at + 1, needle + 1, k - 2) == 0)
-            return s + at;
+static bytes find_tail(const struct search *q, size_t at) {
+    for (; at + q->k <= q->n; at++) {
+        if (q->s[at] == q->needle[0] && q->s[at + q->k - 1] == q->needle[q->k - 1]
+            && memcmp(q->s + at + 1, q->needle + 1, q->k - 2) == 0)
+            return q->s + at;
     }
     return NULL;
 }
 
-// The first position where the needle is, or NULL. Each whole comparison
-// takes `k` from *budget; once it is spent, memmem finishes the search.
-__attribute__((target("avx2"))) static bytes find_avx2(bytes s, size_t n, bytes needle, size_t k, size_t *budget) {
-    const __m256i first = _mm256_set1_epi8((char)needle[0]), last = _mm256_set1_epi8((char)needle[k - 1]);
+__attribute__((target("avx2"))) static bytes find_avx2(struct search *q) {
+    const __m256i first = _mm256_set1_epi8((char)q->needle[0]), last = _mm256_set1_epi8((char)q->needle[q->k - 1]);
     size_t at = 0;
-    for (; at + k - 1 + 32 <= n; at += 32) {
-        __m256i starts = _mm256_loadu_si256((const __m256i *)(s + at));
-        __m256i ends = _mm256_loadu_si256((const __m256i *)(s + at + k - 1));
+    bytes found;
+    for (; at + q->k - 1 + 32 <= q->n; at += 32) {
+        __m256i starts = _mm256_loadu_si256((const __m256i *)(q->s + at));
+        __m256i ends = _mm256_loadu_si256((const __m256i *)(q->s + at + q->k - 1));
         unsigned mask = (unsigned)_mm256_movemask_epi8(
             _mm256_and_si256(_mm256_cmpeq_epi8(first, starts), _mm256_cmpeq_epi8(last, ends)));
-        while (mask) {
-            size_t candidate = at + (size_t)__builtin_ctz(mask);
-            if (*budget < k) return memmem(s + candidate, n - candidate, needle, k);
-            *budget -= k;
-            if (memcmp(s + candidate + 1, needle + 1, k - 2) == 0) return s + candidate;
-            mask &= mask - 1;
-        }
+        if (mask && check(q, at, mask, &found)) return found;
     }
-    return find_tail(s, n, needle, k, at);
+    return find_tail(q, at);
 }
 
-static bytes find_sse2(bytes s, size_t n, bytes needle, size_t k, size_t *budget) {
-    const __m128i first = _mm_set1_epi8((char)needle[0]), last = _mm_set1_epi8((char)needle[k - 1]);
+static bytes find_sse2(struct search *q) {
+    const __m128i first = _mm_set1_epi8((char)q->needle[0]), last = _mm_set1_epi8((char)q->needle[q->k - 1]);
     size_t at = 0;
-    for (; at + k - 1 + 16 <= n; at += 16) {
-        __m128i starts = _mm_loadu_si128((const __m128i *)(s + at));
-        __m128i ends = _mm_loadu_si128((const __m128i *)(s + at + k - 1));
+    bytes found;
+    for (; at + q->k - 1 + 16 <= q->n; at += 16) {
+        __m128i starts = _mm_loadu_si128((const __m128i *)(q->s + at));
+        __m128i ends = _mm_loadu_si128((const __m128i *)(q->s + at + q->k - 1));
         unsigned mask = (unsigned)_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(first, starts), _mm_cmpeq_epi8(last, ends)));
-        while (mask) {
-            size_t candidate = at + (size_t)__builtin_ctz(mask);
-            if (*budget < k) return memmem(s + candidate, n - candidate, needle, k);
-            *budget -= k;
-            if (memcmp(s + candidate + 1, needle + 1, k - 2) == 0) return s + candidate;
-            mask &= mask - 1;
-        }
+        if (mask && check(q, at, mask, &found)) return found;
     }
-    return find_tail(s, n, needle, k, at);
+    return find_tail(q, at);
 }
 #endif
 
@@ -92,9 +109,8 @@ static const void *find(const void *haystack, unsigned long haystackLength, cons
         known = avx2_available();
         __atomic_store_n(&avx2, known, __ATOMIC_RELAXED);
     }
-    size_t budget = 2 * haystackLength + 4096;
-    return known && allowAVX2 ? find_avx2(haystack, haystackLength, needle, needleLength, &budget)
-                              : find_sse2(haystack, haystackLength, needle, needleLength, &budget);
+    struct search q = {haystack, haystackLength, needle, needleLength, 2 * haystackLength + 4096};
+    return known && allowAVX2 ? find_avx2(&q) : find_sse2(&q);
 #else
     (void)allowAVX2;
     return memmem(haystack, haystackLength, needle, needleLength);
