@@ -55,15 +55,17 @@ var summary = StartupText.summary(peer)
 if options.console { summary.append("type a query to search every known peer, /help for commands") }
 StandardStreams.write(summary.joined(separator: "\n") + "\n", to: 2)
 
-// The console thread is never joined: the process ends while it may still be
-// blocked reading its input.
+// A console still blocked reading its input is not waited for: the process
+// ends under it. One that met the end of its input is joined.
 let console = ThreadHandle()
+let consoleEnded = OnceFlag()
 if options.console {
     try? console.start(name: "console") {
         if Console.run(peer: peer, screen: screen) == .quit { peer.stopAndExit() }
-        // End of input: the console stops, the peer keeps serving.
+        consoleEnded.set()  // end of input: the console stops, the peer keeps serving
     }
 }
 
 _ = ProcessControl.waitForTermination()
+if consoleEnded.isSet { console.join() }
 peer.stopAndExit()

@@ -100,6 +100,8 @@ final class PeerProcess: @unchecked Sendable {
     func kill() {
         if process.isRunning { Glibc.kill(pid, SIGKILL) }
         process.waitUntilExit()
+        stdout.finish(timeout: 1)  // joined if the stream ended (a helper's own children may hold it open)
+        stderr.finish(timeout: 1)
     }
 
     /// The number of descriptors the child holds open.
@@ -143,9 +145,9 @@ final class StreamCollector: Sendable {
         }
     }
 
-    /// Waits (at most 5 s) for the stream's end, then for the thread.
-    func finish() {
-        if waitUntil(timeout: 5, { state.withLock { $0.done } }) { thread.join() }
+    /// Waits (at most `timeout` seconds) for the stream's end, then for the thread.
+    func finish(timeout: Double = 5) {
+        if waitUntil(timeout: timeout, { state.withLock { $0.done } }) { thread.join() }
     }
 
     var lines: [String] { state.withLock { $0.lines } }

@@ -56,7 +56,7 @@ struct HostileNetworkTests {
             gossipInterval: 0.05
         )
         usleep(2_000_000)  // 40 intervals
-        a.stop()
+        shutDown(a)
         // Back-off doubles from one interval: 0, 0.05, 0.15, 0.35, 0.75, 1.55 s.
         #expect(dead.requests[0].count <= 8, "\(dead.requests[0].count) contacts in 40 intervals")
         #expect(dead.requests[0].count >= 3)

@@ -162,7 +162,7 @@ struct StartUpTests {
         let peer = try startPeer(in: temporary.path)
         let port = peer.port
         #expect(wireRequest(port: port, line: "").closedCleanly)
-        peer.stop()
+        shutDown(peer)
         for offset in 0..<3 {
             #expect(throws: IOFailure.self) {
                 try TCPSocket.connect(address: 0x7F00_0001, port: port + UInt16(offset), timeout: 1)

@@ -216,6 +216,6 @@ struct SwarmTests {
         }
         #expect(!a.peers.contains(dead))
         #expect(a.peers.contains(bootstrapDead))
-        a.stop()
+        shutDown(a)
     }
 }
