@@ -27,7 +27,11 @@ import Testing
         from sources: [RangeSource],
         in folder: SharedFolder
     ) -> (Result<Downloader.Outcome, DownloadError>, [Downloader.Event]) {
-        var downloader = Downloader(client: PeerClient(timeout: 2), folder: folder, maxSize: 1 << 30)
+        var downloader = Downloader(
+            client: PeerClient(timeout: 2 * sanitizerSlowdown),
+            folder: folder,
+            maxSize: 1 << 30
+        )
         downloader.rangeSize = 1 << 20
         var events: [Downloader.Event] = []
         let outcome = Result { () throws(DownloadError) in
@@ -67,7 +71,10 @@ import Testing
         let (outcome, _) = download(from: sources, in: folder)
         #expect(outcome.success?.savedFile == SavedFile(name: "big.bin", bytes: Int64(Self.content.count)))
         #expect(readFile(temporary.file("big.bin")).map { $0 == Self.content } == true, "saved byte-identical")
-        #expect(MonotonicClock.now - started < 20, "a stalled source costs its timeouts, not its 30 s stall")
+        #expect(
+            MonotonicClock.now - started < 20 * sanitizerSlowdown,
+            "a stalled source costs its timeouts, not its 30 s stall"
+        )
     }
 
     @Test func wrongBytesAreFoundOutAndThePeerThatSentThemIsNotUsedAlone() throws {

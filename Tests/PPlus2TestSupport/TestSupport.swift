@@ -36,6 +36,11 @@ public struct TemporaryFolder: Sendable {
     }
 }
 
+/// How much slower code runs in this test process: 4 under a sanitizer
+/// (`scripts/sanitizers.sh` sets PPLUS2_UNDER_SANITIZER), else 1. For the
+/// few tests whose timeouts are tight enough to be met only at full speed.
+public let sanitizerSlowdown: Double = ProcessInfo.processInfo.environment["PPLUS2_UNDER_SANITIZER"] == nil ? 1 : 4
+
 /// Writes `bytes` to `path`.
 public func writeFile(_ path: String, _ bytes: [UInt8]) throws {
     try Data(bytes).write(to: URL(fileURLWithPath: path))
