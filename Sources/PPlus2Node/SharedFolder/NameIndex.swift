@@ -130,6 +130,13 @@ struct NameIndex: Sendable {
         return blocks[block].statuses[offset]
     }
 
+    /// The name and status at `position` (one look-up for both).
+    func entry(at position: Int) -> (name: String, status: FileStatus) {
+        let (block, offset) = locate(position)
+        let name = String(decoding: blocks[block].nameBytes(at: offset), as: UTF8.self)
+        return (name, blocks[block].statuses[offset])
+    }
+
     /// Every file's status, in name order (a view: nothing is copied).
     var statuses: Statuses { Statuses(index: self) }
 

@@ -54,12 +54,17 @@ public final class SharedFolder: ThreadOwner {
         public let status: FileStatus
 
         public var size: Int64 { status.size }
+
+        init(_ entry: (name: String, status: FileStatus)) {
+            name = entry.name
+            status = entry.status
+        }
     }
 
     /// The offered files, in byte order of their names.
     public func offeredFiles() -> [OfferedFile] {
         let snapshot = index.snapshot
-        return snapshot.statuses.indices.map { OfferedFile(name: snapshot.name(at: $0), status: snapshot.statuses[$0]) }
+        return (0..<snapshot.count).map { OfferedFile(snapshot.entry(at: $0)) }
     }
 
     /// The size of the offered file `name` (its bytes exactly), if there is one:
@@ -78,9 +83,7 @@ public final class SharedFolder: ThreadOwner {
     /// The offered files whose names match `query`, in byte order, at most `limit`.
     public func matchingFiles(_ query: String, limit: Int) -> [OfferedFile] {
         let snapshot = index.snapshot
-        return snapshot.matches(NameMatcher(query: query), limit: limit).map {
-            OfferedFile(name: snapshot.name(at: $0), status: snapshot.statuses[$0])
-        }
+        return snapshot.matches(NameMatcher(query: query), limit: limit).map { OfferedFile(snapshot.entry(at: $0)) }
     }
 
     // MARK: Serving
