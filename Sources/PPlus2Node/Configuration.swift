@@ -19,12 +19,21 @@ public struct Configuration: Sendable {
     /// The most names one query answer carries.
     public var maxAnswerNames = 10_000
     /// The largest download accepted (64 GiB).
-    public var maxDownloadSize: Int64 = 64 << 30 {
-        didSet { keptPartials.bytes = maxDownloadSize }
+    public var maxDownloadSize: Int64 = 64 << 30
+    /// How many broken-off downloads are kept to be resumed (8), and how long
+    /// (7 days). Their bytes in all follow `maxDownloadSize`: see `keptPartials`.
+    public var keptPartialCount = 8
+    public var keptPartialMaxAge = 7 * 86_400.0
+    /// The kept-partial bounds, read off the fields above each time they are
+    /// needed, so `--max-download-size` bounds kept partials whatever the order
+    /// of assignments (a `didSet` does not run in the type's own initializer).
+    public var keptPartials: SharedFolder.KeptPartialLimits {
+        var limits = SharedFolder.KeptPartialLimits()
+        limits.count = keptPartialCount
+        limits.bytes = maxDownloadSize
+        limits.maxAgeSeconds = keptPartialMaxAge
+        return limits
     }
-    /// Broken-off downloads of a known content kept to be resumed: at most 8,
-    /// at most `maxDownloadSize` bytes in all, for 7 days.
-    public var keptPartials = SharedFolder.KeptPartialLimits()
     /// What the server takes on at once.
     public var server = ServerLimits()
     /// Workers and queue of each service: few for the small answers, more for

@@ -1,15 +1,18 @@
 import Glibc
+import Synchronization
 
-/// Owns one open file descriptor and closes it exactly once, when the last
-/// reference goes away.
+/// Owns one open file descriptor and closes it exactly once: when its owner
+/// calls `close()`, or else when the last reference goes away.
 ///
-/// Tying the close to the owner's lifetime means no path (early return, thrown
-/// error, abandoned connection) can leak a descriptor or close one twice; and a
-/// descriptor number is never reused while some thread still holds it. Nothing
-/// closes a descriptor from outside its owner; threads that wait on one do so
-/// with a timeout, or on a wake-up pipe.
+/// The fallback close in `deinit` means no path (early return, thrown error)
+/// can leak a descriptor or close one twice. Where the moment of the close is
+/// part of the protocol (an answer ends when the callee closes), the owner
+/// closes explicitly: see `Connection`. Nothing closes a descriptor from
+/// outside its owner; threads that wait on one do so with a timeout, or on a
+/// wake-up pipe.
 public final class FileDescriptor: Sendable, CustomStringConvertible {
     public let rawValue: CInt
+    private let isClosed = Atomic(false)
 
     /// Takes ownership of `rawValue`.
     public init(adopting rawValue: CInt) {
@@ -17,6 +20,13 @@ public final class FileDescriptor: Sendable, CustomStringConvertible {
     }
 
     deinit {
+        if !isClosed.load(ordering: .relaxed) { Sys.close(rawValue) }
+    }
+
+    /// Closes the descriptor now (once: a second call does nothing). The owner
+    /// makes no call on it afterwards: its number may belong to another file.
+    public func close() {
+        guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         Sys.close(rawValue)
     }
 

@@ -10,8 +10,10 @@ public final class WorkerPool: ThreadOwner, @unchecked Sendable {
 
     private let lock = ConditionLock()
     private let queueLimit: Int
-    // Guarded by `lock`.
-    private var queue: [Job] = []
+    // Guarded by `lock`. A slot is emptied when its job is taken: the pool
+    // never holds on to a job (nor to what it captured, a connection) that a
+    // worker is running or has run.
+    private var queue: [Queued?] = []
     private var head = 0
     private var isStopping = false
     private var threads: [OSThread] = []
@@ -26,24 +28,37 @@ public final class WorkerPool: ThreadOwner, @unchecked Sendable {
         lock.withLock { threads = started }
     }
 
-    /// Queues `job`; false if the queue is full or the pool is stopping.
-    public func submit(_ job: @escaping Job) -> Bool {
+    private struct Queued {
+        let run: Job
+        let dropped: Job
+    }
+
+    /// Queues `job`; false if the queue is full or the pool is stopping (the
+    /// caller still owns what `job` captured). If the pool stops before a
+    /// worker takes it, `dropped` runs instead, on the thread that stops it:
+    /// what the job owns (a connection) is never let go silently.
+    public func submit(_ job: @escaping Job, ifDropped dropped: @escaping Job = {}) -> Bool {
         lock.withLock {
             guard !isStopping, queue.count - head < queueLimit else { return false }
-            queue.append(job)
+            queue.append(Queued(run: job, dropped: dropped))
             lock.signal()
             return true
         }
     }
 
-    /// Drops queued jobs and lets each worker end after its running job.
+    /// Drops queued jobs (running their `dropped` handlers) and lets each
+    /// worker end after its running job.
     public func stop() {
-        lock.withLock {
+        let unstarted: [Queued] = lock.withLock {
             isStopping = true
-            queue.removeAll()
-            head = 0
-            lock.broadcast()
+            defer {
+                queue.removeAll()
+                head = 0
+                lock.broadcast()
+            }
+            return queue[head...].compactMap { $0 }
         }
+        for job in unstarted { job.dropped() }
     }
 
     /// Waits for every worker to end: each finishes its running job first, so
@@ -60,17 +75,21 @@ public final class WorkerPool: ThreadOwner, @unchecked Sendable {
         while let job = nextJob() { job() }
     }
 
+    /// Takes the next job out of the queue: from then on only the worker holds it.
     private func nextJob() -> Job? {
         lock.withLock {
             while !isStopping && head == queue.count { lock.wait() }
             if isStopping { return nil }
-            let job = queue[head]
+            let job = queue[head].take()
             head += 1
             if head == queue.count {
                 queue.removeAll(keepingCapacity: true)
                 head = 0
+            } else if head >= 64 && head * 2 >= queue.count {
+                queue.removeFirst(head)  // the emptied slots, at most as many as the live ones
+                head = 0
             }
-            return job
+            return job?.run
         }
     }
 }

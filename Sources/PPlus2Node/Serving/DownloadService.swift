@@ -20,7 +20,7 @@ struct DownloadService: Service {
 
     var name: String { "download" }
 
-    func serve(_ request: String, on connection: TCPSocket) {
+    func serve(_ request: String, on connection: Connection) {
         guard Extension.isExtended(request) else { return serve(plain: request, on: connection) }
         guard case .get(let offset, let length, let wanted, let name)? = Extension.parse(request) else {
             log.debug("download: ignored an extended request it does not know")
@@ -30,9 +30,9 @@ struct DownloadService: Service {
         let known = hashes.sha256(of: status)
         let header = Array((Extension.getHeader(size: status.size, sha256: known) + "\n").utf8)
         do {
-            try connection.send(header, idleTimeout: sendTimeout)
+            try connection.socket.send(header, idleTimeout: sendTimeout)
         } catch {
-            return connection.abortOnClose()
+            return connection.cutOff()
         }
         // Another version than asked for, or past the end: the header alone tells the caller.
         if let wanted, let known, wanted != known { return }
@@ -41,7 +41,7 @@ struct DownloadService: Service {
         send(name, file, status: status, from: offset, count: count, on: connection)
     }
 
-    private func serve(plain name: String, on connection: TCPSocket) {
+    private func serve(plain name: String, on connection: Connection) {
         guard let (file, status) = open(name) else { return }
         send(name, file, status: status, from: 0, count: status.size, on: connection)
     }
@@ -62,10 +62,10 @@ struct DownloadService: Service {
         status: FileStatus,
         from offset: Int64,
         count: Int64,
-        on connection: TCPSocket
+        on connection: Connection
     ) {
         do {
-            let sent = try connection.sendFile(
+            let sent = try connection.socket.sendFile(
                 file,
                 offset: offset,
                 count: count,
@@ -75,12 +75,12 @@ struct DownloadService: Service {
             let now = try file.status()
             guard sent == count, now.size == status.size, now.modified == status.modified else {
                 log.warning("\(name) changed while it was sent: transfer reset")
-                return connection.abortOnClose()
+                return connection.cutOff()
             }
             log.debug("download \"\(name)\" to \(connection.caller): \(sent) bytes from \(offset)")
         } catch {
             log.debug("download \"\(name)\" to \(connection.caller) broken off: \(error)")
-            connection.abortOnClose()
+            connection.cutOff()
         }
     }
 }

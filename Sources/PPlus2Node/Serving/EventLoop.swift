@@ -4,7 +4,7 @@ import PPlus2POSIX
 /// The loop's own state: touched by the loop thread only.
 final class EventLoop: @unchecked Sendable {
     private struct Pending {
-        let connection: TCPSocket
+        let connection: Connection
         let endpoint: Int
         let deadline: Double
         var reader = RequestLineReader()
@@ -24,7 +24,7 @@ final class EventLoop: @unchecked Sendable {
     private let shares = SlotShares()
 
     private struct Ready {
-        let connection: TCPSocket
+        let connection: Connection
         let endpoint: Int
         let line: String
         let address: UInt32
@@ -63,7 +63,7 @@ final class EventLoop: @unchecked Sendable {
             if isAccepting {
                 for endpoint in endpoints { polled.addReadable(endpoint.listener.descriptor) }
             }
-            for connection in pending { polled.addReadable(connection.connection.descriptor) }
+            for connection in pending { polled.addReadable(connection.connection.socket.descriptor) }
             // Deadlines grow in arrival order: the first pending one is the nearest.
             var nearest = min(pending.first?.deadline ?? now + 60, waiting.first?.deadline ?? now + 60)
             if !isAccepting { nearest = min(nearest, acceptingResumesAt) }
@@ -79,7 +79,10 @@ final class EventLoop: @unchecked Sendable {
                 if readRequest(at: index) { finished.insert(index) }
             }
             let after = MonotonicClock.now
-            for index in pending.indices where pending[index].deadline <= after { finished.insert(index) }
+            for index in pending.indices where !finished.contains(index) && pending[index].deadline <= after {
+                pending[index].connection.close()  // no whole request line within its time: no answer
+                finished.insert(index)
+            }
             if !finished.isEmpty {
                 pending = pending.indices.filter { !finished.contains($0) }.map { pending[$0] }
             }
@@ -88,8 +91,12 @@ final class EventLoop: @unchecked Sendable {
             }
             startWaiting(now: after)
         }
-        // Listeners and waiting connections close as the loop lets go of them.
+        // Stopped: the connections the loop still owns are reset, the listeners closed.
+        for entry in pending { entry.connection.reset() }
+        for ready in waiting { ready.connection.reset() }
         pending.removeAll()
+        waiting.removeAll()
+        for endpoint in endpoints { endpoint.listener.descriptor.close() }
         endpoints.removeAll()
     }
 
@@ -103,17 +110,18 @@ final class EventLoop: @unchecked Sendable {
                 // EMFILE and the like: the connection stays in the backlog. Free a
                 // descriptor by closing the oldest waiting connection, and rest.
                 log.warning("accept on the \(endpoints[endpoint].service.name) port failed: \(error)")
-                if !pending.isEmpty { pending.removeFirst() }
+                if !pending.isEmpty { pending.removeFirst().connection.reset() }
                 acceptingResumesAt = now + 0.1
                 return
             }
-            guard let connection = accepted else { return }
+            guard let accepted else { return }
+            let connection = Connection(accepted)
             if pending.count + waiting.count >= limits.maxPendingConnections {
-                // The oldest connection still waiting is closed.
+                // The oldest connection still waiting is reset to make room.
                 if let first = pending.first, waiting.first.map({ first.deadline <= $0.deadline }) ?? true {
-                    pending.removeFirst()
+                    pending.removeFirst().connection.reset()
                 } else {
-                    waiting.removeFirst()
+                    waiting.removeFirst().connection.reset()
                 }
             }
             pending.append(
@@ -128,10 +136,11 @@ final class EventLoop: @unchecked Sendable {
         let received: Int?
         do {
             received = try buffer.withUnsafeMutableBytes { bytes in
-                try pending[index].connection.receiveNow(into: bytes)
+                try pending[index].connection.socket.receiveNow(into: bytes)
             }
         } catch {
-            return true  // reset by the caller: close
+            pending[index].connection.close()  // reset by the caller
+            return true
         }
         guard let count = received else { return false }
         let outcome =
@@ -143,6 +152,7 @@ final class EventLoop: @unchecked Sendable {
             return false
         case .invalid(let reason):
             log.debug("closed a \(endpoints[pending[index].endpoint].service.name) request: \(reason)")
+            pending[index].connection.close()  // the contract: no answer, the callee closes
             return true
         case .line(let line):
             let connection = pending[index].connection
@@ -150,7 +160,7 @@ final class EventLoop: @unchecked Sendable {
                 connection: connection,
                 endpoint: pending[index].endpoint,
                 line: line,
-                address: connection.remoteAddress() ?? 0,
+                address: connection.socket.remoteAddress() ?? 0,
                 deadline: pending[index].deadline
             )
             if !start(ready) { waiting.append(ready) }
@@ -165,13 +175,17 @@ final class EventLoop: @unchecked Sendable {
         guard shares.take(ready.endpoint, ready.address, limit: endpoint.capacity.perAddress) else { return false }
         let (inService, shares, wakeUp, service) = (self.inService, self.shares, self.wakeUp, endpoint.service)
         let job: WorkerPool.Job = {
+            // The worker owns the connection now; `serve` ends it where the answer ends.
             inService.serve(ready.connection) { service.serve(ready.line, on: ready.connection) }
             shares.give(ready.endpoint, ready.address)
             wakeUp.wake()  // a waiting request of that address may start now
         }
-        if !pools[ready.endpoint].submit(job) {
+        let dropped: WorkerPool.Job = { ready.connection.reset() }  // the peer stopped first
+        if !pools[ready.endpoint].submit(job, ifDropped: dropped) {
             shares.give(ready.endpoint, ready.address)
-            log.debug("\(service.name) workers busy: closed a connection")
+            // Never a clean empty close, which a plain caller reads as "missing or empty".
+            ready.connection.reset()
+            log.debug("\(service.name) workers busy: reset a connection")
         }
         return true
     }
@@ -180,7 +194,13 @@ final class EventLoop: @unchecked Sendable {
     /// those past their deadline.
     private func startWaiting(now: Double) {
         guard !waiting.isEmpty else { return }
-        waiting = waiting.filter { ready in ready.deadline > now && !start(ready) }
+        waiting = waiting.filter { ready in
+            guard ready.deadline > now else {
+                ready.connection.reset()  // could not be served in time: refused, not answered empty
+                return false
+            }
+            return !start(ready)
+        }
     }
 }
 

@@ -5,9 +5,10 @@ import PPlus2POSIX
 protocol Service: Sendable {
     /// A short name for logs and thread names: `peers`, `query`, `download`.
     var name: String { get }
-    /// Answers `request` on `connection`, then returns; the connection closes
-    /// when the last reference to it goes. Runs on one of the service's workers.
-    func serve(_ request: String, on connection: TCPSocket)
+    /// Answers `request` on `connection`, then returns; the worker that called
+    /// it closes the connection at once (a clean end of the answer, or a reset
+    /// if the service called `cutOff()`). Runs on one of the service's workers.
+    func serve(_ request: String, on connection: Connection)
 }
 
 /// The three listeners and their one event loop.
@@ -80,26 +81,30 @@ final class Server: ThreadOwner {
 /// The connections workers are answering: on stop each is reset at once, which
 /// also wakes a worker blocked waiting for a slow reader.
 final class InService: Sendable {
-    private let state = Locked((open: [ObjectIdentifier: TCPSocket](), isClosed: false))
+    private let state = Locked((open: [ObjectIdentifier: Connection](), isClosed: false))
 
-    /// Runs `body` with `connection` registered; after a stop, only resets it.
-    func serve(_ connection: TCPSocket, _ body: () -> Void) {
-        let key = ObjectIdentifier(connection.descriptor)
+    /// Runs `body` with `connection` registered, then ends the connection: the
+    /// one place a served answer ends. After a stop it only resets it.
+    func serve(_ connection: Connection, _ body: () -> Void) {
+        let key = ObjectIdentifier(connection)
         let admitted = state.withLock { state in
             if !state.isClosed { state.open[key] = connection }
             return !state.isClosed
         }
         guard admitted else { return connection.reset() }
         body()
+        // Unregistered before the close, under the lock `resetAll` holds: an
+        // interrupt never reaches a descriptor number that was closed and reused.
         state.withLock { _ = $0.open.removeValue(forKey: key) }
+        connection.close()
     }
 
+    /// Resets every answer in progress; their workers wake and close them.
     func resetAll() {
-        let open = state.withLock { state in
+        state.withLock { state in
             state.isClosed = true
-            defer { state.open.removeAll() }
-            return Array(state.open.values)
+            for connection in state.open.values { connection.interrupt() }
+            state.open.removeAll()
         }
-        for connection in open { connection.reset() }
     }
 }

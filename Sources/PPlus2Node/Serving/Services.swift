@@ -12,7 +12,7 @@ struct PeerListService: Service {
 
     var name: String { "peers" }
 
-    func serve(_ request: String, on connection: TCPSocket) {
+    func serve(_ request: String, on connection: Connection) {
         let caller = PeerIdentity(request)
         if let caller { peers.learnFirstHand(caller) }
         let listed = peers.answer(excluding: caller)
@@ -36,7 +36,7 @@ struct QueryService: Service {
 
     var name: String { "query" }
 
-    func serve(_ request: String, on connection: TCPSocket) {
+    func serve(_ request: String, on connection: Connection) {
         guard Extension.isExtended(request) else {
             let names = folder.search(request, limit: maxNames)
             log.debug("query \"\(request)\" from \(connection.caller): \(names.count) matches")
@@ -66,7 +66,7 @@ struct QueryService: Service {
 /// `minimumRate` once its grace period is over, counted on what the caller
 /// has acknowledged (a caller that never reads cannot hide behind our send
 /// buffer): a caller reading a byte now and then cannot hold a worker.
-func send(lines: some Sequence<String>, on connection: TCPSocket, timeout: Double, minimumRate: MinimumRate) {
+func send(lines: some Sequence<String>, on connection: Connection, timeout: Double, minimumRate: MinimumRate) {
     var meter = SendMeter(rate: minimumRate)
     let deadline = meter.started + timeout
     var block: [UInt8] = []
@@ -76,17 +76,17 @@ func send(lines: some Sequence<String>, on connection: TCPSocket, timeout: Doubl
             block.append(contentsOf: line.utf8)
             block.append(UInt8(ascii: "\n"))
             if block.count >= 64 * 1024 {
-                try connection.send(block, idleTimeout: timeout, deadline: deadline, meter: &meter)
+                try connection.socket.send(block, idleTimeout: timeout, deadline: deadline, meter: &meter)
                 block.removeAll(keepingCapacity: true)
             }
         }
-        if !block.isEmpty { try connection.send(block, idleTimeout: timeout, deadline: deadline, meter: &meter) }
+        if !block.isEmpty { try connection.socket.send(block, idleTimeout: timeout, deadline: deadline, meter: &meter) }
     } catch {
-        connection.abortOnClose()  // the caller stopped reading, read too slowly, or went away
+        connection.cutOff()  // the caller stopped reading, read too slowly, or went away
     }
 }
 
-extension TCPSocket {
+extension Connection {
     /// The caller's address, for log lines.
-    var caller: String { remoteAddress().map { IPv4Address($0).description } ?? "an address gone" }
+    var caller: String { socket.remoteAddress().map { IPv4Address($0).description } ?? "an address gone" }
 }

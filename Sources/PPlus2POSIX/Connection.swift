@@ -1,0 +1,59 @@
+import Synchronization
+
+/// One accepted connection on a listener, from `accept` to the line that ends
+/// it: the owner (the event loop, then the worker it hands it to) ends it with
+/// exactly one `close()` (the answer is complete: a clean end of stream) or
+/// `reset()` (the answer is cut, or was refused: the caller reads
+/// `ECONNRESET`, never a clean empty close).
+///
+/// A P+2 caller knows an answer ended only when the callee closes, so the
+/// close is a line of code where the answer ends, never left to the moment
+/// the last reference goes. A connection dropped without either is a bug:
+/// debug builds (and the tests) stop on it; release builds still close it.
+public final class Connection: Sendable {
+    /// The socket, for the answer's reads and writes until the connection ends.
+    public let socket: TCPSocket
+    private let isEnded = Atomic(false)
+
+    public init(_ socket: TCPSocket) {
+        self.socket = socket
+    }
+
+    deinit {
+        if !isEnded.load(ordering: .relaxed) {
+            assertionFailure("a connection was dropped without close() or reset()")
+            socket.descriptor.close()
+        }
+    }
+
+    /// Ends the answer cleanly: the caller reads end of stream, now. After a
+    /// `cutOff()` (`abortOnClose`), the close sends a reset instead.
+    public func close() {
+        end()
+    }
+
+    /// Ends the connection with a TCP reset: a refused or cut answer.
+    public func reset() {
+        socket.abortOnClose()
+        end()
+    }
+
+    /// Makes the coming `close()` a reset: the answer was cut (the caller
+    /// stopped reading, a file changed while it was sent).
+    public func cutOff() {
+        socket.abortOnClose()
+    }
+
+    /// From any thread, while the owner still holds the connection: a reset
+    /// that wakes the owner's blocked call, without closing the descriptor
+    /// (the owner's `close()` does that). The caller of `interrupt` must know
+    /// the owner has not closed it yet (`InService` holds a lock for that).
+    public func interrupt() {
+        socket.reset()
+    }
+
+    private func end() {
+        precondition(!isEnded.exchange(true, ordering: .acquiringAndReleasing), "a connection was ended twice")
+        socket.descriptor.close()
+    }
+}
