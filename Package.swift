@@ -16,7 +16,12 @@ let package = Package(
         // discovery. No syscalls, no threads: time is passed in as a value.
         .target(name: "PPlus2Core"),
         // The only module that calls the kernel: descriptors, sockets, poll, files, threads, signals.
-        .target(name: "PPlus2POSIX", dependencies: ["CPPlus2Shims"]),
+        // SyscallMock, the scripted kernel of its tests, exists in debug builds only.
+        .target(
+            name: "PPlus2POSIX",
+            dependencies: ["CPPlus2Shims"],
+            swiftSettings: [.define("ENABLE_MOCKING", .when(configuration: .debug))]
+        ),
         // The peer: three services, peer list, shared folder, gossip, search and download, console.
         .target(name: "PPlus2Node", dependencies: ["PPlus2Core", "PPlus2POSIX"]),
         // main.swift: arguments to a configuration, start the peer, exit code.

@@ -132,9 +132,9 @@ public struct Folder: Sendable {
         var buffer = [UInt8](repeating: 0, count: Int(min(opened.size, 1 << 20)) + 1)
         var total = 0
         while true {
-            let count = try buffer.withUnsafeMutableBytes { bytes in
-                Result { () throws(IOFailure) in try Sys.read(opened.file.rawValue, bytes) }
-            }.get()
+            let count = try buffer.withMutableBytes { bytes throws(IOFailure) in
+                try Sys.read(opened.file.rawValue, bytes)
+            }
             total += count
             guard count > 0, total <= maxBytes, body(buffer[..<count]) else { break }
         }
@@ -154,9 +154,7 @@ public struct Folder: Sendable {
         let file = try createExclusive(draft)
         do {
             for block in blocks {
-                try block.withUnsafeBytes { buffer in
-                    Result { () throws(IOFailure) in try FileWriting.writeAll(file, buffer) }
-                }.get()
+                try block.withBytes { buffer throws(IOFailure) in try FileWriting.writeAll(file, buffer) }
             }
             try FileWriting.sync(file)
             try renameReplacing(draft, to: name)

@@ -40,11 +40,10 @@ public final class FolderWatch: Sendable {
         var events: [Event] = []
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         for _ in 0..<16 {
-            // withUnsafeMutableBytes rethrows untyped errors: carry ours out in a Result.
-            let result = buffer.withUnsafeMutableBytes { bytes in
-                Result { () throws(IOFailure) in try Sys.readNow(descriptor.rawValue, bytes) }
+            let result = try buffer.withMutableBytes { bytes throws(IOFailure) in
+                try Sys.readNow(descriptor.rawValue, bytes)
             }
-            guard case .processed(let count) = try result.get(), count > 0 else { return events }
+            guard case .processed(let count) = result, count > 0 else { return events }
             events += Self.parse(buffer[..<count])
         }
         return events

@@ -54,8 +54,8 @@ public final class MulticastSocket: Sendable {
     /// Sends one datagram to the group, or to `address:port`.
     public func send(_ bytes: [UInt8], to address: UInt32? = nil, port: UInt16? = nil) throws(IOFailure) {
         let destination = sockaddr_in(address: address ?? group, port: port ?? self.port)
-        try bytes.withUnsafeBytes { buffer in
-            Result { () throws(IOFailure) in try Sys.sendDatagram(descriptor.rawValue, buffer, to: destination) }
-        }.get()
+        try bytes.withBytes { buffer throws(IOFailure) in
+            try Sys.sendDatagram(descriptor.rawValue, buffer, to: destination)
+        }
     }
 }

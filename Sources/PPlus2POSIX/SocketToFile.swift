@@ -121,16 +121,18 @@ public final class SocketToFile {
         var bytes = [UInt8](repeating: 0, count: count)
         var filled = 0
         while filled < count {
-            let read = bytes.withUnsafeMutableBytes { buffer in
-                Result { () throws(IOFailure) in
+            let read: IOResult<Int>
+            do {
+                read = try bytes.withMutableBytes { buffer throws(IOFailure) in
                     try Sys.readNow(pipe.readEnd.rawValue, UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
                 }
+            } catch {
+                throw .writing(error)
             }
-            switch read {
-            case .success(.processed(let count)) where count > 0: filled += count
-            case .success: throw .writing(.wroteNothing)  // the pipe cannot run dry before `count`
-            case .failure(let failure): throw .writing(failure)
+            guard case .processed(let count) = read, count > 0 else {
+                throw .writing(.wroteNothing)  // the pipe cannot run dry before `count`
             }
+            filled += count
         }
         try write(bytes[...], to: file)
     }
@@ -146,14 +148,12 @@ public final class SocketToFile {
         if buffer.isEmpty { buffer = [UInt8](repeating: 0, count: Self.chunk) }
         let count: Int
         do {
-            count = try buffer.withUnsafeMutableBytes { bytes in
-                Result { () throws(IOFailure) in
-                    try socket.receive(
-                        into: UnsafeMutableRawBufferPointer(rebasing: bytes[..<min(limit, bytes.count)]),
-                        timeout: timeout
-                    )
-                }
-            }.get()
+            count = try buffer.withMutableBytes { bytes throws(IOFailure) in
+                try socket.receive(
+                    into: UnsafeMutableRawBufferPointer(rebasing: bytes[..<min(limit, bytes.count)]),
+                    timeout: timeout
+                )
+            }
         } catch {
             throw .receiving(error)
         }
@@ -163,16 +163,14 @@ public final class SocketToFile {
 
     private func write(_ bytes: ArraySlice<UInt8>, to file: FileDescriptor) throws(Failure) {
         do {
-            try bytes.withUnsafeBytes { raw in
-                Result { () throws(IOFailure) in
-                    if let at = position {
-                        try FileWriting.writeAll(file, raw, at: at)
-                        position = at + Int64(raw.count)
-                    } else {
-                        try FileWriting.writeAll(file, raw)
-                    }
+            try bytes.withBytes { raw throws(IOFailure) in
+                if let at = position {
+                    try FileWriting.writeAll(file, raw, at: at)
+                    position = at + Int64(raw.count)
+                } else {
+                    try FileWriting.writeAll(file, raw)
                 }
-            }.get()
+            }
         } catch {
             throw .writing(error)
         }

@@ -91,9 +91,7 @@ public struct TCPSocket: Sendable {
 
     /// `receive(into:timeout:)` into the start of an array.
     public func receive(into buffer: inout [UInt8], timeout: Double) throws(IOFailure) -> Int {
-        try buffer.withUnsafeMutableBytes { bytes in
-            Result { () throws(IOFailure) in try receive(into: bytes, timeout: timeout) }
-        }.get()
+        try buffer.withMutableBytes { bytes throws(IOFailure) in try receive(into: bytes, timeout: timeout) }
     }
 
     /// Reads what has arrived without waiting: nil if nothing is there yet, 0 at end of stream.
@@ -145,12 +143,9 @@ public struct TCPSocket: Sendable {
         deadline: Double = .infinity,
         meter: inout SendMeter
     ) throws(IOFailure) {
-        // withUnsafeBytes rethrows untyped errors: carry ours out in a Result.
-        try bytes.withUnsafeBytes { buffer in
-            Result { () throws(IOFailure) in
-                try send(buffer, idleTimeout: idleTimeout, deadline: deadline, meter: &meter)
-            }
-        }.get()
+        try bytes.withBytes { buffer throws(IOFailure) in
+            try send(buffer, idleTimeout: idleTimeout, deadline: deadline, meter: &meter)
+        }
     }
 
     /// Sends `count` bytes of `file` from `offset` with `sendfile(2)`: the

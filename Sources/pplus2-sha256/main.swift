@@ -39,9 +39,9 @@ for path in arguments {
         var hasher = SHA256(blockFunction: blockFunction)
         var offset: Int64 = 0
         while true {
-            let count = try buffer.withUnsafeMutableBytes { bytes in
-                Result { () throws(IOFailure) in try FileReading.read(file, into: bytes, at: offset) }
-            }.get()
+            let count = try buffer.withMutableBytes { bytes throws(IOFailure) in
+                try FileReading.read(file, into: bytes, at: offset)
+            }
             if count == 0 { break }
             buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
             offset += Int64(count)

@@ -57,6 +57,12 @@ import Testing
         let mock = SyscallMock(["send": [.shortened(1), .shortened(4)]])
         try mock.run { try client.send(message, idleTimeout: 2) }
         #expect(mock.count(of: "send") == 3)
+        // Each retry asks for what is left, on the same descriptor.
+        let fd = client.descriptor.rawValue
+        #expect(
+            mock.trace.filter { $0.name == "send" }
+                == [30, 29, 25].map { .init(name: "send", descriptor: fd, count: $0) }
+        )
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 64)
         while received.count < message.count {

@@ -118,9 +118,7 @@ extension Downloader {
         let body = header.body
         guard partial.resumedFrom + Int64(body.count) <= header.size else { throw .tooLong(peer, size: header.size) }
         do {
-            try Array(body).withUnsafeBytes { bytes in
-                Result { () throws(IOFailure) in try FileWriting.writeAll(partial.file, bytes) }
-            }.get()
+            try Array(body).withBytes { bytes throws(IOFailure) in try FileWriting.writeAll(partial.file, bytes) }
         } catch {
             throw .local(.writing, folder: folder.path, error)
         }

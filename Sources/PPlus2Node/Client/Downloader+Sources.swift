@@ -203,9 +203,9 @@ extension Downloader {
         }
         let body = Array(header.body.prefix(range.count))
         do {
-            try body.withUnsafeBytes { bytes in
-                Result { () throws(IOFailure) in try FileWriting.writeAll(partial.file, bytes, at: range.lowerBound) }
-            }.get()
+            try body.withBytes { bytes throws(IOFailure) in
+                try FileWriting.writeAll(partial.file, bytes, at: range.lowerBound)
+            }
         } catch {
             throw .local(.writing, folder: folder.path, error)
         }

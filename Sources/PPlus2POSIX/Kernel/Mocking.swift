@@ -1,7 +1,10 @@
+#if ENABLE_MOCKING
 import Glibc
 import Synchronization
 
-/// A scripted kernel for tests: the seam under the kernel's door.
+/// A scripted kernel for tests: the seam under the kernel's door. It exists
+/// only in builds with `ENABLE_MOCKING` (debug builds: `Package.swift`), so a
+/// release binary carries neither the mock nor the door's check for it.
 ///
 /// Installed on one thread with `run`, it answers the calls its script names,
 /// in order, as the kernel would (a result, or -1 with an `errno`); calls it
@@ -21,10 +24,29 @@ public final class SyscallMock: @unchecked Sendable {
         case shortened(Int)
     }
 
+    /// One call through the door: its name, the descriptor it acted on (where
+    /// the call has one), and the byte count it was asked for (0 for calls
+    /// without a buffer). The model is swift-system's `Trace.Entry`.
+    public struct Entry: Sendable, Equatable, CustomStringConvertible {
+        public let name: String
+        public let descriptor: CInt?
+        public let count: Int
+
+        public init(name: String, descriptor: CInt? = nil, count: Int = 0) {
+            self.name = name
+            self.descriptor = descriptor
+            self.count = count
+        }
+
+        public var description: String { "\(name)(\(descriptor.map { "fd \($0), " } ?? "")\(count))" }
+    }
+
     // Touched only by the thread the mock is installed on.
     private var script: [String: [Answer]]
-    /// The calls made through the door while installed, in order, by name.
-    public private(set) var calls: [String] = []
+    /// The calls made through the door while installed, in order, with their arguments.
+    public private(set) var trace: [Entry] = []
+    /// The names of those calls, in order.
+    public var calls: [String] { trace.map(\.name) }
 
     public init(_ script: [String: [Answer]] = [:]) {
         self.script = script
@@ -54,11 +76,11 @@ public final class SyscallMock: @unchecked Sendable {
     }
 
     /// Records the call and takes its next scripted answer, if there is one.
-    func answer(_ name: String) -> Answer? {
-        calls.append(name)
-        guard var answers = script[name], !answers.isEmpty else { return nil }
+    func answer(_ call: Entry) -> Answer? {
+        trace.append(call)
+        guard var answers = script[call.name], !answers.isEmpty else { return nil }
         let answer = answers.removeFirst()
-        script[name] = answers
+        script[call.name] = answers
         return answer
     }
 }
@@ -71,3 +93,4 @@ private let mockKey: pthread_key_t = {
     pthread_key_create(&key, nil)
     return key
 }()
+#endif

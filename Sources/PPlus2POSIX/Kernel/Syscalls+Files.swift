@@ -13,36 +13,36 @@ extension Sys {
     }
 
     static func read(_ fd: CInt, _ buffer: UnsafeMutableRawBufferPointer) throws(IOFailure) -> Int {
-        try call("read", count: buffer.count) { Glibc.read(fd, buffer.baseAddress, $0) }
+        try call("read", fd: fd, count: buffer.count) { Glibc.read(fd, buffer.baseAddress, $0) }
     }
 
     /// `pread`: reads at `offset` without moving the file position.
     static func readAt(_ fd: CInt, _ buffer: UnsafeMutableRawBufferPointer, _ offset: Int64) throws(IOFailure) -> Int {
-        try call("pread", count: buffer.count) { Glibc.pread(fd, buffer.baseAddress, $0, off_t(offset)) }
+        try call("pread", fd: fd, count: buffer.count) { Glibc.pread(fd, buffer.baseAddress, $0, off_t(offset)) }
     }
 
     /// `read` on a non-blocking descriptor (a pipe).
     static func readNow(_ fd: CInt, _ buffer: UnsafeMutableRawBufferPointer) throws(IOFailure) -> IOResult<Int> {
-        try nonBlocking("read", count: buffer.count) { Glibc.read(fd, buffer.baseAddress, $0) }
+        try nonBlocking("read", fd: fd, count: buffer.count) { Glibc.read(fd, buffer.baseAddress, $0) }
     }
 
     /// `pwrite`: writes at `offset` without moving the file position.
     static func writeAt(_ fd: CInt, _ buffer: UnsafeRawBufferPointer, _ offset: Int64) throws(IOFailure) -> Int {
-        try call("pwrite", count: buffer.count) { Glibc.pwrite(fd, buffer.baseAddress, $0, off_t(offset)) }
+        try call("pwrite", fd: fd, count: buffer.count) { Glibc.pwrite(fd, buffer.baseAddress, $0, off_t(offset)) }
     }
 
     /// `ftruncate`.
     static func truncate(_ fd: CInt, _ size: Int64) throws(IOFailure) {
-        _ = try call("ftruncate") { Glibc.ftruncate(fd, off_t(size)) }
+        _ = try call("ftruncate", fd: fd) { Glibc.ftruncate(fd, off_t(size)) }
     }
 
     static func write(_ fd: CInt, _ buffer: UnsafeRawBufferPointer) throws(IOFailure) -> Int {
-        try call("write", count: buffer.count) { Glibc.write(fd, buffer.baseAddress, $0) }
+        try call("write", fd: fd, count: buffer.count) { Glibc.write(fd, buffer.baseAddress, $0) }
     }
 
     static func fstat(_ fd: CInt) throws(IOFailure) -> stat {
         var info = stat()
-        _ = try call("fstat") { Glibc.fstat(fd, &info) }
+        _ = try call("fstat", fd: fd) { Glibc.fstat(fd, &info) }
         return info
     }
 
@@ -71,13 +71,13 @@ extension Sys {
     }
 
     static func fsync(_ fd: CInt) throws(IOFailure) {
-        _ = try call("fsync") { Glibc.fsync(fd) }
+        _ = try call("fsync", fd: fd) { Glibc.fsync(fd) }
     }
 
     /// Bytes available to an unprivileged writer on the file system of `fd` (`fstatvfs`).
     static func freeBytes(_ fd: CInt) throws(IOFailure) -> Int64 {
         var info = statvfs()
-        _ = try call("fstatvfs") { Glibc.fstatvfs(fd, &info) }
+        _ = try call("fstatvfs", fd: fd) { Glibc.fstatvfs(fd, &info) }
         return Int64(clamping: UInt64(info.f_bavail) &* UInt64(info.f_frsize))
     }
 
@@ -137,7 +137,7 @@ extension Sys {
     }
 
     static func inotifyAddWatch(_ fd: CInt, _ path: String, _ mask: UInt32) throws(IOFailure) {
-        _ = try call("inotify_add_watch") { Glibc.inotify_add_watch(fd, path, mask) }
+        _ = try call("inotify_add_watch", fd: fd) { Glibc.inotify_add_watch(fd, path, mask) }
     }
 }
 
@@ -146,6 +146,6 @@ extension Sys {
     /// `wait`. Best effort: a file system without it (or an error) is left to
     /// the `fsync` that follows, which reports what matters.
     static func syncRange(_ fd: CInt, offset: Int64, count: Int64, wait: Bool) {
-        _ = try? call("sync_file_range") { cpplus2_sync_file_range(fd, offset, count, wait ? 1 : 0) }
+        _ = try? call("sync_file_range", fd: fd) { cpplus2_sync_file_range(fd, offset, count, wait ? 1 : 0) }
     }
 }

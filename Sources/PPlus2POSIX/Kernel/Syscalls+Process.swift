@@ -147,7 +147,7 @@ extension Sys {
 
 extension Sys {
     static func terminalRaw(_ fd: CInt) -> Bool {
-        (try? call("tcsetattr") { cpplus2_terminal_raw(fd) }) != nil
+        (try? call("tcsetattr", fd: fd) { cpplus2_terminal_raw(fd) }) != nil
     }
 
     static func terminalRestore() {

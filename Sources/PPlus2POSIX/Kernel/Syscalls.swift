@@ -16,10 +16,11 @@ enum Sys {
     @inline(__always)
     static func call<T: FixedWidthInteger>(
         _ name: StaticString,
+        fd: CInt? = nil,
         retryOnInterrupt: Bool = true,
         _ body: () -> T
     ) throws(IOFailure) -> T {
-        try call(name, count: 0, retryOnInterrupt: retryOnInterrupt) { _ in body() }
+        try call(name, fd: fd, count: 0, retryOnInterrupt: retryOnInterrupt) { _ in body() }
     }
 
     /// The same for a call on a buffer of `count` bytes: `body` gets the count to
@@ -27,13 +28,17 @@ enum Sys {
     @inline(__always)
     static func call<T: FixedWidthInteger>(
         _ name: StaticString,
+        fd: CInt? = nil,
         count: Int,
         retryOnInterrupt: Bool = true,
         _ body: (Int) -> T
     ) throws(IOFailure) -> T {
         while true {
             let result: T
-            if let mock = SyscallMock.current, let answer = mock.answer(name.description) {
+            #if ENABLE_MOCKING
+            if let mock = SyscallMock.current,
+                let answer = mock.answer(.init(name: name.description, descriptor: fd, count: count))
+            {
                 switch answer {
                 case .result(let value): result = T(truncatingIfNeeded: value)
                 case .failure(let code):
@@ -44,6 +49,9 @@ enum Sys {
             } else {
                 result = body(count)
             }
+            #else
+            result = body(count)
+            #endif
             guard result == -1 else { return result }
             let code = Errno(Glibc.errno)
             if code == .interrupted && retryOnInterrupt { continue }
@@ -55,11 +63,12 @@ enum Sys {
     @inline(__always)
     static func nonBlocking<T: FixedWidthInteger>(
         _ name: StaticString,
+        fd: CInt? = nil,
         count: Int = 0,
         _ body: (Int) -> T
     ) throws(IOFailure) -> IOResult<T> {
         do {
-            return .processed(try call(name, count: count, body))
+            return .processed(try call(name, fd: fd, count: count, body))
         } catch {
             if error.errno == .wouldBlock { return .wouldBlock }
             throw error
@@ -94,21 +103,21 @@ extension Sys {
     static func socketError(_ fd: CInt) throws(IOFailure) -> Errno? {
         var value: CInt = 0
         var length = socklen_t(MemoryLayout<CInt>.size)
-        _ = try call("getsockopt") { Glibc.getsockopt(fd, SOL_SOCKET, SO_ERROR, &value, &length) }
+        _ = try call("getsockopt", fd: fd) { Glibc.getsockopt(fd, SOL_SOCKET, SO_ERROR, &value, &length) }
         return value == 0 ? nil : Errno(value)
     }
 
     static func bind(_ fd: CInt, _ address: sockaddr_in) throws(IOFailure) {
-        _ = try call("bind") { withSocketAddress(address) { Glibc.bind(fd, $0, $1) } }
+        _ = try call("bind", fd: fd) { withSocketAddress(address) { Glibc.bind(fd, $0, $1) } }
     }
 
     static func listen(_ fd: CInt, backlog: CInt) throws(IOFailure) {
-        _ = try call("listen") { Glibc.listen(fd, backlog) }
+        _ = try call("listen", fd: fd) { Glibc.listen(fd, backlog) }
     }
 
     /// Accepts one connection as a non-blocking, close-on-exec descriptor.
     static func accept(_ fd: CInt) throws(IOFailure) -> IOResult<CInt> {
-        try nonBlocking("accept") { _ in cpplus2_accept_nonblocking(fd) }
+        try nonBlocking("accept", fd: fd) { _ in cpplus2_accept_nonblocking(fd) }
     }
 
     /// Starts a connect on a non-blocking socket: `.processed` if it completed
@@ -160,12 +169,14 @@ extension Sys {
     }
 
     static func receive(_ fd: CInt, _ buffer: UnsafeMutableRawBufferPointer) throws(IOFailure) -> IOResult<Int> {
-        try nonBlocking("recv", count: buffer.count) { Glibc.recv(fd, buffer.baseAddress, $0, 0) }
+        try nonBlocking("recv", fd: fd, count: buffer.count) { Glibc.recv(fd, buffer.baseAddress, $0, 0) }
     }
 
     /// `send` without SIGPIPE.
     static func send(_ fd: CInt, _ buffer: UnsafeRawBufferPointer) throws(IOFailure) -> IOResult<Int> {
-        try nonBlocking("send", count: buffer.count) { Glibc.send(fd, buffer.baseAddress, $0, CInt(MSG_NOSIGNAL)) }
+        try nonBlocking("send", fd: fd, count: buffer.count) {
+            Glibc.send(fd, buffer.baseAddress, $0, CInt(MSG_NOSIGNAL))
+        }
     }
 
     /// `recvfrom` with `MSG_TRUNC`: the datagram's whole length, even when it did not fit.
@@ -201,29 +212,31 @@ extension Sys {
     ) throws(IOFailure)
         -> IOResult<Int>
     {
-        try nonBlocking("sendfile", count: count) { Glibc.sendfile(socket, file, &offset, $0) }
+        try nonBlocking("sendfile", fd: socket, count: count) { Glibc.sendfile(socket, file, &offset, $0) }
     }
 
     /// `splice` between a descriptor and a pipe (`SPLICE_F_MOVE`, non-blocking on request).
     static func splice(_ from: CInt, _ to: CInt, _ count: Int, nonBlocking: Bool) throws(IOFailure) -> IOResult<Int> {
-        try Sys.nonBlocking("splice", count: count) { cpplus2_splice(from, to, UInt($0), nonBlocking ? 1 : 0) }
+        try Sys.nonBlocking("splice", fd: from, count: count) {
+            cpplus2_splice(from, to, UInt($0), nonBlocking ? 1 : 0)
+        }
     }
 
     /// `splice` from a pipe into a file at `offset`, which advances by what moved.
     static func splice(_ from: CInt, _ to: CInt, _ count: Int, at offset: inout Int64) throws(IOFailure) -> Int {
         var position = offset
-        let moved = try call("splice", count: count) { cpplus2_splice_at(from, to, &position, UInt($0)) }
+        let moved = try call("splice", fd: from, count: count) { cpplus2_splice_at(from, to, &position, UInt($0)) }
         offset = position
         return moved
     }
 
     /// Bytes written to a TCP socket and not yet acknowledged by the other end (`SIOCOUTQ`).
     static func unacknowledgedBytes(_ fd: CInt) -> Int {
-        max(0, Int((try? call("ioctl") { cpplus2_unsent_bytes(fd) }) ?? 0))
+        max(0, Int((try? call("ioctl", fd: fd) { cpplus2_unsent_bytes(fd) }) ?? 0))
     }
 
     static func shutdown(_ fd: CInt, _ how: CInt) {
-        _ = try? call("shutdown") { Glibc.shutdown(fd, how) }
+        _ = try? call("shutdown", fd: fd) { Glibc.shutdown(fd, how) }
     }
 
     /// Waits on `fds`; nil when a signal interrupted the wait (the caller
@@ -244,19 +257,19 @@ extension Sys {
 
     /// Asks for a pipe of `bytes` capacity; best effort.
     static func setPipeSize(_ fd: CInt, _ bytes: Int) {
-        _ = try? call("fcntl") { cpplus2_set_pipe_size(fd, CInt(bytes)) }
+        _ = try? call("fcntl", fd: fd) { cpplus2_set_pipe_size(fd, CInt(bytes)) }
     }
 
     static func fileStatusFlags(_ fd: CInt) throws(IOFailure) -> CInt {
-        try call("fcntl") { fcntl(fd, F_GETFL) }
+        try call("fcntl", fd: fd) { fcntl(fd, F_GETFL) }
     }
 
     static func setFileStatusFlags(_ fd: CInt, _ flags: CInt) throws(IOFailure) {
-        _ = try call("fcntl") { fcntl(fd, F_SETFL, flags) }
+        _ = try call("fcntl", fd: fd) { fcntl(fd, F_SETFL, flags) }
     }
 
     static func close(_ fd: CInt) {
-        _ = try? call("close", retryOnInterrupt: false) { Glibc.close(fd) }
+        _ = try? call("close", fd: fd, retryOnInterrupt: false) { Glibc.close(fd) }
     }
 
     private static func withSocketAddress<T>(
