@@ -9,7 +9,10 @@ let package = Package(
         .executable(name: "pplus2", targets: ["pplus2"])
     ],
     targets: [
-        // The few GNU C functions Swift's Glibc module does not export (renameat2, accept4, pipe2).
+        // C where Swift cannot reach or is slower: GNU calls Glibc's module does not export
+        // (renameat2, accept4, pipe2, splice, sync_file_range, pthread names), socket and pipe
+        // ioctls and fcntls, mallopt, the terminal's raw mode and its restore on a crash, the
+        // SIMD substring search (find.c) and the SHA-NI block function (sha256.c).
         .target(name: "CPPlus2Shims"),
         // Pure protocol logic: identities, line framing, name rules, matching, peer-table rules,
         // command-line and console parsing, the DNS codec and the mDNS state machines of LAN

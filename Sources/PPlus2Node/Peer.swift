@@ -35,11 +35,11 @@ public final class Peer: ThreadOwner {
 
     public var port: UInt16 { identity.port }
 
-    /// Opens the folder, binds the three ports and starts serving and gossip.
-    /// When it returns, all three listeners accept connections.
     /// When the peer started (monotonic seconds).
     let startedAt = MonotonicClock.now
 
+    /// Opens the folder, binds the three ports and starts serving and gossip.
+    /// When it returns, all three listeners accept connections.
     public init(_ configuration: Configuration, log: Log = Log()) throws(StartError) {
         // sendfile(2) has no flag against SIGPIPE: a caller that hangs up
         // mid-download must cost an EPIPE, not the process.
@@ -90,7 +90,7 @@ public final class Peer: ThreadOwner {
             throw .cannotStart(part: "folder index or hashing thread", error)
         }
         guard configuration.gossipEnabled else { return }
-        gossip.afterContact = { [store, peers] in store.save(peers.verifiedIdentities, force: false) }
+        gossip.afterContact = { [store, peers] in store.save(peers.identitiesWorthSaving, force: false) }
         do {
             try gossip.start()
         } catch {
@@ -119,7 +119,7 @@ public final class Peer: ThreadOwner {
         hashes.join()
         folder.join()
         folder.closePartials()
-        store.save(peers.verifiedIdentities, force: true)
+        store.save(peers.identitiesWorthSaving, force: true)
     }
 
     /// Stops the peer and ends the process with status 0. Safe to call from

@@ -248,8 +248,7 @@ public struct PeerTable: Sendable {
         // order: the newest never contacted, else the least recently contacted.
         // Pulling from the newest reaches the far side of the swarm; the
         // stalest verified peer has learned the most since we last asked it.
-        // (A random verified peer instead: swarms of 200 started at once
-        // converged in 12 intervals, this order in 10; scripts/bench.)
+        // (Against a random verified peer: the convergence rows of scripts/bench.)
         let verifiedTurn = contacts % 4 == 0
         let index =
             nextIndex(now: now, verified: verifiedTurn) ?? nextIndex(now: now, verified: !verifiedTurn)

@@ -146,7 +146,8 @@ public final class Console {
             say("  (\(count) more matches were cut by the answer limits: narrow the query)")
         }
         let peersText = result.askedPeers == 1 ? "1 peer" : "\(result.askedPeers) peers"
-        if let growing = peer.peerListGrowth {
+        if let known = peer.peersKnownWhileYoung {
+            let growing = "\(known) peer\(known == 1 ? "" : "s") known so far"
             say(screen.paint("  (\(growing): the peer list is still growing, one contact per gossip interval)", .dim))
         }
         if listing.isEmpty {

@@ -10,8 +10,9 @@ public protocol ConsolePeer: Sendable {
     var sharedFolderPath: String { get }
     var knownPeerCount: Int { get }
     /// While the peer list is young (its first three gossip intervals): how
-    /// many peers are known so far, for a person who searches at once.
-    var peerListGrowth: String? { get }
+    /// many peers are known so far (the console says it to a person who
+    /// searches at once); nil once it is not.
+    var peersKnownWhileYoung: Int? { get }
     /// Asks every known peer (or only `only`) for `query`.
     func search(_ query: String, only: [PeerIdentity]?) -> Search.Result
     /// The identity at `address`, its host name resolved; nil if it has none.
@@ -44,12 +45,11 @@ extension Peer: ConsolePeer {
 
     public var knownPeerCount: Int { peers.count }
 
-    public var peerListGrowth: String? {
+    public var peersKnownWhileYoung: Int? {
         guard configuration.gossipEnabled, MonotonicClock.now - startedAt < 3 * configuration.gossipInterval else {
             return nil
         }
-        let count = peers.count
-        return "\(count) peer\(count == 1 ? "" : "s") known so far"
+        return peers.count
     }
 
     public func resolve(_ address: HostPort) -> PeerIdentity? {

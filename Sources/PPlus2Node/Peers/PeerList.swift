@@ -53,7 +53,7 @@ public final class PeerList: Sendable {
 
     /// The peers worth remembering across a restart: those that answered or
     /// contacted us, and the bootstraps.
-    public var verifiedIdentities: [PeerIdentity] {
+    public var identitiesWorthSaving: [PeerIdentity] {
         table.withLock { $0.entries.filter { $0.isVerified || $0.origin == .bootstrap }.map(\.identity) }
     }
 
