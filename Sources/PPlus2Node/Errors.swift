@@ -49,6 +49,8 @@ public enum DownloadError: Error, Equatable, Sendable, CustomStringConvertible {
     case changed(PeerIdentity, size: Int64, sha256: SHA256Digest?)
     /// The answer to an extended `get` did not start with the extension's header.
     case badHeader(PeerIdentity)
+    /// The peer closed an extended `get` without a byte: it does not offer the name (any more).
+    case answeredNothing(PeerIdentity)
     /// The peer closed cleanly after `bytes` of the announced `size`.
     case cutShort(PeerIdentity, bytes: Int64, size: Int64)
     /// The peer sent more than the size it announced.
@@ -91,6 +93,7 @@ public enum DownloadError: Error, Equatable, Sendable, CustomStringConvertible {
             "it needs \(Formatting.bytes(needed)) and the shared folder's disk has \(Formatting.bytes(free)) free"
         case .changed(let peer, let size, _): "\(peer) now offers another version of it (\(Formatting.bytes(size)))"
         case .badHeader(let peer): "\(peer) did not answer in the extension's form"
+        case .answeredNothing(let peer): "\(peer) no longer offers the file"
         case .cutShort(let peer, let bytes, let size): "\(peer) ended the file after \(bytes) of \(size) bytes"
         case .tooLong(let peer, let size): "\(peer) sent more than the \(size) bytes it announced"
         case .hashMismatch(let peer, let expected, let actual):

@@ -64,7 +64,12 @@ import Testing
         #expect(events.contains(.resumed(from: Int64(cut))))
         #expect(
             second.requests[2] == [
-                Extension.getRequest(offset: Int64(cut), length: nil, sha256: Self.digest, name: "big.bin")
+                Extension.getRequest(
+                    offset: Int64(cut),
+                    length: Int64(Self.content.count - cut),
+                    sha256: Self.digest,
+                    name: "big.bin"
+                )
             ]
         )
         #expect(readFile(folder + "/big.bin") == Self.content)

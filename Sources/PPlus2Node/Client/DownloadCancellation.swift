@@ -14,11 +14,12 @@ public final class DownloadCancellation: Sendable {
     public var isCancelled: Bool { state.withLock { $0.cancelled } }
 
     public func cancel() {
-        let connections = state.withLock { state in
+        // Reset under the lock: a connection detached (then closed) by its
+        // download cannot be reset after its descriptor number was reused.
+        state.withLock { state in
             state.cancelled = true
-            return state.connections.values
+            for connection in state.connections.values { connection.reset() }
         }
-        for connection in connections { connection.reset() }
     }
 
     /// A connection of the download from now on; reset at once if cancelled already.

@@ -1,18 +1,25 @@
 import PPlus2Core
 import PPlus2POSIX
 
-/// Fetches one file from another peer into the shared folder.
+/// Fetches one file from other peers into the shared folder.
 ///
-/// The bytes go into a hidden partial file, which takes its name (or
-/// `name (1).ext`... if the name is taken) only when the file is known whole:
-/// - from a peer that speaks the extension (the match told a size), exactly
-///   the announced size must arrive and, when a hash was told, the file's
-///   SHA-256 must match it; a zero-byte file is saved. A download of a known
-///   hash that breaks off keeps its partial, and picking the same content
-///   again, from any peer, resumes from it (`get OFFSET`);
-/// - from a plain P+2 peer, the serving peer must close cleanly (end of
-///   stream, not a reset or a timeout): P+2 has no length, so that is all
-///   that can be checked. Any failure removes the partial file.
+/// Every download is the same stages, each written once, in this file's
+/// `download(copies:)`:
+/// 1. admission: a valid name with a free variant, a size under the limit;
+/// 2. the partial: the kept partial of this content (a resume), else a new
+///    hidden one, with room for the rest in the folder;
+/// 3. the ranges (`Downloader+Ranges`): from one source, the rest of the file
+///    as one range; from several sources offering the same size and SHA-256,
+///    ranges of `rangeSize` shared out by a `RangePlan`; each range is one
+///    connection (`DownloadStream`: request, header, body into the partial at
+///    its offset, clean end) while a `HashFollower` hashes behind the writes;
+/// 4. the check: exactly the announced size, and the announced SHA-256;
+/// 5. the commit: synced, then renamed to its name (or `name (1).ext`...);
+///    a break-off keeps the partial to resume, anything else discards it.
+///
+/// A plain P+2 peer (no size was listed) has no header and no length: the
+/// file is one stream to a clean end (`Downloader+Plain`), stages 1 and 5 the
+/// same.
 public struct Downloader: Sendable {
     public let client: PeerClient
     public let folder: SharedFolder
@@ -22,6 +29,8 @@ public struct Downloader: Sendable {
     public var cancellation: DownloadCancellation?
     /// The bytes one request of a multi-source download asks for.
     public var rangeSize: Int64 = 8 << 20
+    /// The most peers one download fetches from at once.
+    public static let maxSources = 4
 
     public init(client: PeerClient, folder: SharedFolder, maxSize: Int64, cancellation: DownloadCancellation? = nil) {
         self.client = client
@@ -64,121 +73,134 @@ public struct Downloader: Sendable {
         case mismatch(sources: Int)
     }
 
-    /// Downloads `match`; `report` is called with what happens.
-    public func download(_ match: Search.Match, report: (Event) -> Void = { _ in }) throws(DownloadError) -> Outcome {
-        guard SharedFileName.isValid(match.name) else { throw .invalidName }
-        // Before the first byte: a name with no free variant is refused now, not after the transfer.
-        guard folder.freeName(for: match.name) != nil else { throw .noFreeName(match.name) }
-        guard let size = match.size else { return try downloadPlain(match.name, from: match.peer, report: report) }
-        return try downloadExtended(match, size: size, report: report)
-    }
-
-    // MARK: Plain P+2
-
-    private func downloadPlain(
-        _ name: String,
-        from peer: PeerIdentity,
-        report: (Event) -> Void
-    ) throws(DownloadError) -> Outcome {
-        let connection = try connect(name, to: peer)
-        defer { cancellation?.detach(connection) }
-        let partial = try folder.createPartial()
+    /// Downloads `copies[0]`, from every peer among `copies` that offers the
+    /// same content (size and SHA-256) at once where that helps; `report` is
+    /// called with what happens, on this thread.
+    public func download(copies: [Search.Match], report: (Event) -> Void = { _ in }) throws(DownloadError) -> Outcome {
+        guard let first = copies.first else { throw .invalidName }
+        try admit(first)
+        guard let size = first.size else { return try downloadPlain(first.name, from: first.peer, report: report) }
+        let sources = self.sources(among: copies, size: size)
+        let partial = try startPartial(first, size: size, report: report)
+        // One source: the rest of the file as one range. Several: ranges to share out.
+        let plan = RangePlan(
+            from: partial.resumedFrom,
+            size: size,
+            rangeSize: sources.count > 1 ? rangeSize : size - partial.resumedFrom,
+            sources: sources.count
+        )
+        let follower = try? HashFollower(file: partial.file, written: partial.resumedFrom)
+        defer {
+            follower?.stop()  // a download that failed: the follower ends here, joined, never left behind
+            follower?.join()
+        }
         do throws(DownloadError) {
-            var total: Int64 = 0
-            let mover = SocketToFile()
-            // Room for one byte past the limit: enough to tell it was passed.
-            while let count = try receive(
-                from: connection,
-                into: partial,
-                with: mover,
-                room: maxSize - total + 1,
-                peer: peer,
-                total: total
-            ) {
-                total += Int64(count)
-                guard total <= maxSize else { throw .tooLarge(maxSize) }
-                report(.progress(bytes: total, size: nil))
+            let fetched = try fetch(plan, from: sources, size: size, into: partial, follower: follower, report: report)
+            guard let fetched else {
+                folder.setAside(partial)  // what a resume brought stays for another peer
+                return .notOffered
             }
-            if total == 0 {
-                folder.discard(partial)
-                return .empty
+            // The check: the hash listed, else the one the header announced, else the size alone.
+            var check = Check.sizeOnly
+            if let expected = first.sha256 ?? fetched.announced {
+                let actual = follower?.finish() ?? hashWhole(partial)
+                guard let actual else { throw .local(.verifying, folder: folder.path, .wroteNothing) }
+                guard actual == expected else {
+                    guard sources.count > 1 else {
+                        throw .hashMismatch(sources[0].peer, expected: expected, actual: actual)
+                    }
+                    folder.discard(partial)
+                    report(.mismatch(sources: sources.count))
+                    return try downloadOneByOne(sources, report: report)
+                }
+                check = .verified(actual)
             }
             try sync(partial)
-            return .saved(savedName: try folder.commit(partial, as: name), bytes: total, check: .unverified)
+            return .saved(savedName: try folder.commit(partial, as: first.name), bytes: size, check: check)
         } catch {
-            folder.discard(partial)
+            keepOrDiscard(partial, upTo: plan.contiguousEnd, error: error, report: report)
             throw error
         }
     }
 
-    // MARK: Shared steps
+    // MARK: The stages
 
-    /// Sends `request` to `peer`'s download port; the connection is the
-    /// cancellation's until the caller detaches it.
-    func connect(_ request: String, to peer: PeerIdentity) throws(DownloadError) -> TCPSocket {
-        let connection: TCPSocket
-        do {
-            connection = try client.openDownload(request, from: peer)
-        } catch {
-            throw .unreachable(peer, error)
-        }
-        cancellation?.attach(connection)
-        return connection
+    /// Refuses, before the first byte, what could never be saved.
+    private func admit(_ match: Search.Match) throws(DownloadError) {
+        guard SharedFileName.isValid(match.name) else { throw .invalidName }
+        guard folder.freeName(for: match.name) != nil else { throw .noFreeName(match.name) }
+        if let size = match.size, size > maxSize { throw .tooLarge(maxSize) }
     }
 
-    /// Reads the header line of an extended `get` answer (at most 512 bytes);
-    /// also returns the body bytes that came with it. nil when the peer closed
-    /// without a byte; `bytes` is where the download stands, for the error.
-    func readGetHeader(
-        from connection: TCPSocket,
-        peer: PeerIdentity,
-        bytes: Int64
-    ) throws(DownloadError) -> (size: Int64, sha256: SHA256Digest?, body: ArraySlice<UInt8>)? {
-        var line: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 512)
-        while !line.contains(UInt8(ascii: "\n")) {
-            let count: Int
-            do {
-                count = try connection.receive(into: &chunk, timeout: client.timeout)
-            } catch {
-                throw .brokeOff(peer, bytes: bytes, error)
-            }
-            if count == 0 {
-                if line.isEmpty { return nil }
-                throw .badHeader(peer)
-            }
-            line += chunk[..<count]
-            guard line.count <= 512 else { throw .badHeader(peer) }  // a header is under 100 bytes
-        }
-        let newline = line.firstIndex(of: UInt8(ascii: "\n"))!
-        guard let header = Extension.parseGetHeader(line[..<newline]) else { throw .badHeader(peer) }
-        return (header.size, header.sha256, line[(newline + 1)...])
+    /// The peers to fetch from: each peer once, with the same content as the
+    /// first copy, at most `maxSources`; the first alone when the content has
+    /// no hash yet or the file is too small for ranges to help.
+    private func sources(among copies: [Search.Match], size: Int64) -> [Search.Match] {
+        let first = copies[0]
+        guard first.sha256 != nil, size > 2 * rangeSize else { return [first] }
+        var peers = Set<PeerIdentity>()
+        let same = copies.filter { $0.hasSameContent(as: first) && peers.insert($0.peer).inserted }
+        return Array(same.prefix(Self.maxSources))
     }
 
-    /// Moves what arrived into the partial, at most `room` bytes (and 1 GiB);
-    /// nil at the clean end of the stream.
-    func receive(
-        from connection: TCPSocket,
-        into partial: PartialFile,
-        with mover: SocketToFile,
-        room: Int64,
-        peer: PeerIdentity,
-        total: Int64
-    ) throws(DownloadError) -> Int? {
-        do {
-            let count = try mover.move(
-                from: connection,
-                to: partial.file,
-                limit: Int(min(max(room, 1), 1 << 30)),
-                timeout: client.timeout
-            )
-            return count == 0 ? nil : count
-        } catch {
-            switch error {
-            case .receiving(let failure): throw .brokeOff(peer, bytes: total, failure)
-            case .writing(let failure): throw .local(.writing, folder: folder.path, failure)
-            }
+    /// The kept partial of this content if there is one, else a new partial;
+    /// refused when the rest does not fit in the folder's free space. Open
+    /// for writing at positions (a kept partial was open for appending).
+    private func startPartial(
+        _ match: Search.Match,
+        size: Int64,
+        report: (Event) -> Void
+    ) throws(DownloadError) -> PartialFile {
+        let partial: PartialFile
+        if let content = match.sha256, let resumed = folder.resumePartial(content: content, size: size) {
+            partial = resumed
+        } else {
+            partial = try folder.createPartial(content: match.sha256)
         }
+        if partial.resumedFrom > 0 { report(.resumed(from: partial.resumedFrom)) }
+        let needed = size - partial.resumedFrom
+        if let free = try? folder.directory.freeBytes(), free < needed {
+            folder.setAside(partial)
+            throw .noSpace(needed: needed, free: free)
+        }
+        do {
+            try partial.file.setAppending(false)
+        } catch {
+            folder.setAside(partial)
+            throw .local(.writing, folder: folder.path, error)
+        }
+        return partial
+    }
+
+    /// After a mismatch among several sources: each alone, checked alone,
+    /// until one verifies; the last one's failure if none does.
+    private func downloadOneByOne(_ sources: [Search.Match], report: (Event) -> Void) throws(DownloadError) -> Outcome {
+        for source in sources.dropLast() {
+            if let outcome = try? download(copies: [source], report: report) { return outcome }
+        }
+        return try download(copies: [sources[sources.count - 1]], report: report)
+    }
+
+    /// A partial that broke off keeps its bytes up to the first hole, to be
+    /// resumed; any other failure discards it.
+    private func keepOrDiscard(
+        _ partial: PartialFile,
+        upTo end: Int64,
+        error: DownloadError,
+        report: (Event) -> Void
+    ) {
+        guard error.leavesAResumablePartial, end > 0, (try? FileWriting.truncate(partial.file, to: end)) != nil,
+            folder.setAside(partial)
+        else {
+            return folder.discard(partial)
+        }
+        report(.kept(bytes: end))
+    }
+
+    /// The SHA-256 of the whole partial, read back (when no follower could start).
+    private func hashWhole(_ partial: PartialFile) -> SHA256Digest? {
+        var buffer: [UInt8] = []
+        return FileDigest.sha256(of: partial.file, buffer: &buffer)?.digest
     }
 
     func sync(_ partial: PartialFile) throws(DownloadError) {

@@ -19,10 +19,14 @@ final class RangePlan: @unchecked Sendable {
     private var activeSources: Int
     let start: Int64
 
-    /// The bytes `start..<size` in ranges of `rangeSize`, for `sources` sources.
+    /// The bytes `start..<size` in ranges of `rangeSize` (at least one range),
+    /// for `sources` sources.
     init(from start: Int64, size: Int64, rangeSize: Int64, sources: Int) {
         self.start = start
-        waiting = stride(from: start, to: size, by: Int(rangeSize)).map { $0..<min($0 + rangeSize, size) }
+        waiting = stride(from: start, to: size, by: Int(max(rangeSize, 1))).map { $0..<min($0 + rangeSize, size) }
+        // Nothing left to fetch (an empty file, a whole kept partial): one empty
+        // range still asks, so the source confirms the version it offers.
+        if waiting.isEmpty { waiting = [start..<max(start, size)] }
         activeSources = sources
     }
 
@@ -51,12 +55,19 @@ final class RangePlan: @unchecked Sendable {
         }
     }
 
-    /// The range's source failed: it goes back, first in line.
-    func failed(_ range: Range<Int64>) {
+    /// The range's source failed after writing it up to `position`: what was
+    /// written counts as done (the whole file's hash still checks it), the
+    /// rest goes back, first in line.
+    func failed(_ range: Range<Int64>, writtenUpTo position: Int64) {
         lock.withLock {
+            let cut = min(max(position, range.lowerBound), range.upperBound)
             writtenUpTo[range.lowerBound] = nil
             inFlight -= 1
-            waiting.insert(range, at: 0)
+            if cut > range.lowerBound {
+                done.append(range.lowerBound..<cut)
+                doneBytes += cut - range.lowerBound
+            }
+            if cut < range.upperBound { waiting.insert(cut..<range.upperBound, at: 0) }
             lock.broadcast()
         }
     }

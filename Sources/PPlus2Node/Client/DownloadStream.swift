@@ -1,0 +1,108 @@
+import PPlus2Core
+import PPlus2POSIX
+
+/// One connection of a download, from its request line to its end: the
+/// request out, the extension's header line read by the `LineFramer`, the
+/// body moved into the partial (`SocketToFile`: spliced where the kernel can).
+/// While it is open, the download's cancellation can reset it from another
+/// thread; `end()` detaches and closes it.
+struct DownloadStream {
+    let peer: PeerIdentity
+    private let socket: TCPSocket
+    private let downloader: Downloader
+
+    /// The extension's header: the file's current size and hash, and the
+    /// bytes of the body that arrived with it.
+    struct Header {
+        let size: Int64
+        let sha256: SHA256Digest?
+        let body: ArraySlice<UInt8>
+    }
+
+    /// A header is under 100 bytes; more is not a header.
+    static let maxHeaderBytes = 512
+
+    /// Connects to `peer`'s download port and sends `request`.
+    init(_ request: String, to peer: PeerIdentity, downloader: Downloader) throws(DownloadError) {
+        do {
+            socket = try downloader.client.openDownload(request, from: peer)
+        } catch {
+            throw .unreachable(peer, error)
+        }
+        self.peer = peer
+        self.downloader = downloader
+        downloader.cancellation?.attach(socket)
+    }
+
+    /// Detaches the stream from the cancellation and closes it.
+    func end() {
+        downloader.cancellation?.detach(socket)
+        socket.descriptor.close()
+    }
+
+    /// Reads the header line; nil when the peer closed without a byte (it
+    /// does not offer the name). `bytes` is where the download stands, for errors.
+    func readHeader(at bytes: Int64) throws(DownloadError) -> Header? {
+        var framer = LineFramer(maxLineBytes: Self.maxHeaderBytes, overlong: .drop)
+        var chunk = [UInt8](repeating: 0, count: Self.maxHeaderBytes)
+        var seen = 0
+        while true {
+            let count: Int
+            do {
+                count = try socket.receive(into: &chunk, timeout: downloader.client.timeout)
+            } catch {
+                throw .brokeOff(peer, bytes: bytes, error)
+            }
+            if count == 0 {
+                if seen == 0 { return nil }
+                throw .badHeader(peer)
+            }
+            seen += count
+            for index in 0..<count {
+                switch framer.take(chunk[index]) {
+                case nil: continue
+                case .overlong: throw .badHeader(peer)
+                case .line(let line):
+                    guard let header = Extension.parseGetHeader(line) else { throw .badHeader(peer) }
+                    return Header(size: header.size, sha256: header.sha256, body: chunk[(index + 1)..<count])
+                }
+            }
+            guard seen <= Self.maxHeaderBytes else { throw .badHeader(peer) }
+        }
+    }
+
+    /// Writes bytes that came with the header at `offset` of the partial.
+    func write(_ bytes: ArraySlice<UInt8>, into partial: PartialFile, at offset: Int64) throws(DownloadError) {
+        guard !bytes.isEmpty else { return }
+        do {
+            try bytes.withBytes { raw throws(IOFailure) in try FileWriting.writeAll(partial.file, raw, at: offset) }
+        } catch {
+            throw .local(.writing, folder: downloader.folder.path, error)
+        }
+    }
+
+    /// Moves what arrived into the partial, at most `room` bytes (and 1 GiB);
+    /// nil at the clean end of the stream. `total` is where the download
+    /// stands, for errors.
+    func receive(
+        into partial: PartialFile,
+        with mover: SocketToFile,
+        room: Int64,
+        total: Int64
+    ) throws(DownloadError) -> Int? {
+        do {
+            let count = try mover.move(
+                from: socket,
+                to: partial.file,
+                limit: Int(min(max(room, 1), 1 << 30)),
+                timeout: downloader.client.timeout
+            )
+            return count == 0 ? nil : count
+        } catch {
+            switch error {
+            case .receiving(let failure): throw .brokeOff(peer, bytes: total, failure)
+            case .writing(let failure): throw .local(.writing, folder: downloader.folder.path, failure)
+            }
+        }
+    }
+}

@@ -1,0 +1,119 @@
+import PPlus2Core
+import PPlus2POSIX
+
+// Stage 3 of a download: the ranges of the file, each one `\u{1}get OFFSET
+// LENGTH SHA256 NAME` on a connection of its own, the body moved into the
+// partial at its offset. One thread a source takes ranges from the plan until
+// none is left (a faster source takes more of them); a range whose source
+// fails goes back to the others with what was written kept; a source that
+// failed twice (once, when it is the only one) stops asking.
+
+extension Downloader {
+    /// What the ranges told beside their bytes.
+    struct Fetched {
+        /// The SHA-256 the first header announced, if any.
+        var announced: SHA256Digest?
+    }
+
+    /// Fetches every range of `plan` from `sources`, reporting progress from
+    /// this thread meanwhile. nil when the only source answered nothing: it no
+    /// longer offers the file.
+    func fetch(
+        _ plan: RangePlan,
+        from sources: [Search.Match],
+        size: Int64,
+        into partial: PartialFile,
+        follower: HashFollower?,
+        report: (Event) -> Void
+    ) throws(DownloadError) -> Fetched? {
+        let failures = Locked<[DownloadError]>([])
+        let announced = Locked<SHA256Digest?>(nil)
+        let maxFailures = sources.count > 1 ? 2 : 1
+        var threads: [ThreadHandle] = []
+        for source in sources {
+            let thread = ThreadHandle()
+            do {
+                try thread.start(name: "range-fetch") {
+                    var failed = 0
+                    while failed < maxFailures, let range = plan.next() {
+                        var written = range.lowerBound
+                        do throws(DownloadError) {
+                            let sha256 = try fetch(range, of: size, from: source, into: partial) { position in
+                                written = position
+                                plan.wrote(range, upTo: position)
+                            }
+                            announced.withLock { $0 = $0 ?? sha256 }
+                            plan.finished(range)
+                        } catch {
+                            // Bytes of a source that broke off are kept; of one that lied, none.
+                            plan.failed(range, writtenUpTo: error.leavesAResumablePartial ? written : range.lowerBound)
+                            failures.withLock { $0.append(error) }
+                            failed += 1
+                        }
+                    }
+                    plan.sourceEnded()
+                }
+                threads.append(thread)
+            } catch {
+                plan.sourceEnded()
+            }
+        }
+        if sources.count > 1 { report(.sources(threads.count)) }
+        while true {
+            let (bytes, ended) = plan.progress(waitingUpTo: 0.1)
+            follower?.advance(to: plan.writtenEnd)
+            report(.progress(bytes: plan.start + bytes, size: size))
+            if ended { break }
+        }
+        for thread in threads { thread.join() }
+        follower?.advance(to: plan.writtenEnd)
+        guard plan.isComplete else {
+            let last = failures.withLock { $0.last }
+            if sources.count == 1, case .answeredNothing = last, plan.contiguousEnd == plan.start { return nil }
+            throw last ?? .brokeOff(sources[0].peer, bytes: plan.contiguousEnd, .timedOut(.reading))
+        }
+        return Fetched(announced: announced.withLock { $0 })
+    }
+
+    /// One range from one source, moved into the partial at its offset, up
+    /// to the source's clean end. Returns the SHA-256 its header announced.
+    private func fetch(
+        _ range: Range<Int64>,
+        of size: Int64,
+        from source: Search.Match,
+        into partial: PartialFile,
+        progress: (Int64) -> Void
+    ) throws(DownloadError) -> SHA256Digest? {
+        let peer = source.peer
+        let request = Extension.getRequest(
+            offset: range.lowerBound,
+            length: Int64(range.count),
+            sha256: source.sha256,
+            name: source.name
+        )
+        let stream = try DownloadStream(request, to: peer, downloader: self)
+        defer { stream.end() }
+        guard let header = try stream.readHeader(at: range.lowerBound) else { throw .answeredNothing(peer) }
+        // The version listed, or nothing: another size or hash is another file.
+        if header.size != size || (source.sha256 != nil && header.sha256 != nil && header.sha256 != source.sha256) {
+            throw .changed(peer, size: header.size, sha256: header.sha256)
+        }
+        guard header.body.count <= range.count else { throw .tooLong(peer, size: size) }
+        var written = range.lowerBound
+        try stream.write(header.body, into: partial, at: written)
+        written += Int64(header.body.count)
+        progress(written)
+        let mover = SocketToFile(writingFrom: written, positioned: true)
+        while written < range.upperBound {
+            let moved = try stream.receive(into: partial, with: mover, room: range.upperBound - written, total: written)
+            guard let count = moved else { throw .cutShort(peer, bytes: written, size: size) }
+            written += Int64(count)
+            progress(written)
+        }
+        // The end: a clean close. A byte more is a lie; a reset says the file changed there.
+        if try stream.receive(into: partial, with: mover, room: 1, total: written) != nil {
+            throw .tooLong(peer, size: size)
+        }
+        return header.sha256
+    }
+}

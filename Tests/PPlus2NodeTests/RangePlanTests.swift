@@ -1,0 +1,65 @@
+import PPlus2POSIX
+import Testing
+
+@testable import PPlus2Node
+
+/// The plan behind a download's ranges, without sockets.
+@Suite struct RangePlanTests {
+    @Test func rangesCoverTheRestInFileOrder() {
+        let plan = RangePlan(from: 10, size: 35, rangeSize: 10, sources: 1)
+        var taken: [Range<Int64>] = []
+        while let range = plan.next() {
+            taken.append(range)
+            plan.finished(range)
+        }
+        #expect(taken == [10..<20, 20..<30, 30..<35])
+        #expect(plan.isComplete && plan.contiguousEnd == 35)
+    }
+
+    @Test func aFailedRangeKeepsWhatWasWrittenAndGoesBackFirst() {
+        let plan = RangePlan(from: 0, size: 30, rangeSize: 10, sources: 2)
+        let first = plan.next()!
+        let second = plan.next()!
+        plan.finished(second)
+        plan.wrote(first, upTo: 4)
+        #expect(plan.writtenEnd == 4)
+        plan.failed(first, writtenUpTo: 4)
+        #expect(plan.contiguousEnd == 4, "the bytes written before the failure count")
+        #expect(plan.next() == 4..<10, "the rest of the failed range is next in line")
+        #expect(plan.next() == 20..<30)
+        #expect(!plan.isComplete)
+    }
+
+    @Test func aHoleStopsWhatIsKept() {
+        let plan = RangePlan(from: 0, size: 30, rangeSize: 10, sources: 2)
+        let first = plan.next()!
+        let second = plan.next()!
+        plan.finished(second)
+        plan.failed(first, writtenUpTo: 0)
+        #expect(plan.contiguousEnd == 0, "10..<20 is done, but 0..<10 is a hole before it")
+        #expect(plan.progress(waitingUpTo: 0).bytes == 10)
+    }
+
+    @Test func nothingLeftStillAsksOnce() {
+        let plan = RangePlan(from: 7, size: 7, rangeSize: 10, sources: 1)
+        let range = plan.next()
+        #expect(range == 7..<7)
+        if let range { plan.finished(range) }
+        #expect(plan.next() == nil)
+        #expect(plan.isComplete)
+    }
+
+    @Test func aSourceWaitsForARangeInFlightAndEndsWithIt() throws {
+        let plan = RangePlan(from: 0, size: 10, rangeSize: 10, sources: 2)
+        let range = try #require(plan.next())
+        let second = Locked<Range<Int64>??>(nil)
+        let waiter = ThreadHandle()
+        try waiter.start(name: "test-range") {
+            let next = plan.next()  // waits: nothing waiting, one in flight
+            second.withLock { $0 = .some(next) }
+        }
+        plan.failed(range, writtenUpTo: 6)  // its source failed: the rest goes to the waiting one
+        waiter.join()
+        #expect(second.withLock { $0 } == .some(6..<10))
+    }
+}
