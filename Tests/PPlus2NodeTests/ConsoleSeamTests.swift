@@ -1,0 +1,140 @@
+import PPlus2Core
+import PPlus2POSIX
+import PPlus2TestSupport
+import Testing
+
+@testable import PPlus2Node
+
+/// A peer the console talks to in place of a real one: scripted search
+/// results and downloads, and a record of what the console asked.
+final class FakeConsolePeer: ConsolePeer, Sendable {
+    let identity = PeerIdentity("127.0.0.1:5000")!
+    let sharedFolderPath = "/tmp/shared"
+    let knownPeerCount = 3
+    let peersKnownWhileYoung: Int? = nil
+    /// The matches every search returns.
+    let matches: [Search.Match]
+    /// How each download ends, by the peer of its first copy; saved by default.
+    let failures: [PeerIdentity: DownloadError]
+    /// Downloads of these names wait until they are cancelled.
+    let waitForCancel: Set<String>
+    /// What the console asked: the queries, and each download's copies.
+    let asked = Locked((queries: [String](), downloads: [[Search.Match]]()))
+
+    init(matches: [Search.Match], failures: [PeerIdentity: DownloadError] = [:], waitForCancel: Set<String> = []) {
+        self.matches = matches
+        self.failures = failures
+        self.waitForCancel = waitForCancel
+    }
+
+    func search(_ query: String, only: [PeerIdentity]?) -> Search.Result {
+        asked.withLock { $0.queries.append(query) }
+        var result = Search.Result(query: query)
+        result.matches = matches
+        result.askedPeers = knownPeerCount
+        return result
+    }
+
+    func resolve(_ address: HostPort) -> PeerIdentity? { nil }
+
+    func download(
+        _ copies: [Search.Match],
+        cancellation: DownloadCancellation?,
+        report: (Downloader.Event) -> Void
+    ) throws(DownloadError) -> Downloader.Outcome {
+        asked.withLock { $0.downloads.append(copies) }
+        let first = copies[0]
+        if waitForCancel.contains(first.name) {
+            _ = waitUntil(timeout: 10) { cancellation?.isCancelled == true }
+            throw .stopping
+        }
+        if let failure = failures[first.peer] { throw failure }
+        report(.progress(bytes: first.size ?? 1, size: first.size))
+        return .saved(savedName: first.name, bytes: first.size ?? 1, check: .unverified)
+    }
+
+    func peerReport() -> PeerReport { PeerReport(entries: [], dropped: [], instanceNames: [:]) }
+    func sharedFiles() -> [SharedFolder.OfferedFile] { [] }
+    func sharedSize(of name: String) -> Int64? { nil }
+}
+
+/// The console driven through its seam (`ConsolePeer`), without sockets or a
+/// binary: listing, picking, retry after a failure, several downloads, cancel.
+@Suite struct ConsoleSeamTests {
+    static let a = PeerIdentity("127.0.0.2:5000")!
+    static let b = PeerIdentity("127.0.0.3:5000")!
+    static let digest = SHA256.hash(Array("report".utf8))
+
+    /// A console on a pipe (or a terminal) whose lines are kept.
+    static func console(_ peer: FakeConsolePeer, terminal: Bool = false) -> (Console, Locked<[String]>) {
+        let output = Locked<[String]>([])
+        let screen = ConsoleScreen(isTerminal: terminal, usesColour: false) { text, _ in
+            output.withLock { $0 += text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) }
+        }
+        return (Console(peer: peer, screen: screen), output)
+    }
+
+    @Test func aQueryIsListedInTheContractsFormAndAPickDownloadsThatMatch() {
+        let peer = FakeConsolePeer(matches: [
+            Search.Match(name: "report.pdf", peer: Self.a, size: 1_048_576, sha256: Self.digest),
+            Search.Match(name: "notes.txt", peer: Self.a),
+            Search.Match(name: "report.pdf", peer: Self.b, size: 1_048_576, sha256: Self.digest),
+        ])
+        let (console, output) = Self.console(peer)
+        #expect(console.handle("report") == .proceed)
+        let lines = output.withLock { $0 }
+        #expect(lines.contains("  1) report.pdf  [127.0.0.2:5000]  1048576"))
+        #expect(lines.contains("  2) notes.txt  [127.0.0.2:5000]"))
+        #expect(lines.contains("  3) report.pdf  [127.0.0.3:5000]  1048576"))
+        #expect(peer.asked.withLock { $0.queries } == ["report"])
+
+        _ = console.handle("1")
+        let downloads = peer.asked.withLock { $0.downloads }
+        // The other copy of the same content is a source of the same download.
+        #expect(downloads == [[peer.matches[0], peer.matches[2]]])
+        #expect(output.withLock { $0 }.contains { $0.hasPrefix("saved report.pdf: 1.0 MiB (1048576 bytes)") })
+        _ = console.handle("2")
+        #expect(peer.asked.withLock { $0.queries } == ["report", "2"], "one pick per listing: a new query")
+    }
+
+    @Test func aFailedDownloadOffersTheNextPeerAndEnterTriesIt() {
+        let failure = DownloadError.brokeOff(Self.a, bytes: 10, .timedOut(.reading))
+        let peer = FakeConsolePeer(
+            matches: [
+                Search.Match(name: "report.pdf", peer: Self.a, size: 100, sha256: Self.digest),
+                Search.Match(name: "report.pdf", peer: Self.b, size: 100, sha256: Self.digest),
+            ],
+            failures: [Self.a: failure]
+        )
+        let (console, output) = Self.console(peer)
+        _ = console.handle("report")
+        _ = console.handle("1")
+        let lines = output.withLock { $0 }
+        #expect(lines.contains { $0.contains("failed, nothing saved: \(failure)") })
+        #expect(
+            lines.contains("report.pdf is also on 1 other peer: press Enter to try 127.0.0.3:5000, or type a query")
+        )
+        _ = console.handle("")
+        #expect(peer.asked.withLock { $0.downloads.last?.first?.peer } == Self.b)
+        #expect(output.withLock { $0 }.contains { $0.hasPrefix("saved report.pdf") })
+    }
+
+    @Test func aTerminalRunsDownloadsBesideItAndCancelsOneByItsNumber() {
+        let peer = FakeConsolePeer(
+            matches: [Search.Match(name: "big.iso", peer: Self.a), Search.Match(name: "small.txt", peer: Self.b)],
+            waitForCancel: ["big.iso"]
+        )
+        let (console, output) = Self.console(peer, terminal: true)
+        _ = console.handle("iso")
+        _ = console.handle("1")
+        _ = console.handle("iso")
+        _ = console.handle("2")
+        #expect(waitUntil(timeout: 5) { output.withLock { $0 }.contains { $0.hasPrefix("saved small.txt") } })
+        #expect(!output.withLock { $0 }.contains { $0.contains("big.iso cancelled") })
+        _ = console.handle("/cancel 1")
+        #expect(
+            waitUntil(timeout: 5) { output.withLock { $0 }.contains { $0.contains("download of big.iso cancelled") } }
+        )
+        #expect(peer.asked.withLock { $0.downloads.count } == 2)
+    }
+}
