@@ -1,0 +1,1 @@
+"""The benchmark's measurements, one module a family, on one harness (harness.py); scripts/bench runs them."""
