@@ -45,6 +45,9 @@ public struct Configuration: Sendable {
     /// after its first 5 s, is dropped: slower than any real LAN (1 Mbit/s),
     /// and an attacker must keep up that rate on every slot it holds.
     public var minimumSendRate = MinimumRate(bytesPerSecond: 128 * 1024, graceSeconds: 5)
+    /// A download's connection that moves less than 1 KiB in 30 s is ended as
+    /// stalled (the contract), keeping what can be resumed.
+    public var stallRule = StallRule()
     /// Peers a search asks at once, and the matches it keeps over all of them.
     public var searchConcurrency = 16
     public var maxSearchMatches = 50_000

@@ -36,6 +36,8 @@ public enum DownloadError: Error, Equatable, Sendable, CustomStringConvertible {
     case unreachable(PeerIdentity, IOFailure)
     /// The other peer broke off (a reset, a timeout) after `bytes` bytes.
     case brokeOff(PeerIdentity, bytes: Int64, IOFailure)
+    /// The other peer sent less than the stall rule's floor in its window.
+    case stalled(PeerIdentity, bytes: Int64, StallRule)
     /// Doing `step` in the shared folder at `folder` failed (disk full, folder
     /// gone, no permission).
     case local(LocalStep, folder: String, IOFailure)
@@ -72,7 +74,7 @@ public enum DownloadError: Error, Equatable, Sendable, CustomStringConvertible {
     /// broke off or ended early, but nothing said they were wrong.
     public var leavesAResumablePartial: Bool {
         switch self {
-        case .brokeOff, .cutShort, .stopping: true
+        case .brokeOff, .stalled, .cutShort, .stopping: true
         default: false
         }
     }
@@ -82,6 +84,8 @@ public enum DownloadError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidName: "the name is not a valid shared-file name"
         case .unreachable(let peer, let failure): "\(peer): \(failure.reason)"
         case .brokeOff(let peer, let bytes, let failure): "\(peer) broke off after \(bytes) bytes: \(failure.reason)"
+        case .stalled(let peer, let bytes, let rule):
+            "\(peer) stalled after \(bytes) bytes: less than \(Formatting.bytes(rule.bytes)) in \(Formatting.seconds(rule.seconds))"
         case .local(.creatingPartial, let folder, let failure): "cannot create a file in \(folder): \(failure.reason)"
         case .local(.writing, let folder, let failure): "cannot write to \(folder): \(failure.reason)"
         case .local(.saving(let name), let folder, let failure): "cannot save \(name) in \(folder): \(failure.reason)"

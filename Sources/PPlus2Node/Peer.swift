@@ -58,7 +58,10 @@ public final class Peer: ThreadOwner {
         peers = Self.makePeerList(configuration, identity: identity)
         store = PeerStore(folder: folder.directory, log: log)
         store.restore(into: peers, bootstraps: configuration.bootstraps)
-        client = PeerClient(timeout: configuration.timeout)
+        client = PeerClient(
+            timeout: configuration.timeout,
+            source: configuration.bind == .any ? nil : configuration.bind
+        )
         do {
             server = try Server(
                 endpoints: Self.endpoints(
@@ -165,12 +168,14 @@ public final class Peer: ThreadOwner {
     ) throws(DownloadError)
         -> Downloader.Outcome
     {
-        try Downloader(
+        var downloader = Downloader(
             client: client,
             folder: folder,
             maxSize: configuration.maxDownloadSize,
             cancellation: cancellation
-        ).download(copies: copies, report: report)
+        )
+        downloader.stallRule = configuration.stallRule
+        return try downloader.download(copies: copies, report: report)
     }
 
     /// One gossip contact with `peer` now (tests and tools; the loop does this

@@ -25,7 +25,7 @@ struct PeerTableTests {
         #expect(table.count == 50)
         #expect(Set(table.peers).count == 50)
         // Full of peers heard of second-hand: one that contacts us still gets in.
-        let result2 = table.learnFirstHand(peer(999), now: 0)
+        let result2 = table.learnClaim(peer(999), from: (peer(999)).address, now: 0)
         #expect(result2)
         #expect(table.count == 50 && table.contains(peer(999)))
     }
@@ -33,15 +33,23 @@ struct PeerTableTests {
     @Test func neverHoldsItself() {
         var table = makeTable()
         table.learnSecondHand([me, PeerIdentity("127.0.0.1:5000")!, PeerIdentity("127.8.9.1:5000")!], now: 0)
-        let result3 = table.learnFirstHand(me, now: 0)
+        let result3 = table.learnClaim(me, from: (me).address, now: 0)
         #expect(!result3)
         let result4 = table.addBootstrap(me)
         #expect(!result4)
         #expect(table.count == 0)
         // Same address, other port: another peer.
-        let result5 = table.learnFirstHand(PeerIdentity("127.0.0.1:5003")!, now: 0)
+        let result5 = table.learnClaim(
+            PeerIdentity("127.0.0.1:5003")!,
+            from: (PeerIdentity("127.0.0.1:5003")!).address,
+            now: 0
+        )
         #expect(result5)
-        let result6 = table.learnFirstHand(PeerIdentity("10.0.0.1:5001")!, now: 0)
+        let result6 = table.learnClaim(
+            PeerIdentity("10.0.0.1:5001")!,
+            from: (PeerIdentity("10.0.0.1:5001")!).address,
+            now: 0
+        )
         #expect(result6)
         #expect(table.count == 2)
     }
@@ -50,7 +58,7 @@ struct PeerTableTests {
         var table = makeTable()
         table.addBootstrap(peer(3))
         table.learnSecondHand([peer(1), peer(2)], now: 0)
-        table.learnFirstHand(peer(0), now: 0)
+        table.learnClaim(peer(0), from: (peer(0)).address, now: 0)
         #expect(table.peers == [peer(3), peer(1), peer(2), peer(0)])
         #expect(table.entry(for: peer(0))?.origin == .contactedUs)
         #expect(table.entry(for: peer(1))?.origin == .gossip)
@@ -135,20 +143,24 @@ struct PeerTableTests {
         var table = makeTable()
         table.learnSecondHand([peer(1)], now: 0)
         for _ in 0..<3 { table.recordFailure(peer(1), now: 0) }
-        let result14 = table.learnFirstHand(peer(1), now: 0)
+        let result14 = table.learnClaim(peer(1), from: peer(1).address, now: 0)
         #expect(result14)
     }
 
-    @Test func aFailingPeerThatContactsUsIsAliveAgain() {
+    @Test func aFailingPeerThatContactsUsIsContactedAtOnceNotBelieved() {
         var table = makeTable()
         table.learnSecondHand([peer(1)], now: 0)
         table.recordFailure(peer(1), now: 0)
         #expect(table.answer(excluding: nil).isEmpty)
-        let added = table.learnFirstHand(peer(1), now: 5)
+        let added = table.learnClaim(peer(1), from: peer(1).address, now: 5)
         #expect(!added)
+        // A claim verifies nothing: still failing, not relayed, but due for a contact now.
+        #expect(table.entry(for: peer(1))?.state == .failing)
+        #expect(table.answer(excluding: nil).isEmpty)
+        #expect(table.nextToContact(now: 5) == peer(1))
+        table.recordSuccess(peer(1), now: 5)
         #expect(table.entry(for: peer(1))?.state == .alive)
         #expect(table.answer(excluding: nil) == [peer(1)])
-        #expect(table.nextToContact(now: 5) == peer(1))
     }
 
     @Test func successResetsTheFailureCount() {
@@ -250,47 +262,59 @@ struct PeerTablePoisoningTests {
 
     @Test func oneSourceFillsOnlyItsShare() {
         var table = makeTable()
-        let first = table.learnSecondHand(junk(1000, from: 0x0B00_0000), from: hostile, now: 0)
+        let first = table.learnSecondHand(junk(1000, from: 0x0B00_0000), from: .peer(hostile), now: 0)
         #expect(first == 64)
         // Another source still teaches its own.
-        let other = table.learnSecondHand(junk(10, from: 0x0C00_0000), from: honest, now: 0)
+        let other = table.learnSecondHand(junk(10, from: 0x0C00_0000), from: .peer(honest), now: 0)
         #expect(other == 10)
         // A verified peer no longer counts against its source: room for one more.
         table.recordSuccess(table.peers[0], now: 1)
-        let more = table.learnSecondHand(junk(1000, from: 0x0D00_0000), from: hostile, now: 1)
+        let more = table.learnSecondHand(junk(1000, from: 0x0D00_0000), from: .peer(hostile), now: 1)
         #expect(more == 1)
     }
 
     @Test func aFirstHandPeerAlwaysFindsRoomPushingOutTheHeaviestSource() {
         var table = makeTable(capacity: 100)
-        table.learnSecondHand(junk(64, from: 0x0B00_0000), from: hostile, now: 0)
-        table.learnSecondHand(junk(36, from: 0x0C00_0000), from: honest, now: 0)
+        table.learnSecondHand(junk(64, from: 0x0B00_0000), from: .peer(hostile), now: 0)
+        table.learnSecondHand(junk(36, from: 0x0C00_0000), from: .peer(honest), now: 0)
         #expect(table.count == 100)
-        let added = table.learnFirstHand(PeerIdentity("10.7.7.7:5000")!, now: 1)
+        let added = table.learnClaim(
+            PeerIdentity("10.7.7.7:5000")!,
+            from: (PeerIdentity("10.7.7.7:5000")!).address,
+            now: 1
+        )
         #expect(added)
         #expect(table.count == 100)
         #expect(table.contains(PeerIdentity("10.7.7.7:5000")!))
         #expect(!table.contains(junk(1, from: 0x0B00_0000)[0]))  // the heaviest source's oldest went
         #expect(table.contains(junk(1, from: 0x0C00_0000)[0]))
         // Second-hand peers never push anything out.
-        let refused = table.learnSecondHand(junk(5, from: 0x0E00_0000), from: PeerIdentity("10.6.6.6:5000")!, now: 1)
+        let refused = table.learnSecondHand(
+            junk(5, from: 0x0E00_0000),
+            from: .peer(PeerIdentity("10.6.6.6:5000")!),
+            now: 1
+        )
         #expect(refused == 0)
     }
 
     @Test func answersRelayAtMostOneSourcesShareOfItsJunk() {
         var table = makeTable()
         let verified = junk(100, from: 0x0A00_0100)
-        for peer in verified { table.learnFirstHand(peer, now: 0) }
-        table.learnSecondHand(junk(1000, from: 0x0B00_0000), from: hostile, now: 0)
+        for peer in verified {
+            table.learnClaim(peer, from: peer.address, now: 0)
+            table.recordSuccess(peer, now: 0)
+        }
+        table.learnSecondHand(junk(1000, from: 0x0B00_0000), from: .peer(hostile), now: 0)
         let answer = table.answer(excluding: nil)
         #expect(Set(verified).isSubset(of: Set(answer)))
-        #expect(answer.count == 100 + table.policy.maxPerSource)
+        #expect(answer.count == 100 + table.policy.maxUnverifiedRelayed)
     }
 
     @Test func verifiedPeersGetEveryFourthContact() {
         var table = makeTable()
-        table.learnFirstHand(honest, now: 0)
-        table.learnSecondHand(junk(64, from: 0x0B00_0000), from: hostile, now: 0)
+        table.learnClaim(honest, from: honest.address, now: 0)
+        table.recordSuccess(honest, now: 0)
+        table.learnSecondHand(junk(64, from: 0x0B00_0000), from: .peer(hostile), now: 0)
         var walk: [PeerIdentity] = []
         for step in 0..<10 {
             if let next = table.nextToContact(now: Double(step)) { walk.append(next) }
@@ -301,8 +325,9 @@ struct PeerTablePoisoningTests {
 
     @Test func searchesAskVerifiedPeersFirstAndFewUnverifiedOnes() {
         var table = makeTable()
-        table.learnSecondHand(junk(100, from: 0x0B00_0000), from: hostile, now: 0)
-        table.learnFirstHand(honest, now: 0)
+        table.learnSecondHand(junk(100, from: 0x0B00_0000), from: .peer(hostile), now: 0)
+        table.learnClaim(honest, from: honest.address, now: 0)
+        table.recordSuccess(honest, now: 0)
         let plan = table.searchPlan(unverifiedBudget: 8)
         #expect(plan.peers.count == 9)
         #expect(plan.peers.last == honest)  // listed in learning order...
@@ -313,5 +338,70 @@ struct PeerTablePoisoningTests {
         for peer in junk(100, from: 0x0A00_0300) { named.addBootstrap(peer) }
         #expect(named.count == 100)
         #expect(named.searchPlan(unverifiedBudget: 8).peers.count == 100)
+    }
+
+    // MARK: Claims (the contract: checked against the caller's address)
+
+    @Test func aClaimFromAnotherAddressIsSecondHandNewsFromTheCaller() {
+        var table = makeTable()
+        let claimed = PeerIdentity("10.0.0.9:5000")!
+        let caller = IPv4Address(0x0A00_0007)  // 10.0.0.7
+        let learned = table.learnClaim(claimed, from: caller, now: 0)
+        #expect(learned)
+        let entry = table.entry(for: claimed)
+        #expect(entry?.origin == .gossip && entry?.source == .caller(caller))
+        #expect(entry?.isVerified == false && entry?.isTrusted == false)
+    }
+
+    @Test func oneAddressIsBelievedForAFewIdentitiesAndNothingIsVerifiedByAClaim() {
+        var table = makeTable()
+        let caller = IPv4Address(0x0A00_0007)
+        var ownAddress = 0
+        for port in 5000..<6500 {
+            if table.learnClaim(PeerIdentity(address: caller, port: UInt16(port))!, from: caller, now: 0) {
+                ownAddress += 1
+            }
+        }
+        #expect(ownAddress == table.policy.maxClaimsPerAddress)
+        // 1,500 made-up identities from the same caller: its share as a source, no more.
+        var madeUp = 0
+        for claimed in junk(1500, from: 0x0B00_0000) where table.learnClaim(claimed, from: caller, now: 0) {
+            madeUp += 1
+        }
+        #expect(ownAddress + madeUp == table.policy.maxPerSource)
+        #expect(table.entries.allSatisfy { !$0.isVerified && $0.state == .new })
+        #expect(table.answer(excluding: nil).count <= table.policy.maxUnverifiedRelayed)
+    }
+
+    @Test func answersRelayAFewUnverifiedPeersWhateverTheirSources() {
+        var table = makeTable()
+        table.learnClaim(honest, from: honest.address, now: 0)
+        table.recordSuccess(honest, now: 0)
+        // Junk through ten honest-looking neighbours, each within its share.
+        for source in 0..<10 {
+            let neighbour = PeerIdentity(address: IPv4Address(0x0A01_0000 + UInt32(source)), port: 5000)!
+            table.learnSecondHand(junk(64, from: 0x0B00_0000 + UInt32(source) << 8), from: .peer(neighbour), now: 0)
+        }
+        let answer = table.answer(excluding: nil)
+        #expect(answer.contains(honest))
+        #expect(answer.count == 1 + table.policy.maxUnverifiedRelayed)
+        // Taken in turn from each source: every neighbour's news travels a little.
+        let relayedSources = Set(answer.compactMap { table.entry(for: $0)?.source })
+        #expect(relayedSources.count == 10)
+    }
+
+    @Test func aClaimFindsRoomInATableFullOfJunkFromManyAddresses() {
+        var table = makeTable(capacity: 200)
+        for address in 0..<40 {
+            let caller = IPv4Address(0x7F00_0100 + UInt32(address))
+            for claimed in junk(8, from: 0x0C00_0000 + UInt32(address) << 8) {
+                table.learnClaim(claimed, from: caller, now: 0)
+            }
+        }
+        #expect(table.count == 200)
+        let newcomer = PeerIdentity("10.5.5.5:5000")!
+        let learned = table.learnClaim(newcomer, from: newcomer.address, now: 1)
+        #expect(learned)
+        #expect(table.contains(newcomer) && table.count == 200)
     }
 }

@@ -16,4 +16,13 @@ import Testing
             #expect(VisibleName.text(name) == name)
         }
     }
+
+    @Test func lineBreaksAndInvisibleCharactersBecomeVisible() {
+        #expect(VisibleName.text("a\u{2028}b\u{2029}c") == "a<U+2028>b<U+2029>c")
+        #expect(VisibleName.text("x\u{3164}y\u{115F}z") == "x<U+3164>y<U+115F>z")
+        #expect(VisibleName.text("n\u{85}el") == "n<U+0085>el")
+        // What is shown holds no Unicode line break at all: one listing line stays one.
+        let shown = VisibleName.text("spoof\u{2028}\u{2029}\u{85}\u{B}\u{C}.pdf")
+        #expect(shown.split(whereSeparator: \.isNewline).count == 1)
+    }
 }

@@ -64,8 +64,9 @@ struct StoppedServerTests {
         #expect(waitUntil(timeout: 10) { partialBytes(in: mine) > 1 << 20 })
         _ = servers[0].stop(signal: signal)
 
-        let failed = console.waitForStdout(containing: "failed, nothing saved", timeout: 15)
-        #expect(failed?.contains("kept, picking this file again resumes") == true, "\(console.stdoutLines)")
+        let stopped = console.waitForStdout(containing: "from 198.18.0.1:5000 stopped:", timeout: 15)
+        #expect(stopped?.contains("kept: picking this file again resumes") == true, "\(console.stdoutLines)")
+        #expect(stopped?.contains("nothing saved") == false, "one outcome, without a contradiction")
         #expect(readFile(mine + "/big.bin") == nil)
         let kept = TemporaryFolder.names(in: mine)
         #expect(kept.count == 1 && kept[0].hasPrefix(".pplus2-keep-"), "\(kept)")

@@ -18,11 +18,14 @@ public final class ScriptedPeer: @unchecked Sendable {
         public var ending: Ending
         /// Send the bytes one at a time, this many seconds apart (a tar pit).
         public var drip: Double?
+        /// With `drip`: the first this many bytes go at once, the rest drip.
+        public var dripFrom: Int
 
-        public init(_ bytes: [UInt8], then ending: Ending = .close, drip: Double? = nil) {
+        public init(_ bytes: [UInt8], then ending: Ending = .close, drip: Double? = nil, dripFrom: Int = 0) {
             self.bytes = bytes
             self.ending = ending
             self.drip = drip
+            self.dripFrom = dripFrom
         }
 
         public static let silent = Script([], then: .stall(30))
@@ -60,7 +63,9 @@ public final class ScriptedPeer: @unchecked Sendable {
                 let line = readRequestLine(connection)
                 received.withLock { $0[offset].append(line) }
                 if let drip = script.drip {
-                    for byte in script.bytes where !stopped.load(ordering: .acquiring) {
+                    let first = Array(script.bytes.prefix(script.dripFrom))
+                    if !first.isEmpty { try? connection.send(first, idleTimeout: 5) }
+                    for byte in script.bytes.dropFirst(script.dripFrom) where !stopped.load(ordering: .acquiring) {
                         guard (try? connection.send([byte], idleTimeout: 5)) != nil else { break }
                         usleep(UInt32(drip * 1_000_000))
                     }

@@ -14,19 +14,29 @@
 ///   never answered is not quarantined (in a swarm started all at once it
 ///   may simply not have been listening yet);
 /// - keeps poison out (Bitcoin Core's address manager is the model): a peer
-///   heard of second-hand is *unverified* until it answers us, and one source
-///   can have at most `maxPerSource` unverified peers in the table; a verified
-///   or first-hand peer always finds room, pushing out an unverified one of the
-///   source that has the most; so an answer relays at most that share of one
-///   source's junk (news travels, junk no further than its share); gossip
-///   spends every fourth contact on a verified peer, so junk can never take
-///   every contact.
+///   is *verified* only once it answered a contact of ours; anything else is
+///   a claim. A caller's own identity is believed first-hand only when its
+///   address is the caller's source address, and for at most
+///   `maxClaimsPerAddress` identities an address; any other claim is
+///   second-hand news from that address. One source (a peer whose answer we
+///   read, or a caller's address) has at most `maxPerSource` unverified peers
+///   in the table; a newcomer that finds the table full pushes out an
+///   unverified peer of the source that has the most, never a verified one;
+///   an answer relays every verified peer and at most `maxUnverifiedRelayed`
+///   unverified ones in all, taken in turn from each source, so junk that
+///   comes back through honest neighbours stays bounded; gossip spends every
+///   fourth contact on a verified peer, so junk can never take every contact.
 public struct PeerTable: Sendable {
     public struct Policy: Sendable {
         public var capacity = 1000
         public var dropAfterFailures = 3
         /// Unverified peers one source may have in the table at once.
         public var maxPerSource = 64
+        /// Identities one caller address is believed for first-hand (a machine
+        /// may run several peers): the contract's "a few, at most 8".
+        public var maxClaimsPerAddress = 8
+        /// Unverified peers one answer relays, whatever their sources.
+        public var maxUnverifiedRelayed = 64
         /// Seconds before a dropped peer may be learned second-hand again.
         public var quarantineSeconds: Double
         /// Back-off after the first failure; it doubles with each further one.
@@ -53,6 +63,14 @@ public struct PeerTable: Sendable {
         case saved
         /// Found on the LAN by DNS-SD (`--discover`).
         case discovered
+    }
+
+    /// Whose word taught an unverified peer.
+    public enum Source: Hashable, Sendable {
+        /// The answer of a peer we contacted.
+        case peer(PeerIdentity)
+        /// A caller at this address, in its request line.
+        case caller(IPv4Address)
     }
 
     /// A peer dropped, remembered for display.
@@ -104,16 +122,18 @@ public struct PeerTable: Sendable {
         public internal(set) var notBefore: Double = 0
         /// Seen on the LAN by discovery, whatever taught it first.
         public internal(set) var discovered = false
-        /// The peer whose answer taught it, while it is unverified; nil once it
-        /// answered us, and for a peer not learned second-hand.
-        public internal(set) var source: PeerIdentity?
+        /// Whose word taught it, while it is unverified: the peer whose answer
+        /// named it, or the address of the caller that claimed it; nil once it
+        /// answered us, and for a bootstrap, saved or discovered peer.
+        public internal(set) var source: Source?
 
-        /// It answered us, or contacted us itself: it exists and speaks P+2.
-        public var isVerified: Bool { lastSuccess != nil || origin == .contactedUs }
+        /// It answered a contact of ours: it exists and speaks P+2. A claim,
+        /// first-hand or not, never verifies a peer.
+        public var isVerified: Bool { lastSuccess != nil }
 
-        /// Verified, or not heard of from another peer (a bootstrap, a saved or a
+        /// Verified, or not heard of from a stranger (a bootstrap, a saved or a
         /// discovered peer): a search asks it without spending its budget.
-        public var isTrusted: Bool { isVerified || origin != .gossip }
+        public var isTrusted: Bool { isVerified || source == nil }
 
         /// A peer that contacted us is alive: it just proved it.
         public var state: State {
@@ -130,7 +150,7 @@ public struct PeerTable: Sendable {
     private var positions: [PeerIdentity: Int] = [:]
     private var quarantine: [PeerIdentity: Double] = [:]
     /// Unverified peers in the table, by the source that taught them (bounded by the table).
-    private var perSource: [PeerIdentity: Int] = [:]
+    private var perSource: [Source: Int] = [:]
     /// Gossip contacts so far: every fourth goes to a verified peer.
     private var contacts = 0
 
@@ -163,17 +183,29 @@ public struct PeerTable: Sendable {
         peers.reduce(0) { count, peer in count + (insert(peer, origin: .saved) ? 1 : 0) }
     }
 
-    /// A peer that contacted us and sent its identity: learned at once, and if
-    /// it was known and failing, alive again (it just proved it).
+    /// A caller at `caller` sent `peer` as its identity. Believed first-hand
+    /// when its address is the caller's (learned at once, quarantine or not,
+    /// and if known, due for a contact now), for at most
+    /// `maxClaimsPerAddress` identities an address; any other claim is
+    /// second-hand news from the caller's address. Either way the peer stays
+    /// unverified until it answers a contact of ours. Returns true if new.
     @discardableResult
-    public mutating func learnFirstHand(_ peer: PeerIdentity, now: Double) -> Bool {
+    public mutating func learnClaim(_ peer: PeerIdentity, from caller: IPv4Address, now: Double) -> Bool {
         guard !selfFilter.isSelf(peer) else { return false }
+        let source = Source.caller(caller)
+        guard peer.address == caller else { return learnSecondHand([peer], from: source, now: now) > 0 }
         quarantine[peer] = nil
-        if positions[peer] != nil {
-            recordSuccess(peer, now: now)
+        if let index = positions[peer] {
+            entries[index].notBefore = min(entries[index].notBefore, now)
             return false
         }
-        return insert(peer, origin: .contactedUs)
+        let claims = entries.count { $0.origin == .contactedUs && $0.source == source }
+        guard claims < policy.maxClaimsPerAddress, perSource[source, default: 0] < policy.maxPerSource,
+            insert(peer, origin: .contactedUs)
+        else { return false }
+        entries[entries.count - 1].source = source
+        perSource[source, default: 0] += 1
+        return true
     }
 
     /// A peer found on the LAN by discovery: first-hand news too (it
@@ -203,7 +235,7 @@ public struct PeerTable: Sendable {
     @discardableResult
     public mutating func learnSecondHand(
         _ peers: some Sequence<PeerIdentity>,
-        from source: PeerIdentity? = nil,
+        from source: Source? = nil,
         now: Double
     ) -> Int {
         var added = 0
@@ -224,13 +256,40 @@ public struct PeerTable: Sendable {
     }
 
     /// The list to send in an answer: the peers whose last contact did not
-    /// fail, never the caller nor ourselves, in learning order. Junk travels no
-    /// further than its share: the table holds at most `maxPerSource`
-    /// unverified peers of any one source, so that is all an answer can relay.
+    /// fail, never the caller nor ourselves, in learning order: every verified
+    /// one, and at most `maxUnverifiedRelayed` unverified ones, taken in turn
+    /// from each source. So junk travels no further than that, however many
+    /// sources (honest neighbours relaying it among them) taught it.
     public func answer(excluding caller: PeerIdentity?) -> [PeerIdentity] {
-        entries.compactMap { entry in
-            entry.consecutiveFailures == 0 && entry.identity != caller ? entry.identity : nil
+        let relayed = inTurnBySource(limit: policy.maxUnverifiedRelayed) { entry in
+            !entry.isVerified && entry.consecutiveFailures == 0 && entry.identity != caller
         }
+        return entries.indices.compactMap { index in
+            let entry = entries[index]
+            guard entry.consecutiveFailures == 0, entry.identity != caller else { return nil }
+            return entry.isVerified || relayed.contains(index) ? entry.identity : nil
+        }
+    }
+
+    /// At most `limit` indexes of entries that pass `include`, taken in turn
+    /// from each source that taught them (a source's junk gets its share,
+    /// not all of it), in learning order within each.
+    func inTurnBySource(limit: Int, where include: (Entry) -> Bool) -> Set<Int> {
+        var bySource: [Source?: [Int]] = [:]
+        var sources: [Source?] = []
+        for (index, entry) in entries.enumerated() where include(entry) {
+            if bySource[entry.source] == nil { sources.append(entry.source) }
+            bySource[entry.source, default: []].append(index)
+        }
+        var picked = Set<Int>()
+        var round = 0
+        while picked.count < limit, sources.contains(where: { bySource[$0]!.count > round }) {
+            for source in sources where picked.count < limit && bySource[source]!.count > round {
+                picked.insert(bySource[source]![round])
+            }
+            round += 1
+        }
+        return picked
     }
 
     /// The next peer to contact, skipping peers in back-off; nil if none is due.

@@ -3,7 +3,12 @@
 /// Format and bidirectional controls (Unicode category Cf: U+200B-U+200F,
 /// U+202A-U+202E, U+2066-U+2069, U+FEFF, U+00AD...) are shown as visible
 /// escapes such as `<U+202E>`, so `invoice-\u{202E}gpj.exe` cannot pass for a
-/// picture. (Control characters never get this far: no offered name holds one.)
+/// picture. So are the characters that render as a line break or as nothing:
+/// the line and paragraph separators (U+2028, U+2029), which a terminal shows
+/// as nothing and a script splitting on Unicode line breaks reads as the end
+/// of a listing line, and the fillers that draw nothing (U+034F, U+115F,
+/// U+1160, U+3164, U+FFA0). (Control characters never get this far: no
+/// offered name holds one; they are escaped anyway.)
 public enum VisibleName {
     public static func text(_ name: String) -> String {
         guard name.unicodeScalars.contains(where: isHidden) else { return name }
@@ -20,6 +25,12 @@ public enum VisibleName {
     }
 
     static func isHidden(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.properties.generalCategory == .format || (0x80...0x9F).contains(scalar.value) || scalar.value < 0x20
+        switch scalar.properties.generalCategory {
+        case .format, .control, .lineSeparator, .paragraphSeparator: return true
+        default: return invisible.contains(scalar.value)
+        }
     }
+
+    /// Letters and marks that draw nothing at all.
+    private static let invisible: Set<UInt32> = [0x034F, 0x115F, 0x1160, 0x3164, 0xFFA0]
 }

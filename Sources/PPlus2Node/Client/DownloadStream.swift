@@ -10,6 +10,7 @@ struct DownloadStream {
     let peer: PeerIdentity
     private let socket: TCPSocket
     private let downloader: Downloader
+    private let stall: StallWatch
 
     /// The extension's header: the file's current size and hash, and the
     /// bytes of the body that arrived with it.
@@ -31,6 +32,7 @@ struct DownloadStream {
         }
         self.peer = peer
         self.downloader = downloader
+        stall = StallWatch(rule: downloader.stallRule)
         downloader.cancellation?.attach(socket)
     }
 
@@ -47,12 +49,16 @@ struct DownloadStream {
         var chunk = [UInt8](repeating: 0, count: Self.maxHeaderBytes)
         var seen = 0
         while true {
+            if stall.isStalled() { throw .stalled(peer, bytes: bytes, stall.rule) }
+            let wait = stall.wait(upTo: downloader.client.timeout)
             let count: Int
             do {
-                count = try socket.receive(into: &chunk, timeout: downloader.client.timeout)
+                count = try socket.receive(into: &chunk, timeout: wait)
             } catch {
+                if error == .timedOut(.reading) && wait < downloader.client.timeout { continue }  // judge the window
                 throw .brokeOff(peer, bytes: bytes, error)
             }
+            stall.moved(count)
             if count == 0 {
                 if seen == 0 { return nil }
                 throw .badHeader(peer)
@@ -83,25 +89,33 @@ struct DownloadStream {
 
     /// Moves what arrived into the partial, at most `room` bytes (and 1 GiB);
     /// nil at the clean end of the stream. `total` is where the download
-    /// stands, for errors.
+    /// stands, for errors. Silent for the client's timeout: broken off; under
+    /// the stall rule's floor for its window: stalled.
     func receive(
         into partial: PartialFile,
         with mover: SocketToFile,
         room: Int64,
         total: Int64
     ) throws(DownloadError) -> Int? {
-        do {
-            let count = try mover.move(
-                from: socket,
-                to: partial.file,
-                limit: Int(min(max(room, 1), 1 << 30)),
-                timeout: downloader.client.timeout
-            )
-            return count == 0 ? nil : count
-        } catch {
-            switch error {
-            case .receiving(let failure): throw .brokeOff(peer, bytes: total, failure)
-            case .writing(let failure): throw .local(.writing, folder: downloader.folder.path, failure)
+        while true {
+            if stall.isStalled() { throw .stalled(peer, bytes: total, stall.rule) }
+            let wait = stall.wait(upTo: downloader.client.timeout)
+            do {
+                let count = try mover.move(
+                    from: socket,
+                    to: partial.file,
+                    limit: Int(min(max(room, 1), 1 << 30)),
+                    timeout: wait
+                )
+                stall.moved(count)
+                return count == 0 ? nil : count
+            } catch {
+                switch error {
+                case .receiving(.timedOut) where wait < downloader.client.timeout:
+                    continue  // the stall window ended first: judge it
+                case .receiving(let failure): throw .brokeOff(peer, bytes: total, failure)
+                case .writing(let failure): throw .local(.writing, folder: downloader.folder.path, failure)
+                }
             }
         }
     }

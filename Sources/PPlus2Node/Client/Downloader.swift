@@ -29,6 +29,8 @@ public struct Downloader: Sendable {
     public var cancellation: DownloadCancellation?
     /// The bytes one request of a multi-source download asks for.
     public var rangeSize: Int64 = 8 << 20
+    /// The floor under which a connection of the download is ended as stalled.
+    public var stallRule = StallRule()
     /// The most peers one download fetches from at once.
     public static let maxSources = 4
 

@@ -12,7 +12,13 @@ public struct PeerClient: Sendable {
     /// their next failure, so a plain peer costs the extra round trip once.
     let plainPeers = PlainPeers()
 
-    public init(timeout: Double) {
+    /// The local address outgoing connections come from: the `--bind`
+    /// address when it is not 0.0.0.0 (so that what this peer claims is where
+    /// it calls from); nil lets the kernel pick by the route.
+    public let source: IPv4Address?
+
+    public init(timeout: Double, source: IPv4Address? = nil) {
+        self.source = source
         self.timeout = timeout
     }
 
@@ -73,7 +79,12 @@ public struct PeerClient: Sendable {
     /// Opens the download port and sends `request` (a name, or an extended
     /// `\u{1}get`); the caller reads the answer.
     func openDownload(_ request: String, from peer: PeerIdentity) throws(IOFailure) -> TCPSocket {
-        let connection = try TCPSocket.connect(address: peer.address.value, port: peer.downloadPort, timeout: timeout)
+        let connection = try TCPSocket.connect(
+            address: peer.address.value,
+            port: peer.downloadPort,
+            timeout: timeout,
+            from: source?.value
+        )
         try connection.send(Array((request + "\n").utf8), idleTimeout: timeout)
         return connection
     }
@@ -92,7 +103,12 @@ public struct PeerClient: Sendable {
         let deadline = min(MonotonicClock.now + 4 * timeout, deadline)
         let connectTimeout = min(timeout, deadline - MonotonicClock.now)
         guard connectTimeout > 0 else { throw .timedOut(.connecting) }
-        let connection = try TCPSocket.connect(address: peer.address.value, port: port, timeout: connectTimeout)
+        let connection = try TCPSocket.connect(
+            address: peer.address.value,
+            port: port,
+            timeout: connectTimeout,
+            from: source?.value
+        )
         try connection.send(Array((line + "\n").utf8), idleTimeout: timeout)
         var answer: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)

@@ -80,11 +80,16 @@ struct DownloadJob: Sendable {
         case .success(.notOffered):
             error("nothing saved: \(shown) is no longer offered at \(match.peer)")
         case .failure(let failure):
-            let keptNote = kept.map { ": \(Formatting.bytes($0)) kept, picking this file again resumes" } ?? ""
+            let keptNote = kept.map { "; \(Formatting.bytes($0)) kept: picking this file again resumes" } ?? ""
             if cancellation.isCancelled {
                 return say("download of \(shown) cancelled\(keptNote.isEmpty ? ", nothing saved" : keptNote)")
             }
-            error("download of \(shown) from \(match.peer) failed, nothing saved: \(failure)\(keptNote)")
+            // One outcome, no contradiction: stopped with bytes kept, or failed with nothing.
+            if keptNote.isEmpty {
+                error("download of \(shown) from \(match.peer) failed, nothing saved: \(failure)")
+            } else {
+                error("download of \(shown) from \(match.peer) stopped: \(failure)\(keptNote)")
+            }
         }
         if let next = alternatives.first {
             let count = alternatives.count == 1 ? "1 other peer" : "\(alternatives.count) other peers"

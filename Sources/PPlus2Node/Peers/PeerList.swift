@@ -23,9 +23,10 @@ public final class PeerList: Sendable {
 
     public func addBootstrap(_ peer: PeerIdentity) { table.withLock { _ = $0.addBootstrap(peer) } }
 
-    public func learnFirstHand(_ peer: PeerIdentity) {
+    /// A caller at `caller` claims to be `peer` (`PeerTable.learnClaim`).
+    public func learnClaim(_ peer: PeerIdentity, from caller: IPv4Address) {
         let now = MonotonicClock.now
-        table.withLock { _ = $0.learnFirstHand(peer, now: now) }
+        table.withLock { _ = $0.learnClaim(peer, from: caller, now: now) }
     }
 
     /// Returns true if the peer was new.
@@ -42,6 +43,7 @@ public final class PeerList: Sendable {
 
     /// Peers named in `source`'s answer (nil: a caller that does not count one).
     public func learnSecondHand(_ peers: [PeerIdentity], from source: PeerIdentity? = nil) {
+        let source = source.map(PeerTable.Source.peer)
         let now = MonotonicClock.now
         table.withLock { _ = $0.learnSecondHand(peers, from: source, now: now) }
     }

@@ -14,7 +14,10 @@ struct PeerListService: Service {
 
     func serve(_ request: String, on connection: Connection) {
         let caller = PeerIdentity(request)
-        if let caller { peers.learnFirstHand(caller) }
+        // The claim is checked against where the connection comes from (`PeerTable.learnClaim`).
+        if let caller, let address = connection.socket.remoteAddress() {
+            peers.learnClaim(caller, from: IPv4Address(address))
+        }
         let listed = peers.answer(excluding: caller)
         log.debug(
             "peer list to \(caller?.description ?? "an anonymous caller at \(connection.caller)"): \(listed.count) peers"
