@@ -255,43 +255,6 @@ public struct PeerTable: Sendable {
         return added
     }
 
-    /// The list to send in an answer: the peers whose last contact did not
-    /// fail, never the caller nor ourselves, in learning order: every verified
-    /// one, and at most `maxUnverifiedRelayed` unverified ones, taken in turn
-    /// from each source. So junk travels no further than that, however many
-    /// sources (honest neighbours relaying it among them) taught it.
-    public func answer(excluding caller: PeerIdentity?) -> [PeerIdentity] {
-        let relayed = inTurnBySource(limit: policy.maxUnverifiedRelayed) { entry in
-            !entry.isVerified && entry.consecutiveFailures == 0 && entry.identity != caller
-        }
-        return entries.indices.compactMap { index in
-            let entry = entries[index]
-            guard entry.consecutiveFailures == 0, entry.identity != caller else { return nil }
-            return entry.isVerified || relayed.contains(index) ? entry.identity : nil
-        }
-    }
-
-    /// At most `limit` indexes of entries that pass `include`, taken in turn
-    /// from each source that taught them (a source's junk gets its share,
-    /// not all of it), in learning order within each.
-    func inTurnBySource(limit: Int, where include: (Entry) -> Bool) -> Set<Int> {
-        var bySource: [Source?: [Int]] = [:]
-        var sources: [Source?] = []
-        for (index, entry) in entries.enumerated() where include(entry) {
-            if bySource[entry.source] == nil { sources.append(entry.source) }
-            bySource[entry.source, default: []].append(index)
-        }
-        var picked = Set<Int>()
-        var round = 0
-        while picked.count < limit, sources.contains(where: { bySource[$0]!.count > round }) {
-            for source in sources where picked.count < limit && bySource[source]!.count > round {
-                picked.insert(bySource[source]![round])
-            }
-            round += 1
-        }
-        return picked
-    }
-
     /// The next peer to contact, skipping peers in back-off; nil if none is due.
     ///
     /// Peers never contacted come first, the most recently learned first: a
