@@ -48,7 +48,11 @@ public final class Peer: ThreadOwner {
         // The ports first: a start that fails on a busy port leaves no folder behind.
         let listeners = try ListenerTriple.bind(address: configuration.bind, port: configuration.port)
         do {
-            folder = try SharedFolder(path: configuration.directory, keptPartials: configuration.keptPartials)
+            folder = try SharedFolder(
+                path: configuration.directory,
+                keptPartials: configuration.keptPartials,
+                log: log
+            )
         } catch {
             throw .folder(configuration.directory, error)
         }

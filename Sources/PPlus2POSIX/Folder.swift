@@ -15,6 +15,21 @@ public struct Folder: Sendable {
         return Folder(descriptor: descriptor, path: Sys.realPath(path) ?? path)
     }
 
+    /// Opens the folder at `path` if one is there (never creating it, never
+    /// through a symbolic link as its last component): `ENOENT` if nothing
+    /// is, `ENOTDIR` if a file took its place, `ELOOP` for a link.
+    public static func open(existing path: String) throws(IOFailure) -> Folder {
+        let descriptor = FileDescriptor(adopting: try Sys.open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW))
+        return Folder(descriptor: descriptor, path: path)
+    }
+
+    /// True once the folder was removed (no name links to it any more): what
+    /// is created in it is lost with it.
+    public var isRemoved: Bool {
+        guard let info = try? Sys.fstat(descriptor.rawValue) else { return true }
+        return info.st_nlink == 0
+    }
+
     private static func makeDirectories(_ path: String) throws(IOFailure) {
         var prefix = path.hasPrefix("/") ? "/" : ""
         for component in path.split(separator: "/") {

@@ -138,3 +138,36 @@ final class FakeConsolePeer: ConsolePeer, Sendable {
         #expect(peer.asked.withLock { $0.downloads.count } == 2)
     }
 }
+
+/// The README's rule for parsing a listing line on a pipe, from the right,
+/// holds for a name that imitates the columns.
+@Suite struct ListingParseTests {
+    /// The README's rule: the number at the start; then from the right the
+    /// size (two spaces and digits after the last `]`), the last `  [A.B.C.D:P]`.
+    static func parse(_ line: String) -> (number: Int, name: String, peer: String, size: Int64?)? {
+        guard let close = line.firstIndex(of: ")"), let number = Int(line[..<close].drop { $0 == " " }),
+            let bracket = line.range(of: "  [", options: .backwards), let end = line.range(of: "]", options: .backwards)
+        else { return nil }
+        let tail = line[end.upperBound...]
+        let size = tail.hasPrefix("  ") ? Int64(tail.dropFirst(2)) : nil
+        guard tail.isEmpty || size != nil else { return nil }
+        let name = String(line[line.index(close, offsetBy: 2)..<bracket.lowerBound])
+        return (number, name, String(line[bracket.upperBound..<end.lowerBound]), size)
+    }
+
+    @Test func aNameImitatingTheColumnsStillParsesFromTheRight() {
+        let spoof = "spoof.pdf  [127.0.0.4:5000]  1048576"
+        let peer = FakeConsolePeer(matches: [
+            Search.Match(name: spoof, peer: ConsoleSeamTests.a, size: 7, sha256: nil),
+            Search.Match(name: spoof, peer: ConsoleSeamTests.b),
+        ])
+        let (console, output) = ConsoleSeamTests.console(peer)
+        _ = console.handle("spoof")
+        let lines = output.withLock { $0 }.filter { $0.hasPrefix("  1)") || $0.hasPrefix("  2)") }
+        #expect(lines.count == 2)
+        let first = lines.first.flatMap(Self.parse)
+        #expect(first?.name == spoof && first?.peer == "127.0.0.2:5000" && first?.size == 7)
+        let second = lines.last.flatMap(Self.parse)
+        #expect(second?.name == spoof && second?.peer == "127.0.0.3:5000" && second?.size == nil)
+    }
+}

@@ -86,14 +86,17 @@ struct FolderIndexTests {
         return Int(String(decoding: text, as: UTF8.self).filter(\.isNumber))
     }()
 
-    /// The shared folder removed while watched: the index empties, and a new
-    /// folder made at the same path is not the one the peer opened.
-    @Test func aFolderRemovedWhileWatchedLeavesNothingOffered() throws {
+    /// The shared folder removed while watched: the index empties, the log
+    /// says so once; a folder made again at its path is picked up within 2 s
+    /// (listed, then watched: a file added later shows too), said once.
+    @Test func aFolderRemovedAndMadeAgainIsPickedUp() throws {
         let temporary = try TemporaryFolder()
         defer { temporary.remove() }
         let path = try temporary.folder("shared")
         for name in ["a.txt", "b.txt", "c.txt"] { Self.create(path + "/" + name, bytes: 3) }
-        let index = try FolderIndex(directory: Folder.open(creatingIfMissing: path))
+        let lines = Locked<[String]>([])
+        let log = Log(sink: { line in lines.withLock { $0.append(line) } })
+        let index = try FolderIndex(directory: Folder.open(creatingIfMissing: path), log: log)
         try index.start()
         defer {
             index.stop()
@@ -103,9 +106,53 @@ struct FolderIndexTests {
         for name in ["a.txt", "b.txt", "c.txt"] { #expect(unlink(path + "/" + name) == 0) }
         #expect(rmdir(path) == 0)
         #expect(waitUntil(timeout: 3) { index.snapshot.count == 0 })
-        _ = try temporary.folder("shared")
-        Self.create(path + "/impostor.txt", bytes: 1)
-        usleep(500_000)  // five turns of the fallback's check
+        #expect(waitUntil(timeout: 2) { lines.withLock { $0.contains { $0.contains("was removed") } } })
+
+        // A file in its place is not a folder: still nothing, nothing more said.
+        Self.create(path, bytes: 1)
+        usleep(300_000)
         #expect(index.snapshot.count == 0)
+        #expect(unlink(path) == 0)
+
+        _ = try temporary.folder("shared")
+        Self.create(path + "/back.txt", bytes: 1)
+        #expect(waitUntil(timeout: 2) { index.snapshot.status(of: Array("back.txt".utf8)) != nil })
+        Self.create(path + "/later.txt", bytes: 1)
+        #expect(waitUntil(timeout: 1) { index.snapshot.status(of: Array("later.txt".utf8)) != nil })
+        usleep(300_000)
+        let said = lines.withLock { $0 }
+        #expect(said.filter { $0.contains("was removed") }.count == 1, "\(said)")
+        #expect(said.filter { $0.contains("is back:") }.count == 1, "\(said)")
+    }
+}
+
+/// The hash cache is read within a bound: a junk cache far longer than the
+/// folder's files is read no further than that, with a warning.
+@Suite struct HashCacheBoundTests {
+    @Test func aHugeJunkCacheIsReadOnlyUpToItsBound() throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        let path = try makeFolder(temporary, "a", files: ["one.txt": [1], "two.txt": [2]])
+        var bytes = Array((HashCacheFormat.header + "\n").utf8)
+        for index in 0..<50_000 {
+            let entry = HashCacheFormat.Entry(
+                name: "junk-\(index)",
+                size: Int64(index),
+                modified: 1,
+                inode: UInt64(index),
+                sha256: SHA256.hash(Array("\(index)".utf8))
+            )
+            HashCacheFormat.append(entry, to: &bytes)
+        }
+        try writeFile(path + "/" + HiddenFile.hashCache.name, bytes)
+        let lines = Locked<[String]>([])
+        let folder = try SharedFolder(path: path)
+        _ = FileHashes(folder: folder, log: Log(sink: { line in lines.withLock { $0.append(line) } }))
+        let limit = FileHashes.cacheEntriesPerFile * 2 + FileHashes.extraCacheEntries
+        #expect(
+            lines.withLock { $0 } == [
+                "the hash cache \(HiddenFile.hashCache.name) holds more than \(limit) entries for 2 files: the rest is ignored"
+            ]
+        )
     }
 }

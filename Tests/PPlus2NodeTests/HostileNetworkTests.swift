@@ -179,10 +179,15 @@ struct HostileNetworkTests {
         } throws: { error in
             guard let error = error as? DownloadError, case .local = error else { return false }
             let reason = error.description
-            return reason.contains("no such file or directory") && !reason.contains("\n")
+            return reason.contains("the folder was removed") && !reason.contains("\n")
         }
         // It keeps serving: its query port answers (nothing to offer now).
         #expect(wireRequest(port: a.port + 1, line: "").closedCleanly)
+        // A folder made again at its path is offered within 2 s, and downloads land in it.
+        _ = try makeFolder(temporary, "a", files: ["new.txt": [7]])
+        #expect(waitUntil(timeout: 2) { wireRequest(port: a.port + 1, line: "new").lines == ["new.txt"] })
+        #expect(try a.download(match).savedFile == SavedFile(name: "f.txt", bytes: 3))
+        #expect(readFile(folder + "/f.txt") == [1, 2, 3])
         #expect(a.search("f").matches.count == 1)
     }
 

@@ -95,28 +95,43 @@ final class FileHashes: ThreadOwner {
 
     // MARK: The cache file
 
+    /// Entries read from the cache at most: this many times the files offered
+    /// at start, plus `extraCacheEntries`. The peer writes one entry a file;
+    /// a longer cache is junk, read no further (a 228 MiB one cost 4.7 s of CPU
+    /// at start when it was read whole).
+    static let cacheEntriesPerFile = 2
+    static let extraCacheEntries = 1024
+
     /// Reads the cache a block at a time: a cache of 100,000 files is never
-    /// held whole, only the table it fills.
+    /// held whole, only the table it fills; and no more of it than its bound.
     private func loadCache() {
         let name = HiddenFile.hashCache.name
         var decoder = HashCacheFormat.Decoder()
         var loaded = HashTable()
         var corruption: HashCacheFormat.Corruption?
+        let limit = Self.cacheEntriesPerFile * folder.index.snapshot.count + Self.extraCacheEntries
+        var read = 0
         let add = { (entry: HashCacheFormat.Entry) in
+            read += 1
+            guard read <= limit else { return }
             loaded.insert(entry.sha256, for: FileStatus(size: entry.size, modified: entry.modified, inode: entry.inode))
         }
         do {
             let found = try folder.directory.readFile(name, maxBytes: 256 << 20) { block in
                 do throws(HashCacheFormat.Corruption) {
                     try decoder.take(block, add)
-                    return true
+                    return read <= limit
                 } catch {
                     corruption = error
                     return false
                 }
             }
             guard found else { return }
-            if corruption == nil {
+            if read > limit {
+                log.warning(
+                    "the hash cache \(name) holds more than \(limit) entries for \(folder.index.snapshot.count) files: the rest is ignored"
+                )
+            } else if corruption == nil {
                 do throws(HashCacheFormat.Corruption) { try decoder.finish(add) } catch { corruption = error }
             }
         } catch {

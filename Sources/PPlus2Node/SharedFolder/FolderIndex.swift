@@ -19,11 +19,24 @@ import PPlus2POSIX
 ///   whenever the folder's change stamp moves, checked every 100 ms, once
 ///   more a second after a recent change (timestamps can be coarse), and every
 ///   5 s (a file rewritten in place does not move the folder's stamp).
+/// - The folder's own disappearance (seen within a second: inotify says
+///   nothing of a folder removed while it is held open, so a watched folder
+///   is looked at once a second). Moved away, it is still followed by its
+///   descriptor. Removed, it offers nothing (said once in the log), and its
+///   path is looked at every 100 ms: a folder that appears there is taken as
+///   the shared folder, watched and listed (said once too).
 final class FolderIndex: ThreadOwner {
     /// How often the fallback looks at the folder's change stamp.
     static let fallbackCheckInterval = 0.1
+    /// How often a watched folder is looked at to see whether it was removed
+    /// (inotify tells nothing while the folder is held open).
+    static let removalCheckInterval = 1.0
 
-    private let directory: Folder
+    /// The folder now: replaced when a new folder appears at its path.
+    private let folder: Locked<Folder>
+    /// The path the person named, where a folder that comes back is looked for.
+    private let path: String
+    private let log: Log
     /// The index, and how many times it was replaced.
     private let current: Locked<(index: NameIndex, generation: Int)>
     private let thread = ThreadHandle()
@@ -36,8 +49,10 @@ final class FolderIndex: ThreadOwner {
 
     /// Watches the folder, then lists it: what changes meanwhile is news the
     /// thread applies once started. `watching: false` takes the fallback (tests).
-    init(directory: Folder, watching: Bool = true) throws(IOFailure) {
-        self.directory = directory
+    init(directory: Folder, watching: Bool = true, log: Log = .silent) throws(IOFailure) {
+        folder = Locked(directory)
+        path = directory.path
+        self.log = log
         do {
             watch = watching ? try FolderWatch(directory) : nil
             watchProblem = nil
@@ -49,6 +64,9 @@ final class FolderIndex: ThreadOwner {
         current = Locked((Self.listing(of: directory), 0))
         wake = try NonBlockingPipe()
     }
+
+    /// The open shared folder (the one at its path since it last came back).
+    var directory: Folder { folder.withLock { $0 } }
 
     /// The index as it is now.
     var snapshot: NameIndex { current.withLock { $0.index } }
@@ -74,14 +92,33 @@ final class FolderIndex: ThreadOwner {
     private func run() {
         var watch = self.watch
         var fallback = Fallback(stamp: listedStamp)
+        var wasRemoved = false
         while !thread.isStopping {
             var waiting = PollSet()
             waiting.addReadable(wake.readEnd)
             if let watch { waiting.addReadable(watch.descriptor) }
-            waiting.wait(timeout: watch == nil ? Self.fallbackCheckInterval : 3600)
+            waiting.wait(timeout: watch == nil ? Self.fallbackCheckInterval : Self.removalCheckInterval)
             if thread.isStopping { return }
+            // inotify says nothing of a folder removed while we hold it open: look.
+            if watch != nil && !waiting.isReady(1) && directory.isRemoved {
+                watch = nil
+                replace(with: NameIndex.Builder().build())
+            }
             guard let active = watch else {
-                if fallback.isDue(directory.changeStamp()) { replace(with: Self.listing(of: directory)) }
+                if let back = folderBack() {
+                    watch = back.watch
+                    fallback = Fallback(stamp: back.folder.changeStamp())
+                    wasRemoved = false
+                    continue
+                }
+                let current = directory
+                if current.isRemoved && !wasRemoved {
+                    wasRemoved = true
+                    log.warning(
+                        "the shared folder \(path) was removed: nothing is offered until a folder is back there"
+                    )
+                }
+                if fallback.isDue(current.changeStamp()) { replace(with: Self.listing(of: current)) }
                 continue
             }
             let events = (try? active.readEvents()) ?? [.overflow]
@@ -90,8 +127,23 @@ final class FolderIndex: ThreadOwner {
         }
     }
 
+    /// Once the followed folder was removed, a folder at its path (never a
+    /// symbolic link): taken as the shared folder, watched, listed. nil if
+    /// there is none, or the followed folder still exists (moved away, it is
+    /// still the one the peer opened, and followed).
+    private func folderBack() -> (folder: Folder, watch: FolderWatch?)? {
+        guard directory.isRemoved, let found = try? Folder.open(existing: path) else { return nil }
+        let watch = try? FolderWatch(found)
+        folder.withLock { $0 = found }
+        let index = Self.listing(of: found)
+        replace(with: index)
+        log.warning("the shared folder \(path) is back: \(index.count) file\(index.count == 1 ? "" : "s") offered")
+        return (found, watch)
+    }
+
     /// Applies one batch of the kernel's news.
     private func apply(_ events: [FolderWatch.Event]) {
+        let directory = self.directory
         if events.contains(.overflow) || events.contains(.folderGone) {
             return replace(with: Self.listing(of: directory))
         }

@@ -36,7 +36,8 @@ extension SharedFolder {
                 partials.active[name] = content
                 return .success(PartialFile(name: name, file: file, content: content, resumedFrom: 0))
             } catch {
-                return .failure(.local(.creatingPartial, folder: path, error))
+                // In a removed folder, "no such file or directory" would not say what is wrong.
+                return .failure(.local(.creatingPartial, folder: path, directory.isRemoved ? .folderGone : error))
             }
         }
         return try created.get()

@@ -14,8 +14,9 @@ import PPlus2POSIX
 /// Its thread (the index's) runs from `start` to `stop`; before, the index
 /// holds the folder as it was at `init`.
 public final class SharedFolder: ThreadOwner {
-    /// The open folder every file operation goes through.
-    public let directory: Folder
+    /// The open folder every file operation goes through (a new one once a
+    /// removed folder is back at its path: `FolderIndex`).
+    public var directory: Folder { index.directory }
     let index: FolderIndex
     let partials = Locked(Partials())
     let keptLimits: KeptPartialLimits
@@ -24,10 +25,14 @@ public final class SharedFolder: ThreadOwner {
 
     /// Opens (and creates if missing) the folder at `path`, and removes partial
     /// files left behind by peers that are no longer running.
-    public init(path: String, keptPartials: KeptPartialLimits = KeptPartialLimits()) throws(IOFailure) {
-        directory = try Folder.open(creatingIfMissing: path)
+    public init(
+        path: String,
+        keptPartials: KeptPartialLimits = KeptPartialLimits(),
+        log: Log = .silent
+    ) throws(IOFailure) {
+        let directory = try Folder.open(creatingIfMissing: path)
         keptLimits = keptPartials
-        index = try FolderIndex(directory: directory)
+        index = try FolderIndex(directory: directory, log: log)
         removeStalePartials()
         sweepKeptPartials()
     }

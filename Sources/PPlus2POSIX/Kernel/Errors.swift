@@ -64,6 +64,8 @@ public enum IOFailure: Error, Equatable, Sendable, CustomStringConvertible {
     case wroteNothing
     /// The other end took the data slower than the minimum rate.
     case tooSlow
+    /// The folder was removed or replaced (by a file, say) since it was opened.
+    case folderGone
 
     /// What was being done when time ran out.
     public enum Stage: String, Sendable {
@@ -87,6 +89,7 @@ public enum IOFailure: Error, Equatable, Sendable, CustomStringConvertible {
         case .fileTooLarge(let limit): "larger than \(limit) bytes"
         case .wroteNothing: "the file took no byte (is the disk full?)"
         case .tooSlow: "read slower than the minimum rate"
+        case .folderGone: "the folder was removed or replaced; it is picked up again once a folder is back at its path"
         }
     }
 
