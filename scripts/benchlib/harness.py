@@ -17,7 +17,7 @@ import tempfile
 import threading
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the repository
 GIB = 1 << 30
 MIB = 1 << 20
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
