@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <linux/sockios.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -20,6 +21,34 @@ int cpplus2_rename_noreplace(int dirfd, const char *from, const char *to) {
 
 int cpplus2_accept_nonblocking(int fd) {
     return accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+}
+
+int cpplus2_epoll_create(void) {
+    return epoll_create1(EPOLL_CLOEXEC);
+}
+
+int cpplus2_epoll_control(int epfd, int op, int fd, unsigned int events, unsigned long long token) {
+    struct epoll_event event = {0};
+    if (events & 1) event.events |= EPOLLIN | EPOLLRDHUP;
+    if (events & 2) event.events |= EPOLLOUT;
+    event.data.u64 = token;
+    int operation = op == 0 ? EPOLL_CTL_ADD : op == 1 ? EPOLL_CTL_MOD : EPOLL_CTL_DEL;
+    return epoll_ctl(epfd, operation, fd, &event);
+}
+
+int cpplus2_epoll_wait(int epfd, unsigned long long *tokens, unsigned int *events, int max, int milliseconds) {
+    struct epoll_event ready[256];
+    if (max > 256) max = 256;
+    int count = epoll_wait(epfd, ready, max, milliseconds);
+    for (int index = 0; index < count; index++) {
+        unsigned int bits = 0;
+        if (ready[index].events & (EPOLLIN | EPOLLRDHUP)) bits |= 1;
+        if (ready[index].events & EPOLLOUT) bits |= 2;
+        if (ready[index].events & (EPOLLERR | EPOLLHUP)) bits |= 4;
+        tokens[index] = ready[index].data.u64;
+        events[index] = bits;
+    }
+    return count;
 }
 
 int cpplus2_pipe_nonblocking(int fds[2]) {

@@ -36,11 +36,12 @@ public struct Configuration: Sendable {
     }
     /// What the server takes on at once.
     public var server = ServerLimits()
-    /// Workers and queue of each service: few for the small answers, more for
-    /// downloads, which last.
-    public var peerListCapacity = ServiceCapacity(workers: 2, queueLimit: 256, perAddress: 1)
-    public var queryCapacity = ServiceCapacity(workers: 4, queueLimit: 256, perAddress: 2)
-    public var downloadCapacity = ServiceCapacity(workers: 16, queueLimit: 64, perAddress: 4)
+    /// Answers of each service in progress at once, and of one caller address:
+    /// a list or query answer holds its bytes until sent (memory), a transfer
+    /// a file's descriptor. Past them a request waits its turn within its 10 s.
+    public var peerListCapacity = ServiceCapacity(inFlight: 64, perAddress: 2)
+    public var queryCapacity = ServiceCapacity(inFlight: 32, perAddress: 4)
+    public var downloadCapacity = ServiceCapacity(inFlight: 4096, perAddress: 64)
     /// A caller that takes an answer or a file slower than this, on average,
     /// after its first 5 s, is dropped: slower than any real LAN (1 Mbit/s),
     /// and an attacker must keep up that rate on every slot it holds.
@@ -67,19 +68,23 @@ public struct Configuration: Sendable {
     public struct ServerLimits: Sendable {
         /// Seconds a caller has, from connecting, to send its whole request line.
         public var requestLineTimeout = 10.0
-        /// Connections still sending their request line, over all ports. Past it
-        /// the oldest is closed to make room: a flood of idle connections cannot
-        /// keep out a real request.
+        /// Connections still sending their request line, over all ports; of one
+        /// caller address; of one /24. Past one, the oldest of the heaviest
+        /// address (within that /24, or over all) is closed to make room: a
+        /// flood of idle connections cannot keep out a real request.
         public var maxPendingConnections = 1024
+        public var maxPendingPerAddress = 64
+        public var maxPendingPerSubnet = 256
+        /// Descriptors kept free of connections and served files, under the
+        /// process's limit: the peer's own files, outgoing connections, the console.
+        public var reservedDescriptors = 48
     }
 
-    /// How many requests of one service run, and wait, at once. Past the queue
-    /// a connection is closed at once. One caller address holds at most
-    /// `perAddress` of them (running or queued); its further requests wait
-    /// their turn in the event loop, within their request-line deadline.
+    /// How many answers of one service are in progress at once, and of one
+    /// caller address; further requests wait their turn in the event loop,
+    /// within their request-line deadline, and are reset past it.
     public struct ServiceCapacity: Sendable {
-        public var workers: Int
-        public var queueLimit: Int
+        public var inFlight: Int
         public var perAddress: Int
     }
 

@@ -14,35 +14,20 @@ extension Peer {
         hashes: FileHashes,
         log: Log
     ) -> [Server.Endpoint] {
-        let sendTimeout = configuration.sendIdleTimeout
-        let rate = configuration.minimumSendRate
-        return [
+        [
             Server.Endpoint(
                 listener: listeners.peerList,
-                service: PeerListService(peers: peers, sendTimeout: sendTimeout, minimumRate: rate, log: log),
+                service: PeerListService(peers: peers, log: log),
                 capacity: configuration.peerListCapacity
             ),
             Server.Endpoint(
                 listener: listeners.query,
-                service: QueryService(
-                    folder: folder,
-                    hashes: hashes,
-                    maxNames: configuration.maxAnswerNames,
-                    sendTimeout: sendTimeout,
-                    minimumRate: rate,
-                    log: log
-                ),
+                service: QueryService(folder: folder, hashes: hashes, maxNames: configuration.maxAnswerNames, log: log),
                 capacity: configuration.queryCapacity
             ),
             Server.Endpoint(
                 listener: listeners.download,
-                service: DownloadService(
-                    folder: folder,
-                    hashes: hashes,
-                    sendTimeout: sendTimeout,
-                    minimumRate: rate,
-                    log: log
-                ),
+                service: DownloadService(folder: folder, hashes: hashes, log: log),
                 capacity: configuration.downloadCapacity
             ),
         ]

@@ -77,6 +77,11 @@ public final class Peer: ThreadOwner {
                     log: log
                 ),
                 limits: configuration.server,
+                rules: Transfer.Rules(
+                    minimumRate: configuration.minimumSendRate.bytesPerSecond,
+                    graceSeconds: configuration.minimumSendRate.graceSeconds,
+                    idleSeconds: configuration.sendIdleTimeout
+                ),
                 log: log
             )
         } catch {

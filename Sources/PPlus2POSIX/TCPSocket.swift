@@ -193,6 +193,22 @@ public struct TCPSocket: Sendable {
         }
     }
 
+    /// Sends what the socket takes now, without waiting.
+    public func sendNow(_ bytes: UnsafeRawBufferPointer) throws(IOFailure) -> IOResult<Int> {
+        try Sys.send(fd, bytes)
+    }
+
+    /// `sendfile(2)` of at most `count` bytes of `file` from `offset` (which
+    /// advances), without waiting: `.processed(0)` if the file ended there.
+    public func sendFileNow(_ file: FileDescriptor, offset: inout Int64, count: Int) throws(IOFailure) -> IOResult<Int> {
+        var position = off_t(offset)
+        defer { offset = Int64(position) }
+        return try Sys.sendfile(fd, file.rawValue, &position, min(count, 0x7fff_f000))
+    }
+
+    /// Bytes written to the socket that the other end has not acknowledged yet.
+    public var unacknowledgedBytes: Int64 { Int64(Sys.unacknowledgedBytes(fd)) }
+
     /// Ends our direction of the stream (the other end reads end of stream).
     public func shutdownWrite() {
         Sys.shutdown(fd, CInt(SHUT_WR))

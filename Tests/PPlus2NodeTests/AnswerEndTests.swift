@@ -23,8 +23,8 @@ import Testing
             files: ["big.bin": randomBytes(8 << 20, seed: 8), "small.txt": small]
         )
         let a = try startPeer(in: folder) {
-            $0.downloadCapacity = .init(workers: 2, queueLimit: 8, perAddress: 8)
-            $0.minimumSendRate.graceSeconds = 30  // the held readers keep their workers
+            $0.downloadCapacity = .init(inFlight: 2, perAddress: 8)
+            $0.minimumSendRate.graceSeconds = 30  // the held readers keep their places
         }
         defer { shutDown(a) }
         let b = try startPeer(in: makeFolder(temporary, "b"))

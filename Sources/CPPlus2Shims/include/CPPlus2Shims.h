@@ -11,6 +11,19 @@ int cpplus2_rename_noreplace(int dirfd, const char *from, const char *to);
 /// accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC).
 int cpplus2_accept_nonblocking(int fd);
 
+/// epoll_create1(EPOLL_CLOEXEC).
+int cpplus2_epoll_create(void);
+
+/// epoll_ctl(epfd, op, fd, {events, data.u64 = token}); op 0 add, 1 modify, 2 delete.
+/// events: bit 0 readable (EPOLLIN | EPOLLRDHUP), bit 1 writable (EPOLLOUT).
+int cpplus2_epoll_control(int epfd, int op, int fd, unsigned int events, unsigned long long token);
+
+/// epoll_wait into two arrays (the kernel's struct is packed on x86-64, which
+/// Swift does not import as such): each ready descriptor's token, and its
+/// events as bits: 0 readable, 1 writable, 2 error or hang-up. Returns the
+/// count, or -1 (errno set).
+int cpplus2_epoll_wait(int epfd, unsigned long long *tokens, unsigned int *events, int max, int milliseconds);
+
 /// pipe2(fds, O_NONBLOCK | O_CLOEXEC).
 int cpplus2_pipe_nonblocking(int fds[2]);
 

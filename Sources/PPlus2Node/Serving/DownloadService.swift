@@ -1,49 +1,48 @@
 import PPlus2Core
 import PPlus2POSIX
 
-/// Port p+2: the raw bytes of one offered file, streamed by `sendfile(2)`; and
-/// the extension's `\u{1}get OFFSET LENGTH SHA256 NAME`: a header with the
-/// file's size and hash, then the asked range.
+/// Port p+2: the raw bytes of one offered file; and the extension's
+/// `\u{1}get OFFSET LENGTH SHA256 NAME`: a header with the file's size and
+/// hash, then the asked range. The event loop streams the range with
+/// non-blocking `sendfile(2)`.
 ///
-/// Anything that is not an offered file gets no byte at all. Whatever could
-/// leave the caller with a cut or mixed file ends in a TCP reset, never a clean
-/// close: a send that fails, a file that is shorter than when it was opened,
-/// or a file whose size or modification time differ at the end from the start
-/// (one still being copied in, or rewritten in place). A stop of the peer
-/// resets every transfer too (`Server`).
+/// Anything that is not an offered file gets no byte at all. An offered file
+/// that cannot be opened now (no descriptor left) is refused with a reset.
+/// Whatever could leave the caller with a cut or mixed file ends in a reset
+/// (the loop: a send that fails, a file that changed while it was sent, a stop).
 struct DownloadService: Service {
     let folder: SharedFolder
     let hashes: FileHashes
-    let sendTimeout: Double
-    let minimumRate: MinimumRate
     let log: Log
 
     var name: String { "download" }
 
-    func serve(_ request: String, on connection: Connection) {
-        guard Extension.isExtended(request) else { return serve(plain: request, on: connection) }
+    func answer(_ request: String, from caller: UInt32) -> Answer {
+        guard Extension.isExtended(request) else {
+            guard let (file, status) = open(request) else { return refusal(request) }
+            log.debug("download \"\(request)\" to \(IPv4Address(caller)): \(status.size) bytes")
+            return .file(header: [], file: file, status: status, offset: 0, count: status.size, name: request)
+        }
         guard case .get(let offset, let length, let wanted, let name)? = Extension.parse(request) else {
             log.debug("download: ignored an extended request it does not know")
-            return
+            return .nothing
         }
-        guard let (file, status) = open(name) else { return }
+        guard let (file, status) = open(name) else { return refusal(name) }
         let known = hashes.sha256(of: status)
         let header = Array((Extension.getHeader(size: status.size, sha256: known) + "\n").utf8)
-        do {
-            try connection.socket.send(header, idleTimeout: sendTimeout)
-        } catch {
-            return connection.cutOff()
-        }
         // Another version than asked for, or past the end: the header alone tells the caller.
-        if let wanted, let known, wanted != known { return }
-        guard offset <= status.size else { return }
+        if let wanted, let known, wanted != known { return .bytes(header) }
+        guard offset <= status.size else { return .bytes(header) }
         let count = min(length ?? status.size, status.size - offset)
-        send(name, file, status: status, from: offset, count: count, on: connection)
+        log.debug("download \"\(name)\" to \(IPv4Address(caller)): \(count) bytes from \(offset)")
+        return .file(header: header, file: file, status: status, offset: offset, count: count, name: name)
     }
 
-    private func serve(plain name: String, on connection: Connection) {
-        guard let (file, status) = open(name) else { return }
-        send(name, file, status: status, from: 0, count: status.size, on: connection)
+    /// Nothing for a name not offered; a reset for an offered file the
+    /// process has no descriptor left to open.
+    private func refusal(_ name: String) -> Answer {
+        let offered = SharedFileName.isValid(name) && folder.offeredSize(of: name) != nil
+        return offered ? .refuse : .nothing
     }
 
     private func open(_ name: String) -> (FileDescriptor, FileStatus)? {
@@ -51,36 +50,8 @@ struct DownloadService: Service {
             let opened = try folder.openForServing(name)
             return (opened.file, opened.status)
         } catch {
-            log.debug("download \"\(name)\": not offered (\(error.reason))")
+            log.debug("download \"\(name)\": not served (\(error.reason))")
             return nil
-        }
-    }
-
-    private func send(
-        _ name: String,
-        _ file: FileDescriptor,
-        status: FileStatus,
-        from offset: Int64,
-        count: Int64,
-        on connection: Connection
-    ) {
-        do {
-            let sent = try connection.socket.sendFile(
-                file,
-                offset: offset,
-                count: count,
-                idleTimeout: sendTimeout,
-                minimumRate: minimumRate
-            )
-            let now = try file.status()
-            guard sent == count, now.size == status.size, now.modified == status.modified else {
-                log.warning("\(name) changed while it was sent: transfer reset")
-                return connection.cutOff()
-            }
-            log.debug("download \"\(name)\" to \(connection.caller): \(sent) bytes from \(offset)")
-        } catch {
-            log.debug("download \"\(name)\" to \(connection.caller) broken off: \(error)")
-            connection.cutOff()
         }
     }
 }

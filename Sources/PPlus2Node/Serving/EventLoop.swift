@@ -1,228 +1,237 @@
 import PPlus2Core
 import PPlus2POSIX
 
-/// The loop's own state: touched by the loop thread only.
+/// The server's one thread: every connection of the three ports, from accept
+/// to its one close or reset, driven by readiness (`EventPoll`).
+///
+/// A connection goes through three phases (`Slot.Phase`):
+/// 1. reading its request line, within 10 s and 4096 bytes (`RequestLineReader`);
+/// 2. queued, when its port or its caller's address has as many answers in
+///    progress as allowed (`Configuration.ServiceCapacity`), until a place
+///    frees or its 10 s are over (then a reset: never a clean empty close);
+/// 3. sending: the service's answer (`Answer`) moved as the socket takes it,
+///    bytes then a file's range by non-blocking `sendfile`, shared among the
+///    callers by address (`EventLoop+Sending`), held to the rules of
+///    `Transfer` (minimum rate, idle time), ended by a clean close when all
+///    is sent, or a reset when it cannot be.
+/// Limits by what is scarce (`EventLoop+Limits`): descriptors (a reserve kept
+/// for the worst case, the oldest idle connection of the heaviest address
+/// closed to make room, never a spin on EMFILE), pending lines per address
+/// and per /24.
 final class EventLoop: @unchecked Sendable {
-    private struct Pending {
+    /// One connection and where it stands. Touched by the loop thread only.
+    final class Slot {
+        enum Phase {
+            case reading(RequestLineReader)
+            case queued(line: String)
+            case sending(Transfer, file: ServedFile?)
+        }
+
+        let token: UInt64
         let connection: Connection
         let endpoint: Int
-        let deadline: Double
-        var reader = RequestLineReader()
-    }
-
-    private var endpoints: [Server.Endpoint]
-    private let pools: [WorkerPool]
-    private let limits: Configuration.ServerLimits
-    private let inService: InService
-    private let wakeUp: NonBlockingPipe
-    private let thread: ThreadHandle
-    private let log: Log
-    private var pending: [Pending] = []
-    /// Complete requests whose caller address holds its share of the service's
-    /// slots already: started, in order, as its slots free up.
-    private var waiting: [Ready] = []
-    private let shares = SlotShares()
-
-    private struct Ready {
-        let connection: Connection
-        let endpoint: Int
-        let line: String
         let address: UInt32
+        /// The request line's deadline (10 s from accepting), also a queued request's.
         let deadline: Double
+        var phase: Phase
+        var interest: EventPoll.Interest = .readable
+
+        init(token: UInt64, connection: Connection, endpoint: Int, address: UInt32, deadline: Double) {
+            self.token = token
+            self.connection = connection
+            self.endpoint = endpoint
+            self.address = address
+            self.deadline = deadline
+            phase = .reading(RequestLineReader())
+        }
+
+        var isReading: Bool {
+            if case .reading = phase { return true }
+            return false
+        }
     }
-    /// After a failed accept (no descriptor left), listeners rest until then,
-    /// instead of waking the loop again at once for the same waiting connection.
-    private var acceptingResumesAt = -Double.infinity
-    private var buffer = [UInt8](repeating: 0, count: RequestLineReader.maxLineBytes + 2)
+
+    /// A file being served: it must still be this version when its last byte is sent.
+    struct ServedFile {
+        let descriptor: FileDescriptor
+        let status: FileStatus
+        let name: String
+    }
+
+    static let wakeToken: UInt64 = 1 << 62
+
+    let endpoints: [Server.Endpoint]
+    let limits: Configuration.ServerLimits
+    let rules: Transfer.Rules
+    let poll: EventPoll
+    let wakeUp: NonBlockingPipe
+    let thread: ThreadHandle
+    let log: Log
+    var slots: [UInt64: Slot] = [:]
+    var nextToken: UInt64 = 16
+    /// Answers in progress, by port, and by port and caller address.
+    var inFlight = [Int](repeating: 0, count: 3)
+    var inFlightByAddress: [Int: [UInt32: Int]] = [:]
+    /// Connections reading their line, by caller address.
+    var pendingByAddress: [UInt32: Int] = [:]
+    /// Descriptors held by served files (connections are `slots.count`).
+    var openFiles = 0
+    /// Closed to accept-and-reset one connection when the process is out of descriptors.
+    var reserve: FileDescriptor?
+    /// After running out of descriptors, listeners rest until then.
+    var acceptingResumesAt = -Double.infinity
+    var nextCheck = 0.0
+    /// Descriptors connections and served files may hold: the process's limit
+    /// less a margin for the peer's own files.
+    let descriptorBudget: Int
+    var buffer = [UInt8](repeating: 0, count: RequestLineReader.maxLineBytes + 2)
 
     init(
         endpoints: [Server.Endpoint],
-        pools: [WorkerPool],
         limits: Configuration.ServerLimits,
-        inService: InService,
+        rules: Transfer.Rules,
         wakeUp: NonBlockingPipe,
         thread: ThreadHandle,
         log: Log
-    ) {
+    ) throws(IOFailure) {
         self.endpoints = endpoints
-        self.pools = pools
         self.limits = limits
-        self.inService = inService
+        self.rules = rules
         self.wakeUp = wakeUp
         self.thread = thread
         self.log = log
+        poll = try EventPoll()
+        descriptorBudget = max(16, EventPoll.descriptorLimit - limits.reservedDescriptors)
+        for (index, endpoint) in endpoints.enumerated() {
+            try poll.add(endpoint.listener.descriptor, token: UInt64(index), for: .readable)
+        }
+        try poll.add(wakeUp.readEnd, token: Self.wakeToken, for: .readable)
+        reserve = try? FileReading.open("/dev/null")
     }
 
     func run() {
-        var polled = PollSet()
+        var writable: [Slot] = []
         while !thread.isStopping {
             let now = MonotonicClock.now
-            let isAccepting = now >= acceptingResumesAt
-            polled.removeAll()
-            polled.addReadable(wakeUp.readEnd)
-            if isAccepting {
-                for endpoint in endpoints { polled.addReadable(endpoint.listener.descriptor) }
-            }
-            for connection in pending { polled.addReadable(connection.connection.socket.descriptor) }
-            // Deadlines grow in arrival order: the first pending one is the nearest.
-            var nearest = min(pending.first?.deadline ?? now + 60, waiting.first?.deadline ?? now + 60)
-            if !isAccepting { nearest = min(nearest, acceptingResumesAt) }
-            polled.wait(timeout: nearest - now)
-            if polled.isReady(0) { wakeUp.drain() }
-            if thread.isStopping { break }
-
-            // Requests first (their entries follow the listeners'), then new
-            // connections, then deadlines: indexes stay valid until the removal.
-            let firstPending = 1 + (isAccepting ? endpoints.count : 0)
-            var finished = Set<Int>()
-            for index in pending.indices where polled.isReady(firstPending + index) {
-                if readRequest(at: index) { finished.insert(index) }
-            }
-            let after = MonotonicClock.now
-            for index in pending.indices where !finished.contains(index) && pending[index].deadline <= after {
-                pending[index].connection.close()  // no whole request line within its time: no answer
-                finished.insert(index)
-            }
-            if !finished.isEmpty {
-                pending = pending.indices.filter { !finished.contains($0) }.map { pending[$0] }
-            }
-            for index in endpoints.indices where isAccepting && polled.isReady(1 + index) {
-                acceptAll(on: index, now: after)
-            }
-            startWaiting(now: after)
-        }
-        // Stopped: the connections the loop still owns are reset, the listeners closed.
-        for entry in pending { entry.connection.reset() }
-        for ready in waiting { ready.connection.reset() }
-        pending.removeAll()
-        waiting.removeAll()
-        for endpoint in endpoints { endpoint.listener.descriptor.close() }
-        endpoints.removeAll()
-    }
-
-    /// Takes every waiting connection of a listener.
-    private func acceptAll(on endpoint: Int, now: Double) {
-        for _ in 0..<256 {  // bounded, so the other listeners get their turn
-            let accepted: TCPSocket?
-            do {
-                accepted = try endpoints[endpoint].listener.accept()
-            } catch {
-                // EMFILE and the like: the connection stays in the backlog. Free a
-                // descriptor by closing the oldest waiting connection, and rest.
-                log.warning("accept on the \(endpoints[endpoint].service.name) port failed: \(error)")
-                if !pending.isEmpty { pending.removeFirst().connection.reset() }
-                acceptingResumesAt = now + 0.1
-                return
-            }
-            guard let accepted else { return }
-            let connection = Connection(accepted)
-            if pending.count + waiting.count >= limits.maxPendingConnections {
-                // The oldest connection still waiting is reset to make room.
-                if let first = pending.first, waiting.first.map({ first.deadline <= $0.deadline }) ?? true {
-                    pending.removeFirst().connection.reset()
-                } else {
-                    waiting.removeFirst().connection.reset()
+            resumeAccepting(now: now)
+            let timeout = writable.isEmpty ? max(0, nextCheck - now) : 0
+            writable.removeAll(keepingCapacity: true)
+            for ready in poll.wait(timeout: min(timeout, 1)) {
+                if ready.token == Self.wakeToken {
+                    wakeUp.drain()
+                } else if ready.token < UInt64(endpoints.count) {
+                    acceptAll(on: Int(ready.token))
+                } else if let slot = slots[ready.token] {
+                    if slot.isReading {
+                        readRequest(slot)
+                    } else if slot.wantsToWrite {
+                        writable.append(slot)
+                    } else if ready.isBroken {
+                        end(slot, reset: true)  // a queued caller that went away
+                    }
                 }
             }
-            pending.append(
-                Pending(connection: connection, endpoint: endpoint, deadline: now + limits.requestLineTimeout)
-            )
+            if thread.isStopping { break }
+            sendFairly(writable)
+            writable.removeAll { slots[$0.token] == nil || !$0.wantsToWrite }
+            if MonotonicClock.now >= nextCheck {
+                checkDeadlines()
+                startQueued()
+                nextCheck = MonotonicClock.now + 0.1
+            }
         }
+        shutDown()
     }
 
-    /// Reads what a connection sent. Returns true when it leaves the waiting
-    /// list: handed to a worker, or closed for breaking a rule.
-    private func readRequest(at index: Int) -> Bool {
+    /// Stopped: every connection is reset, the listeners closed.
+    private func shutDown() {
+        for slot in slots.values { slot.connection.reset() }
+        slots.removeAll()
+        for endpoint in endpoints { endpoint.listener.descriptor.close() }
+    }
+
+    /// Reads what a connection sent of its request line.
+    private func readRequest(_ slot: Slot) {
+        guard case .reading(var reader) = slot.phase else { return }
         let received: Int?
         do {
-            received = try buffer.withUnsafeMutableBytes { bytes in
-                try pending[index].connection.socket.receiveNow(into: bytes)
+            received = try buffer.withMutableBytes { bytes throws(IOFailure) in
+                try slot.connection.socket.receiveNow(into: bytes)
             }
         } catch {
-            pending[index].connection.close()  // reset by the caller
-            return true
+            return end(slot, reset: false)  // reset by the caller
         }
-        guard let count = received else { return false }
-        let outcome =
-            count == 0
-            ? pending[index].reader.finish()
-            : pending[index].reader.append(buffer[..<count])
+        guard let count = received else { return }
+        let outcome = count == 0 ? reader.finish() : reader.append(buffer[..<count])
         switch outcome {
         case .needMore:
-            return false
+            slot.phase = .reading(reader)
         case .invalid(let reason):
-            log.debug("closed a \(endpoints[pending[index].endpoint].service.name) request: \(reason)")
-            pending[index].connection.close()  // the contract: no answer, the callee closes
-            return true
+            log.debug("closed a \(endpoints[slot.endpoint].service.name) request: \(reason)")
+            end(slot, reset: false)  // the contract: no answer, the callee closes
         case .line(let line):
-            let connection = pending[index].connection
-            let ready = Ready(
-                connection: connection,
-                endpoint: pending[index].endpoint,
-                line: line,
-                address: connection.socket.remoteAddress() ?? 0,
-                deadline: pending[index].deadline
-            )
-            if !start(ready) { waiting.append(ready) }
-            return true
+            pendingByAddress.decrement(slot.address)
+            slot.phase = .queued(line: line)
+            if !startAnswer(slot) { watch(slot, for: []) }
         }
     }
 
-    /// Hands a request to its service's workers unless its caller address
-    /// holds its share of them already; false then (it waits its turn).
-    private func start(_ ready: Ready) -> Bool {
-        let endpoint = endpoints[ready.endpoint]
-        guard shares.take(ready.endpoint, ready.address, limit: endpoint.capacity.perAddress) else { return false }
-        let (inService, shares, wakeUp, service) = (self.inService, self.shares, self.wakeUp, endpoint.service)
-        let job: WorkerPool.Job = {
-            // The worker owns the connection now; `serve` ends it where the answer ends.
-            inService.serve(ready.connection) { service.serve(ready.line, on: ready.connection) }
-            shares.give(ready.endpoint, ready.address)
-            wakeUp.wake()  // a waiting request of that address may start now
-        }
-        let dropped: WorkerPool.Job = { ready.connection.reset() }  // the peer stopped first
-        if !pools[ready.endpoint].submit(job, ifDropped: dropped) {
-            shares.give(ready.endpoint, ready.address)
-            // Never a clean empty close, which a plain caller reads as "missing or empty".
-            ready.connection.reset()
-            log.debug("\(service.name) workers busy: reset a connection")
+    /// Starts the answer to a queued request if its port and its address have
+    /// room (and a descriptor is free for a file); false if it must wait.
+    @discardableResult
+    func startAnswer(_ slot: Slot) -> Bool {
+        guard case .queued(let line) = slot.phase, hasRoom(for: slot) else { return false }
+        let service = endpoints[slot.endpoint].service
+        let now = MonotonicClock.now
+        switch service.answer(line, from: slot.address) {
+        case .nothing:
+            end(slot, reset: false)
+        case .refuse:
+            end(slot, reset: true)
+        case .bytes(let bytes):
+            take(slot)
+            slot.phase = .sending(Transfer(bytes: bytes, isList: true, rules: rules, now: now), file: nil)
+            watch(slot, for: .writable)
+        case .file(let header, let file, let status, let offset, let count, let name):
+            take(slot)
+            openFiles += 1
+            let transfer = Transfer(bytes: header, fileOffset: offset, fileCount: count, isList: false, rules: rules, now: now)
+            slot.phase = .sending(transfer, file: ServedFile(descriptor: file, status: status, name: name))
+            watch(slot, for: .writable)
         }
         return true
     }
 
-    /// Starts the waiting requests whose address has a free slot now; closes
-    /// those past their deadline.
-    private func startWaiting(now: Double) {
-        guard !waiting.isEmpty else { return }
-        waiting = waiting.filter { ready in
-            guard ready.deadline > now else {
-                ready.connection.reset()  // could not be served in time: refused, not answered empty
-                return false
+    func watch(_ slot: Slot, for interest: EventPoll.Interest) {
+        guard slot.interest != interest else { return }
+        slot.interest = interest
+        poll.change(slot.connection.socket.descriptor, token: slot.token, to: interest)
+    }
+
+    /// Ends a connection: the one place a slot's connection is closed or reset.
+    func end(_ slot: Slot, reset: Bool) {
+        guard slots.removeValue(forKey: slot.token) != nil else { return }
+        poll.remove(slot.connection.socket.descriptor)
+        switch slot.phase {
+        case .reading:
+            pendingByAddress.decrement(slot.address)
+        case .queued:
+            break
+        case .sending(_, let file):
+            give(slot)
+            if let file {
+                file.descriptor.close()
+                openFiles -= 1
             }
-            return !start(ready)
         }
+        if reset { slot.connection.reset() } else { slot.connection.close() }
     }
 }
 
-/// How many slots (running or queued jobs) each caller address holds on each
-/// endpoint. Taken by the event loop, given back by the worker that ran the job.
-final class SlotShares: Sendable {
-    private let counts = Locked([Int: [UInt32: Int]]())
-
-    /// Takes a slot for `address` if it holds fewer than `limit`.
-    func take(_ endpoint: Int, _ address: UInt32, limit: Int) -> Bool {
-        counts.withLock { counts in
-            let held = counts[endpoint, default: [:]][address, default: 0]
-            guard held < limit else { return false }
-            counts[endpoint, default: [:]][address] = held + 1
-            return true
-        }
-    }
-
-    func give(_ endpoint: Int, _ address: UInt32) {
-        counts.withLock { counts in
-            let held = counts[endpoint, default: [:]][address, default: 0]
-            counts[endpoint, default: [:]][address] = held > 1 ? held - 1 : nil
-        }
+extension Dictionary where Value == Int {
+    /// One less for `key`; the key goes at zero.
+    mutating func decrement(_ key: Key) {
+        let left = self[key, default: 0] - 1
+        self[key] = left > 0 ? left : nil
     }
 }

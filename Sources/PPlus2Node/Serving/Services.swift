@@ -1,28 +1,59 @@
 import PPlus2Core
 import PPlus2POSIX
 
+/// What a service answers one request line with. Services only decide; the
+/// event loop sends the answer and ends the connection (`EventLoop`).
+enum Answer {
+    /// No answer: the callee closes without a byte (an invalid or unknown
+    /// request, a name not offered).
+    case nothing
+    /// These bytes (lines, each ending in `\n`), then a clean close.
+    case bytes([UInt8])
+    /// `header` (empty in plain P+2), then `count` bytes of `file` from
+    /// `offset`, then a clean close, if the file is still the version opened
+    /// (`status`); a file that changed while it was sent ends in a reset.
+    case file(header: [UInt8], file: FileDescriptor, status: FileStatus, offset: Int64, count: Int64, name: String)
+    /// An offered file that cannot be served now (no descriptor left): a
+    /// reset, never a clean close without a byte ("missing or empty").
+    case refuse
+}
+
+/// What answers one request line on one port.
+protocol Service: Sendable {
+    /// A short name for logs: `peers`, `query`, `download`.
+    var name: String { get }
+    /// The answer to `request` from a caller at `caller` (host order). Runs
+    /// on the event loop's thread: it must not block (no network, and file
+    /// work bounded: an index look-up, an `open`).
+    func answer(_ request: String, from caller: UInt32) -> Answer
+}
+
+/// Lines, each ending in `\n`, as one answer.
+func answerLines(_ lines: some Sequence<String>) -> Answer {
+    var bytes: [UInt8] = []
+    for line in lines {
+        bytes.append(contentsOf: line.utf8)
+        bytes.append(UInt8(ascii: "\n"))
+    }
+    return .bytes(bytes)
+}
+
 /// Port p: the caller sends its identity (or any line); the answer is the list
 /// of known peers, one `A.B.C.D:p` a line, never the caller's advertised
-/// identity and never our own. A valid identity is learned.
+/// identity and never our own. The claim is checked against the caller's
+/// address (`PeerTable.learnClaim`).
 struct PeerListService: Service {
     let peers: PeerList
-    let sendTimeout: Double
-    let minimumRate: MinimumRate
     let log: Log
 
     var name: String { "peers" }
 
-    func serve(_ request: String, on connection: Connection) {
-        let caller = PeerIdentity(request)
-        // The claim is checked against where the connection comes from (`PeerTable.learnClaim`).
-        if let caller, let address = connection.socket.remoteAddress() {
-            peers.learnClaim(caller, from: IPv4Address(address))
-        }
-        let listed = peers.answer(excluding: caller)
-        log.debug(
-            "peer list to \(caller?.description ?? "an anonymous caller at \(connection.caller)"): \(listed.count) peers"
-        )
-        send(lines: listed.lazy.map(\.description), on: connection, timeout: sendTimeout, minimumRate: minimumRate)
+    func answer(_ request: String, from caller: UInt32) -> Answer {
+        let claimed = PeerIdentity(request)
+        if let claimed { peers.learnClaim(claimed, from: IPv4Address(caller)) }
+        let listed = peers.answer(excluding: claimed)
+        log.debug("peer list to \(claimed?.description ?? "a caller") at \(IPv4Address(caller)): \(listed.count) peers")
+        return answerLines(listed.lazy.map(\.description))
     }
 }
 
@@ -33,63 +64,27 @@ struct QueryService: Service {
     let folder: SharedFolder
     let hashes: FileHashes
     let maxNames: Int
-    let sendTimeout: Double
-    let minimumRate: MinimumRate
     let log: Log
 
     var name: String { "query" }
 
-    func serve(_ request: String, on connection: Connection) {
+    func answer(_ request: String, from caller: UInt32) -> Answer {
+        let address = IPv4Address(caller)
         guard Extension.isExtended(request) else {
             let names = folder.search(request, limit: maxNames)
-            log.debug("query \"\(request)\" from \(connection.caller): \(names.count) matches")
-            return send(lines: names, on: connection, timeout: sendTimeout, minimumRate: minimumRate)
+            log.debug("query \"\(request)\" from \(address): \(names.count) match\(names.count == 1 ? "" : "es")")
+            return answerLines(names)
         }
         // `\u{1}find QUERY`: the header, then `SIZE SHA256 NAME` lines.
         guard case .find(let query)? = Extension.parse(request) else {
-            log.debug("query: ignored an extended request it does not know")
-            return
+            log.debug("query from \(address): ignored an extended request it does not know")
+            return .nothing
         }
         let files = folder.matchingFiles(query, limit: maxNames)
-        log.debug("extended query \"\(query)\" from \(connection.caller): \(files.count) matches")
+        log.debug("extended query \"\(query)\" from \(address): \(files.count) match\(files.count == 1 ? "" : "es")")
         let lines = files.lazy.map { file in
-            Extension.matchLine(
-                size: file.size,
-                sha256: hashes.sha256(of: file.status),
-                name: file.name
-            )
+            Extension.matchLine(size: file.size, sha256: hashes.sha256(of: file.status), name: file.name)
         }
-        let answer = CollectionOfOne(Extension.header).lazy.map { $0 } + lines
-        send(lines: answer, on: connection, timeout: sendTimeout, minimumRate: minimumRate)
+        return answerLines(CollectionOfOne(Extension.header).lazy.map { $0 } + lines)
     }
-}
-
-/// Writes `lines`, each ending in `\n`, in blocks of about 64 KiB. The whole
-/// answer (bounded in size) must be taken within `timeout` seconds, and at
-/// `minimumRate` once its grace period is over, counted on what the caller
-/// has acknowledged (a caller that never reads cannot hide behind our send
-/// buffer): a caller reading a byte now and then cannot hold a worker.
-func send(lines: some Sequence<String>, on connection: Connection, timeout: Double, minimumRate: MinimumRate) {
-    var meter = SendMeter(rate: minimumRate)
-    let deadline = meter.started + timeout
-    var block: [UInt8] = []
-    block.reserveCapacity(64 * 1024)
-    do {
-        for line in lines {
-            block.append(contentsOf: line.utf8)
-            block.append(UInt8(ascii: "\n"))
-            if block.count >= 64 * 1024 {
-                try connection.socket.send(block, idleTimeout: timeout, deadline: deadline, meter: &meter)
-                block.removeAll(keepingCapacity: true)
-            }
-        }
-        if !block.isEmpty { try connection.socket.send(block, idleTimeout: timeout, deadline: deadline, meter: &meter) }
-    } catch {
-        connection.cutOff()  // the caller stopped reading, read too slowly, or went away
-    }
-}
-
-extension Connection {
-    /// The caller's address, for log lines.
-    var caller: String { socket.remoteAddress().map { IPv4Address($0).description } ?? "an address gone" }
 }
