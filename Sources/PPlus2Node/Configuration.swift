@@ -50,7 +50,7 @@ public struct Configuration: Sendable {
     /// stalled (the contract), keeping what can be resumed.
     public var stallRule = StallRule()
     /// Peers a search asks at once, and the matches it keeps over all of them.
-    public var searchConcurrency = 16
+    public var searchConcurrency = 256
     public var maxSearchMatches = 50_000
     /// Unverified peers (heard of, never answered us) a search asks, after the verified ones.
     public var searchUnverifiedBudget = 64

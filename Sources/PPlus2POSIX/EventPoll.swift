@@ -51,7 +51,12 @@ public final class EventPoll {
         }
         return (0..<count).map { index in
             let bits = events[index]
-            return Ready(token: tokens[index], isReadable: bits & 1 != 0, isWritable: bits & 2 != 0, isBroken: bits & 4 != 0)
+            return Ready(
+                token: tokens[index],
+                isReadable: bits & 1 != 0,
+                isWritable: bits & 2 != 0,
+                isBroken: bits & 4 != 0
+            )
         }
     }
 

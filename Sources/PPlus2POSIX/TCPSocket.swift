@@ -18,8 +18,11 @@ public struct TCPSocket: Sendable {
     // MARK: Listening
 
     /// A non-blocking listening socket bound to `address:port` (`port` 0: the
-    /// kernel picks one). Throws `EADDRINUSE` when the port is taken.
-    public static func listen(address: UInt32, port: UInt16, backlog: CInt = 511) throws(IOFailure) -> TCPSocket {
+    /// kernel picks one). Throws `EADDRINUSE` when the port is taken. The
+    /// backlog is deep (the kernel caps it at `net.core.somaxconn`): a flood
+    /// that outruns the loop for a moment must not push an honest caller into
+    /// SYN retransmissions, seconds long.
+    public static func listen(address: UInt32, port: UInt16, backlog: CInt = 4096) throws(IOFailure) -> TCPSocket {
         let socket = TCPSocket(FileDescriptor(adopting: try Sys.socket(AF_INET, socketStream)))
         try Sys.setOption(socket.fd, SOL_SOCKET, SO_REUSEADDR, 1)
         try socket.descriptor.setNonBlocking(true)
@@ -52,6 +55,37 @@ public struct TCPSocket: Sendable {
     }
 
     // MARK: Connecting
+
+    /// Starts connecting to `address:port` (from `source` if given) without
+    /// waiting: the socket becomes writable once connected or failed, and
+    /// `connectionError` tells which. For event loops that connect to many
+    /// peers at once.
+    public static func startConnect(
+        address: UInt32,
+        port: UInt16,
+        from source: UInt32? = nil
+    ) throws(IOFailure) -> TCPSocket {
+        let socket = TCPSocket(FileDescriptor(adopting: try Sys.socket(AF_INET, socketStream)))
+        do {
+            try socket.descriptor.setNonBlocking(true)
+            if let source { try Sys.bind(socket.fd, sockaddr_in(address: source, port: 0)) }
+            _ = try Sys.connect(socket.fd, sockaddr_in(address: address, port: port))
+        } catch {
+            socket.descriptor.close()
+            throw error
+        }
+        return socket
+    }
+
+    /// Why a connection started by `startConnect` failed, once it is writable; nil if it is connected.
+    public func connectionError() -> IOFailure? {
+        do {
+            guard let error = try Sys.socketError(fd) else { return nil }
+            return .system(call: "connect", errno: error)
+        } catch {
+            return error
+        }
+    }
 
     /// Connects to `address:port`, giving up after `timeout` seconds; from
     /// the local address `source` if given, with a receive buffer of
@@ -200,7 +234,8 @@ public struct TCPSocket: Sendable {
 
     /// `sendfile(2)` of at most `count` bytes of `file` from `offset` (which
     /// advances), without waiting: `.processed(0)` if the file ended there.
-    public func sendFileNow(_ file: FileDescriptor, offset: inout Int64, count: Int) throws(IOFailure) -> IOResult<Int> {
+    public func sendFileNow(_ file: FileDescriptor, offset: inout Int64, count: Int) throws(IOFailure) -> IOResult<Int>
+    {
         var position = off_t(offset)
         defer { offset = Int64(position) }
         return try Sys.sendfile(fd, file.rawValue, &position, min(count, 0x7fff_f000))

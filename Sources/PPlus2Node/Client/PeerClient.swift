@@ -38,44 +38,6 @@ public struct PeerClient: Sendable {
         return PeerListAnswer(parsing: bytes)
     }
 
-    /// Port p+1: the names matching `query` that the callee offers, with sizes
-    /// and hashes when it speaks the extension. Asks in the extension's form
-    /// first; an answer that is not one marks the peer as plain and is asked
-    /// again in plain P+2.
-    /// `deadline` (monotonic seconds) ends the whole exchange, both rounds,
-    /// whatever the peer does.
-    public func query(
-        _ query: String,
-        at peer: PeerIdentity,
-        deadline: Double = .infinity
-    ) throws(IOFailure) -> QueryAnswer {
-        do {
-            if !plainPeers.contains(peer) {
-                let request = Extension.findRequest(query)
-                let bytes = try exchange(
-                    request,
-                    with: peer,
-                    port: peer.queryPort,
-                    maxBytes: QueryAnswer.maxBytes,
-                    deadline: deadline
-                )
-                if let answer = QueryAnswer(parsingExtended: bytes) { return answer }
-                plainPeers.insert(peer)
-            }
-            let bytes = try exchange(
-                query,
-                with: peer,
-                port: peer.queryPort,
-                maxBytes: QueryAnswer.maxBytes,
-                deadline: deadline
-            )
-            return QueryAnswer(parsing: bytes)
-        } catch {
-            plainPeers.remove(peer)  // it may come back as another program
-            throw error
-        }
-    }
-
     /// Opens the download port and sends `request` (a name, or an extended
     /// `\u{1}get`); the caller reads the answer.
     func openDownload(_ request: String, from peer: PeerIdentity) throws(IOFailure) -> TCPSocket {

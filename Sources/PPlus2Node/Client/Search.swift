@@ -13,8 +13,8 @@ import PPlus2POSIX
 /// peers that each send the largest answer cost what `maxMatches` matches do.
 public struct Search: Sendable {
     public let client: PeerClient
-    /// Peers asked at the same time.
-    public var maxConcurrentPeers = 16
+    /// Peers asked at the same time (each costs a descriptor and a line's bytes).
+    public var maxConcurrentPeers = 256
     /// Matches kept over all peers.
     public var maxMatches = 50_000
     /// The whole search ends this many client timeouts after it starts.
@@ -77,29 +77,30 @@ public struct Search: Sendable {
     }
 
     /// Asks `peers` (listed in that order) in `askOrder` (indexes into
-    /// `peers`; nil: in order).
+    /// `peers`; nil: in order), all at once on this thread (`SearchLoop`).
     public func run(_ query: String, peers: [PeerIdentity], askOrder: [Int]? = nil) -> Result {
-        let client = self.client
         let deadline = MonotonicClock.now + deadlineTimeouts * client.timeout
-        let gathered = Locked(Gathered(maxMatches: maxMatches, peerCount: peers.count))
         let order = askOrder ?? Array(peers.indices)
-        let asked = concurrentMap(count: peers.count, maxThreads: maxConcurrentPeers) { turn -> Failure? in
-            let index = order[turn]
-            guard MonotonicClock.now < deadline else { return .notAskedInTime }
-            let asked = Swift.Result { () throws(IOFailure) in
-                try client.query(query, at: peers[index], deadline: deadline)
-            }
-            switch asked {
-            case .success(let answer):
-                gathered.withLock { $0.add(answer, at: index, from: peers[index]) }
-                return nil
-            case .failure(let failure):
-                return .failed(failure)
-            }
-        }
+        var gathered = Gathered(maxMatches: maxMatches, peerCount: peers.count)
         var failures = [Failure?](repeating: nil, count: peers.count)
-        for (turn, failure) in asked.enumerated() { failures[order[turn]] = failure }
-        var result = gathered.withLock { $0.result(query: query) }
+        do {
+            var loop = try SearchLoop(
+                client: client,
+                query: query,
+                peers: peers,
+                concurrency: maxConcurrentPeers,
+                maxMatches: maxMatches,
+                deadline: deadline
+            )
+            loop.run(order: order)
+            for (index, answer) in loop.answers.enumerated() {
+                if let answer { gathered.add(answer, at: index, from: peers[index]) }
+            }
+            failures = loop.failures
+        } catch {
+            failures = Array(repeating: .failed(error), count: peers.count)  // no event poll: no descriptor left
+        }
+        var result = gathered.result(query: query)
         result.askedPeers = peers.count
         result.failures = zip(peers, failures).compactMap { peer, failure in failure.map { (peer, $0) } }
         return result

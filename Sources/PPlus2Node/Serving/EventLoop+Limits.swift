@@ -64,26 +64,44 @@ extension EventLoop {
             return connection.reset()
         }
         slots[slot.token] = slot
-        pendingByAddress[address, default: 0] += 1
+        pending.add(slot.token, from: address)
         // The caller's own share first, then its /24's, then everyone's.
-        if pendingByAddress[address, default: 0] > limits.maxPendingPerAddress {
-            _ = evictOldestPending(of: { $0 == address })
+        if pending.count(of: address) > limits.maxPendingPerAddress {
+            evictOldestPending(of: { $0 == address })
         }
-        let subnet = address >> 8
-        let inSubnet = pendingByAddress.lazy.filter { $0.key >> 8 == subnet }.reduce(0) { $0 + $1.value }
-        if inSubnet > limits.maxPendingPerSubnet { _ = evictOldestPending(of: { $0 >> 8 == subnet }) }
-        let pending = pendingByAddress.values.reduce(0, +)
-        if pending > limits.maxPendingConnections { _ = evictOldestPending() }
+        if pending.count(inSubnetOf: address) > limits.maxPendingPerSubnet {
+            evictOldestPending(of: { $0 >> 8 == address >> 8 })
+        }
+        if pending.total > limits.maxPendingConnections { evictOldestPending() }
     }
 
-    /// Resets the oldest connection still sending its line of the address, among
-    /// those `matching`, that holds the most such connections. False if none.
+    /// Resets the oldest idle connection (nothing of its line sent) of the
+    /// address, among those `matching`, that holds the most connections still
+    /// sending their line. A candidate is read first: one whose line is
+    /// already there is answered instead (a caller is not punished for the
+    /// loop being behind). False if there is none.
     @discardableResult
     func evictOldestPending(of matching: (UInt32) -> Bool = { _ in true }) -> Bool {
-        guard let heaviest = pendingByAddress.filter({ matching($0.key) }).max(by: { $0.value < $1.value })?.key,
-            let oldest = slots.values.filter({ $0.isReading && $0.address == heaviest }).min(by: { $0.token < $1.token })
-        else { return false }
-        end(oldest, reset: true)
+        guard let heaviest = pending.heaviest(matching: matching) else { return false }
+        let candidates = pending.oldest(of: heaviest, limit: 16) { slots[$0]?.isReading == true }.compactMap {
+            slots[$0]
+        }
+        var fallback: Slot?
+        for slot in candidates.prefix(16) {
+            readRequest(slot)
+            guard case .reading(let reader) = slot.phase, slots[slot.token] != nil else {
+                continue  // it had its line, or it ended
+            }
+            if reader.bufferedCount == 0 {
+                end(slot, reset: true)
+                return true
+            }
+            fallback = fallback ?? slot
+        }
+        guard let victim = fallback ?? candidates.first(where: { slots[$0.token] != nil && $0.isReading }) else {
+            return !candidates.isEmpty  // every candidate moved on: places freed all the same
+        }
+        end(victim, reset: true)
         return true
     }
 
@@ -141,7 +159,9 @@ extension EventLoop {
                 guard now - transfer.started >= min(rules.graceSeconds, rules.idleSeconds) else { continue }
                 let verdict = transfer.verdict(now: now, unacknowledged: slot.connection.socket.unacknowledgedBytes)
                 if verdict == .tooSlow || verdict == .idle {
-                    log.debug("\(endpoints[slot.endpoint].service.name) answer to \(IPv4Address(slot.address)): \(verdict)")
+                    log.debug(
+                        "\(endpoints[slot.endpoint].service.name) answer to \(IPv4Address(slot.address)): \(verdict)"
+                    )
                     end(slot, reset: true)
                 }
             }

@@ -63,7 +63,9 @@ extension EventLoop {
                 left -= moved
             }
         } catch {
-            log.debug("\(endpoints[slot.endpoint].service.name) answer to \(IPv4Address(slot.address)) broken off: \(error)")
+            log.debug(
+                "\(endpoints[slot.endpoint].service.name) answer to \(IPv4Address(slot.address)) broken off: \(error)"
+            )
             return end(slot, reset: true)  // the caller went away, or read too slowly
         }
         slot.phase = .sending(transfer, file: file)

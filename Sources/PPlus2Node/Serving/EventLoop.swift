@@ -73,7 +73,7 @@ final class EventLoop: @unchecked Sendable {
     var inFlight = [Int](repeating: 0, count: 3)
     var inFlightByAddress: [Int: [UInt32: Int]] = [:]
     /// Connections reading their line, by caller address.
-    var pendingByAddress: [UInt32: Int] = [:]
+    var pending = PendingLines()
     /// Descriptors held by served files (connections are `slots.count`).
     var openFiles = 0
     /// Closed to accept-and-reset one connection when the process is out of descriptors.
@@ -81,6 +81,8 @@ final class EventLoop: @unchecked Sendable {
     /// After running out of descriptors, listeners rest until then.
     var acceptingResumesAt = -Double.infinity
     var nextCheck = 0.0
+    /// An answer ended since queued requests were last looked at: a place is free.
+    var placeFreed = false
     /// Descriptors connections and served files may hold: the process's limit
     /// less a margin for the peer's own files.
     let descriptorBudget: Int
@@ -134,6 +136,10 @@ final class EventLoop: @unchecked Sendable {
             if thread.isStopping { break }
             sendFairly(writable)
             writable.removeAll { slots[$0.token] == nil || !$0.wantsToWrite }
+            if placeFreed {
+                placeFreed = false
+                startQueued()
+            }
             if MonotonicClock.now >= nextCheck {
                 checkDeadlines()
                 startQueued()
@@ -151,7 +157,7 @@ final class EventLoop: @unchecked Sendable {
     }
 
     /// Reads what a connection sent of its request line.
-    private func readRequest(_ slot: Slot) {
+    func readRequest(_ slot: Slot) {
         guard case .reading(var reader) = slot.phase else { return }
         let received: Int?
         do {
@@ -170,7 +176,7 @@ final class EventLoop: @unchecked Sendable {
             log.debug("closed a \(endpoints[slot.endpoint].service.name) request: \(reason)")
             end(slot, reset: false)  // the contract: no answer, the callee closes
         case .line(let line):
-            pendingByAddress.decrement(slot.address)
+            pending.remove(from: slot.address)
             slot.phase = .queued(line: line)
             if !startAnswer(slot) { watch(slot, for: []) }
         }
@@ -195,7 +201,14 @@ final class EventLoop: @unchecked Sendable {
         case .file(let header, let file, let status, let offset, let count, let name):
             take(slot)
             openFiles += 1
-            let transfer = Transfer(bytes: header, fileOffset: offset, fileCount: count, isList: false, rules: rules, now: now)
+            let transfer = Transfer(
+                bytes: header,
+                fileOffset: offset,
+                fileCount: count,
+                isList: false,
+                rules: rules,
+                now: now
+            )
             slot.phase = .sending(transfer, file: ServedFile(descriptor: file, status: status, name: name))
             watch(slot, for: .writable)
         }
@@ -214,11 +227,12 @@ final class EventLoop: @unchecked Sendable {
         poll.remove(slot.connection.socket.descriptor)
         switch slot.phase {
         case .reading:
-            pendingByAddress.decrement(slot.address)
+            pending.remove(from: slot.address)
         case .queued:
             break
         case .sending(_, let file):
             give(slot)
+            placeFreed = true
             if let file {
                 file.descriptor.close()
                 openFiles -= 1

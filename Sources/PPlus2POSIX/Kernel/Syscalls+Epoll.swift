@@ -7,7 +7,13 @@ extension Sys {
     }
 
     /// `operation`: 0 add, 1 modify, 2 delete; `events`: bit 0 readable, bit 1 writable.
-    static func epollControl(_ epfd: CInt, _ operation: CInt, _ fd: CInt, events: UInt32, token: UInt64) throws(IOFailure) {
+    static func epollControl(
+        _ epfd: CInt,
+        _ operation: CInt,
+        _ fd: CInt,
+        events: UInt32,
+        token: UInt64
+    ) throws(IOFailure) {
         _ = try call("epoll_ctl", fd: fd) { cpplus2_epoll_control(epfd, operation, fd, events, token) }
     }
 

@@ -1,0 +1,62 @@
+import Foundation
+import PPlus2POSIX
+import PPlus2TestSupport
+import Testing
+
+/// What an idle peer costs: its threads (the event loop, gossip, hashing, the
+/// folder index, the console, main), whatever it served before.
+@Suite struct ThreadsTests {
+    @Test func anIdlePeerRunsAtMostSixThreads() throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        try writeFile(temporary.file("f.txt"), randomBytes(1 << 20, seed: 3))
+        let (peer, port) = try PeerProcess.startPeer(["--dir", temporary.path])
+        defer { _ = peer.stop() }
+        // Serve a little first: nothing it does for callers may leave a thread behind.
+        for _ in 0..<8 { _ = wireRequest(port: port + 2, line: "f.txt") }
+        #expect(wireRequest(port: port + 1, line: "f").lines == ["f.txt"])
+        usleep(300_000)
+        let threads = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(peer.pid)/task")) ?? []).count
+        #expect(threads >= 1 && threads <= 6, "\(threads) threads")
+    }
+}
+
+/// Out of descriptors by a flood from one address: the flood's oldest idle
+/// connections make room, never the honest callers'.
+@Suite struct DescriptorFloodTests {
+    @Test func aThousandIdleConnectionsUnderAFewDescriptorsLeaveRoomForAnotherAddress() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/prlimit") else {
+            try Test.cancel("skipped: /usr/bin/prlimit (util-linux) is not installed")
+        }
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        let content = randomBytes(1 << 20, seed: 9)
+        try writeFile(temporary.file("f.bin"), content)
+        let (peer, port) = try PeerProcess.startPeer(
+            withPortOptions: ["--port", "0", "--bind", "127.0.0.1", "--dir", temporary.path, "--no-console"],
+            launcher: ["/usr/bin/prlimit", "--nofile=256:256", "--"]
+        )
+        defer { _ = peer.stop() }
+        var flood: [TCPSocket] = []
+        for index in 0..<1000 {
+            if let socket = try? TCPSocket.connect(address: 0x7F00_0001, port: port + UInt16(index % 3), timeout: 2) {
+                flood.append(socket)
+            }
+        }
+        let started = MonotonicClock.now
+        let query = try TCPSocket.connect(address: 0x7F00_0001, port: port + 1, timeout: 2, from: 0x7F00_0002)
+        try query.send(Array("f\n".utf8), idleTimeout: 2)
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        var answer: [UInt8] = []
+        while let count = try? query.receive(into: &buffer, timeout: 2), count > 0 { answer += buffer[..<count] }
+        #expect(answer == Array("f.bin\n".utf8))
+        let download = try TCPSocket.connect(address: 0x7F00_0001, port: port + 2, timeout: 2, from: 0x7F00_0002)
+        try download.send(Array("f.bin\n".utf8), idleTimeout: 2)
+        var received = 0
+        while let count = try? download.receive(into: &buffer, timeout: 2), count > 0 { received += count }
+        #expect(received == content.count)
+        #expect(MonotonicClock.now - started < 2, "answered after \(MonotonicClock.now - started) s")
+        #expect(peer.openDescriptors <= 256 && peer.process.isRunning)
+        flood.removeAll()
+    }
+}
