@@ -75,3 +75,29 @@ struct FormattingTests {
         #expect(Formatting.decimal(2.05, places: 2) == "2.05")
     }
 }
+
+@Suite struct SeveralPicksTests {
+    @Test func numbersAndRangesWithSpacesOrCommas() {
+        #expect(ConsoleInput.parse("1 3 5-8", isPicking: true) == .picks([1, 3, 5, 6, 7, 8]))
+        #expect(ConsoleInput.parse("2,4", isPicking: true) == .picks([2, 4]))
+        #expect(
+            ConsoleInput.parse("3-3", isPicking: true) == .picks([3])
+                || ConsoleInput.parse("3-3", isPicking: true) == .query("3-3")
+        )
+        #expect(ConsoleInput.parse("5-2", isPicking: true) == .query("5-2"), "a descending range is a query")
+        #expect(ConsoleInput.parse("1 3", isPicking: false) == .query("1 3"), "not right after a listing")
+        #expect(ConsoleInput.parse("1 x", isPicking: true) == .query("1 x"))
+        #expect(ConsoleInput.parse("1-2000", isPicking: true) == .query("1-2000"), "at most 1000 picks")
+    }
+
+    @Test func queryWords() {
+        #expect(QueryWords("report final").words == ["report", "final"])
+        #expect(QueryWords("\"annual report\" 2025").words == ["annual report", "2025"])
+        #expect(QueryWords("report").words == ["report"] && !QueryWords("report").isSeveral)
+        #expect(QueryWords(" spaced ").words == [" spaced "], "one word: the plain rule, as typed")
+        #expect(QueryWords("report final").matches("Final-Report.pdf"))
+        #expect(QueryWords("resume CAFE").matches("Café Résumé.pdf"))
+        #expect(!QueryWords("report final").matches("report.pdf"))
+        #expect(QueryWords("a bbb cc").wireQuery == "bbb")
+    }
+}

@@ -21,7 +21,13 @@ final class FakeConsolePeer: ConsolePeer, Sendable {
     /// What the console asked: the queries, and each download's copies.
     let asked = Locked((queries: [String](), downloads: [[Search.Match]]()))
 
-    init(matches: [Search.Match], failures: [PeerIdentity: DownloadError] = [:], waitForCancel: Set<String> = []) {
+    init(
+        matches: [Search.Match],
+        failures: [PeerIdentity: DownloadError] = [:],
+        waitForCancel: Set<String> = [],
+        local: [SHA256Digest: String] = [:]
+    ) {
+        self.local = local
         self.matches = matches
         self.failures = failures
         self.waitForCancel = waitForCancel
@@ -56,6 +62,11 @@ final class FakeConsolePeer: ConsolePeer, Sendable {
     func peerReport() -> PeerReport { PeerReport(entries: [], dropped: [], instanceNames: [:]) }
     func sharedFiles() -> [SharedFolder.OfferedFile] { [] }
     func sharedSize(of name: String) -> Int64? { nil }
+    /// Contents this fake peer "has", by name.
+    let local: [SHA256Digest: String]
+    func localNames(withContents contents: Set<SHA256Digest>) -> [SHA256Digest: String] {
+        local.filter { contents.contains($0.key) }
+    }
 }
 
 /// The console driven through its seam (`ConsolePeer`), without sockets or a
@@ -169,5 +180,55 @@ final class FakeConsolePeer: ConsolePeer, Sendable {
         #expect(first?.name == spoof && first?.peer == "127.0.0.2:5000" && first?.size == 7)
         let second = lines.last.flatMap(Self.parse)
         #expect(second?.name == spoof && second?.peer == "127.0.0.3:5000" && second?.size == nil)
+    }
+}
+
+/// Issue 24 through the seam: words in any order, several picks, the same
+/// content recognised.
+@Suite struct ConsoleLibraryTests {
+    static let a = PeerIdentity("127.0.0.2:5000")!
+
+    @Test func wordsInAnyOrderAskTheLongestWordAndKeepNamesHoldingAll() {
+        let peer = FakeConsolePeer(matches: [
+            Search.Match(name: "Final-Report.pdf", peer: Self.a),
+            Search.Match(name: "report-draft.pdf", peer: Self.a),
+            Search.Match(name: "final report (old).txt", peer: Self.a),
+        ])
+        let (console, output) = ConsoleSeamTests.console(peer)
+        _ = console.handle("report final")
+        #expect(peer.asked.withLock { $0.queries } == ["report"])
+        let lines = output.withLock { $0 }
+        #expect(lines.contains("  1) Final-Report.pdf  [127.0.0.2:5000]"))
+        #expect(lines.contains("  2) final report (old).txt  [127.0.0.2:5000]"))
+        #expect(!lines.contains { $0.contains("report-draft") })
+        _ = console.handle("\"report (old)\" FINAL")
+        #expect(peer.asked.withLock { $0.queries.last } == "report (old)")
+        _ = console.handle("report final missing")
+        #expect(output.withLock { $0 }.contains { $0.contains("no name holds all 3 words (try fewer words)") })
+    }
+
+    @Test func severalPicksDownloadEachAsIfPickedAlone() {
+        let matches = (1...9).map { Search.Match(name: "photo-\($0).jpg", peer: Self.a) }
+        let peer = FakeConsolePeer(matches: matches)
+        let (console, _) = ConsoleSeamTests.console(peer)
+        _ = console.handle("photo")
+        _ = console.handle("1 3, 5-8")
+        let names = peer.asked.withLock { $0.downloads.map { $0[0].name } }
+        #expect(names == ["photo-1.jpg", "photo-3.jpg", "photo-5.jpg", "photo-6.jpg", "photo-7.jpg", "photo-8.jpg"])
+    }
+
+    @Test func aContentThatIsHereAlreadyIsNotDownloadedUnlessPickedAgain() {
+        let digest = SHA256.hash(Array("report".utf8))
+        let peer = FakeConsolePeer(
+            matches: [Search.Match(name: "report-final.txt", peer: Self.a, size: 6, sha256: digest)],
+            local: [digest: "report-final (1).txt"]
+        )
+        let (console, output) = ConsoleSeamTests.console(peer)
+        _ = console.handle("report")
+        _ = console.handle("1")
+        #expect(peer.asked.withLock { $0.downloads }.isEmpty)
+        #expect(output.withLock { $0 }.contains { $0.contains("is here already as report-final (1).txt") })
+        _ = console.handle("1")
+        #expect(peer.asked.withLock { $0.downloads.count } == 1, "a second pick downloads a copy")
     }
 }

@@ -172,7 +172,7 @@ def build(work):
     bin_path = subprocess.run(["swift", "build", "-c", "release", "--package-path", ROOT, "--show-bin-path"],
                               check=True, capture_output=True, text=True).stdout.strip()
     tools = {}
-    for name in ("sendfile_server", "sink_client"):
+    for name in ("sendfile_server", "sink_client", "crowd_client"):
         tools[name] = os.path.join(work, name)
         subprocess.run(["gcc", "-O2", "-o", tools[name], os.path.join(ROOT, "scripts/bench-tools", name + ".c")],
                        check=True)

@@ -9,6 +9,10 @@ public enum ConsoleInput: Equatable, Sendable {
     case command(ConsoleCommand)
     /// A number typed right after a listing (1-based, not yet range-checked).
     case pick(Int)
+    /// Several numbers and ranges typed right after a listing (`1 3 5-8`,
+    /// commas allowed), in the order typed, ranges expanded; each is
+    /// downloaded as if picked alone.
+    case picks([Int])
     /// An empty line right after a listing.
     case skip
 
@@ -27,7 +31,29 @@ public enum ConsoleInput: Equatable, Sendable {
         {
             return .pick(number)
         }
+        if let numbers = Self.picks(trimmed) { return .picks(numbers) }
         return .query(line)
+    }
+
+    /// The most matches one line picks (ranges expanded).
+    public static let maxPicks = 1000
+
+    /// `1 3 5-8` or `1,3,5-8` as numbers; nil unless every part is a number or
+    /// an ascending range of them, and there are at most `maxPicks`.
+    static func picks(_ text: String) -> [Int]? {
+        let parts = text.split { $0 == " " || $0 == "," || $0 == "\t" }
+        guard parts.count >= 1 else { return nil }
+        var numbers: [Int] = []
+        for part in parts {
+            let bounds = part.split(separator: "-", omittingEmptySubsequences: false)
+            guard (1...2).contains(bounds.count),
+                bounds.allSatisfy({ !$0.isEmpty && $0.count <= 9 && $0.allSatisfy { $0 >= "0" && $0 <= "9" } }),
+                let low = Int(bounds[0]), let high = Int(bounds[bounds.count - 1]), low <= high,
+                numbers.count + (high - low + 1) <= maxPicks
+            else { return nil }
+            numbers += Array(low...high)
+        }
+        return numbers.isEmpty ? nil : numbers
     }
 }
 

@@ -10,15 +10,28 @@ import PPlus2POSIX
 // plain peer's file, the same name).
 
 extension Console {
-    func pick(_ number: Int) {
-        guard !entries.isEmpty, (1...entries.count).contains(number) else {
+    /// Downloads the matches numbered `numbers`, each as if picked alone. A
+    /// match whose content is here already (the same SHA-256) is not
+    /// downloaded: picked again, it is (for whoever wants a copy).
+    func pick(_ numbers: [Int]) {
+        if let wrong = numbers.first(where: { entries.isEmpty || !(1...entries.count).contains($0) }) {
             let range = entries.count == 1 ? "1" : "1 to \(entries.count)"
-            error("no match numbered \(number): type \(range), or Enter to skip")
+            error("no match numbered \(wrong): type \(range), several as 1 3 5-8, or Enter to skip")
             return
         }
         isPicking = false
-        let match = entries[number - 1][0]
-        download(match, alternatives: alternatives(to: match))
+        for number in numbers {
+            let match = entries[number - 1][0]
+            if let content = match.sha256, let mine = localCopies[content], !copyAsked.contains(number) {
+                say(
+                    "\(VisibleName.text(match.name)) is here already as \(VisibleName.text(mine)) (the same SHA-256): not downloaded; pick \(number) again for a copy"
+                )
+                copyAsked.insert(number)
+                isPicking = true
+                continue
+            }
+            download(match, alternatives: alternatives(to: match))
+        }
     }
 
     /// The other copies worth trying after `match`: the same content where it
@@ -36,7 +49,12 @@ extension Console {
         let job = DownloadJob(match: match, alternatives: alternatives, peer: peer, screen: screen, retries: retries)
         // Other copies of the same content are sources of the same download (`Downloader.download(copies:)`).
         guard screen.isTerminal else { return job.run(progress: nil) }
-        if let refusal = jobs.start(job) { error(refusal) }
+        switch jobs.start(job) {
+        case .running: break
+        case .queued(let ahead):
+            say("\(VisibleName.text(match.name)): queued, starts when a download ends (\(ahead) ahead of it)")
+        case .refused(let reason): error(reason)
+        }
     }
 }
 

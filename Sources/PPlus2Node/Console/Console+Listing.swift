@@ -60,8 +60,10 @@ extension Console {
                     "  " + String(repeating: " ", count: peerWidth - peerText.count) + Formatting.bytes($0)
                 } ?? ""
             var note = entry.count > 1 ? "  (on \(entry.count) peers)" : ""
-            if let size = peer.sharedSize(of: entry[0].name) {
-                note += size == entry[0].size ? "  (you have it)" : "  (you have a file of this name)"
+            if let content = entry[0].sha256, let mine = localCopies[content] {
+                note += mine == entry[0].name ? "  (you have it)" : "  (you have it as \(VisibleName.text(mine)))"
+            } else if peer.sharedSize(of: entry[0].name) != nil {
+                note += "  (you have a file of this name)"
             }
             say(
                 "  \(String(repeating: " ", count: numberWidth - number.count))\(screen.paint(number, .bold))) "

@@ -30,6 +30,10 @@ public final class Console {
     /// How many entries of the last listing a terminal has shown (for `/more`).
     var shownUpTo = 0
     var isPicking = false
+    /// Contents of the last listing this peer already has, by SHA-256: the local name.
+    var localCopies: [SHA256Digest: String] = [:]
+    /// Numbers picked once although their content is here: picked again, they download.
+    var copyAsked: Set<Int> = []
     /// Other copies of a file whose download just failed: Enter tries the first
     /// (set by the download, which may run on its own thread).
     let retries = Locked<[Search.Match]>([])
@@ -77,7 +81,9 @@ public final class Console {
         case .query(let query):
             search(query)
         case .pick(let number):
-            pick(number)
+            pick([number])
+        case .picks(let numbers):
+            pick(numbers)
         case .skip:
             isPicking = false
         }
@@ -109,7 +115,15 @@ public final class Console {
             say("no known peers yet: nothing to ask (start with --bootstrap HOST:PORT, or wait to be contacted)")
             return
         }
-        show(peer.search(query, only: nil), nothing: "no matches for \"\(query)\"")
+        // Several words: peers are asked for the longest, the names that hold them all are kept.
+        let words = QueryWords(query)
+        var result = peer.search(words.wireQuery, only: nil)
+        result.matches = result.matches.filter { words.matches($0.name) }
+        let nothing =
+            words.isSeveral
+            ? "no matches for \"\(query)\": no name holds all \(words.words.count) words (try fewer words)"
+            : "no matches for \"\(query)\""
+        show(result, nothing: nothing)
     }
 
     private func browse(_ address: HostPort) {
@@ -124,6 +138,8 @@ public final class Console {
     /// Lists a search's matches, numbered from 1, then who did not answer.
     func show(_ result: Search.Result, nothing: String) {
         listing = result.matches
+        localCopies = peer.localNames(withContents: Set(listing.compactMap(\.sha256)))
+        copyAsked = []
         entries = screen.isTerminal ? Self.groupedByContent(listing) : listing.map { [$0] }
         if screen.isTerminal {
             showAligned()

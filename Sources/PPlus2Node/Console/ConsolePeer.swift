@@ -29,6 +29,8 @@ public protocol ConsolePeer: Sendable {
     func sharedFiles() -> [SharedFolder.OfferedFile]
     /// The size of the file this peer offers under `name`, if it offers one.
     func sharedSize(of name: String) -> Int64?
+    /// For each of `contents` this peer offers (its hash known), the name of a file that holds it.
+    func localNames(withContents contents: Set<SHA256Digest>) -> [SHA256Digest: String]
 }
 
 /// A snapshot of the peer table for `/peers`.
@@ -66,5 +68,16 @@ extension Peer: ConsolePeer {
 
     public func sharedSize(of name: String) -> Int64? {
         folder.offeredSize(of: name)
+    }
+
+    public func localNames(withContents contents: Set<SHA256Digest>) -> [SHA256Digest: String] {
+        guard !contents.isEmpty else { return [:] }
+        var found: [SHA256Digest: String] = [:]
+        for file in folder.offeredFiles() {
+            if let digest = hashes.sha256(of: file.status), contents.contains(digest), found[digest] == nil {
+                found[digest] = file.name
+            }
+        }
+        return found
     }
 }

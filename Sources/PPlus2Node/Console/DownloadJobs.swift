@@ -20,6 +20,8 @@ final class DownloadJobs: Sendable {
 
     private struct State {
         var running: [Running] = []
+        /// Picks beyond `maxRunning`, started in order as downloads end.
+        var waiting: [DownloadJob] = []
         var nextNumber = 1
         /// Threads of downloads that ended, joined at the next start (they are done).
         var finished: [ThreadHandle] = []
@@ -35,21 +37,46 @@ final class DownloadJobs: Sendable {
 
     var isEmpty: Bool { state.withLock { $0.running.isEmpty } }
 
-    /// Starts `job`; the reason if it cannot start now.
-    func start(_ job: DownloadJob) -> String? {
-        let (number, done) = state.withLock { state -> (Int?, [ThreadHandle]) in
+    /// Picks waiting their turn at most.
+    static let maxWaiting = 1000
+
+    /// What became of a pick.
+    enum Start: Equatable {
+        case running(Int)
+        /// Waiting its turn: this many picks are ahead of it.
+        case queued(ahead: Int)
+        case refused(String)
+    }
+
+    /// Starts `job`, or queues it behind `maxRunning` running downloads.
+    func start(_ job: DownloadJob) -> Start {
+        let (outcome, done) = state.withLock { state -> (Start, [ThreadHandle]) in
             let done = state.finished
             state.finished = []
-            guard state.running.count < Self.maxRunning else { return (nil, done) }
-            let number = state.nextNumber
-            state.nextNumber += 1
-            state.running.append(Running(number: number, job: job, started: MonotonicClock.now))
-            return (number, done)
+            guard state.running.count < Self.maxRunning else {
+                guard state.waiting.count < Self.maxWaiting else {
+                    return (.refused("\(Self.maxWaiting) picks are waiting already: /cancel some"), done)
+                }
+                state.waiting.append(job)
+                return (.queued(ahead: state.waiting.count - 1), done)
+            }
+            return (.running(Self.enter(job, into: &state)), done)
         }
         for thread in done { thread.join() }
-        guard let number else {
-            return "\(Self.maxRunning) downloads are running: wait for one to end, or /cancel one"
-        }
+        guard case .running(let number) = outcome else { return outcome }
+        if let problem = launch(job, number: number) { return .refused(problem) }
+        return outcome
+    }
+
+    private static func enter(_ job: DownloadJob, into state: inout State) -> Int {
+        let number = state.nextNumber
+        state.nextNumber += 1
+        state.running.append(Running(number: number, job: job, started: MonotonicClock.now))
+        return number
+    }
+
+    /// Runs a started download on a thread of its own; the reason if it cannot.
+    private func launch(_ job: DownloadJob, number: Int) -> String? {
         let thread = ThreadHandle()
         do {
             try thread.start(name: "download") { [self] in
@@ -103,12 +130,18 @@ final class DownloadJobs: Sendable {
     }
 
     private func end(_ number: Int, thread: ThreadHandle?) {
-        let status = state.withLock { state -> String? in
+        let (status, next) = state.withLock { state -> (String?, (DownloadJob, Int)?) in
             state.running.removeAll { $0.number == number }
             if let thread { state.finished.append(thread) }
-            return state.running.isEmpty ? nil : Self.statusLine(state.running, now: MonotonicClock.now)
+            var next: (DownloadJob, Int)?
+            if !state.waiting.isEmpty {
+                let job = state.waiting.removeFirst()
+                next = (job, Self.enter(job, into: &state))
+            }
+            return (state.running.isEmpty ? nil : Self.statusLine(state.running, now: MonotonicClock.now), next)
         }
         screen.setStatus(status)
+        if let (job, number) = next, let problem = launch(job, number: number) { screen.say(problem) }
     }
 
     private static func statusLine(_ running: [Running], now: Double) -> String {

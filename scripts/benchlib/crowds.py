@@ -1,0 +1,94 @@
+"""Crowds (issue 21): a thousand downloads at once from fifty addresses, and one search of a hundred peers that
+each answer ten thousand long names: what the event loops hold, in time, memory and threads."""
+
+import os
+import socket
+import subprocess
+import threading
+import time
+
+from .harness import *  # noqa: F401,F403
+from .swarm import free_port_range
+
+
+def crowd_downloads(binary, tools, work, count, addresses):
+    """`count` raw downloads of one 16 MiB file at once from `addresses` loopback addresses (crowd_client.c):
+    how many completed, the aggregate rate, the slowest first byte, and the serving peer's peak RSS and threads."""
+    folder = os.path.join(work, "crowd")
+    os.makedirs(folder, exist_ok=True)
+    size = 16 * MIB
+    path = os.path.join(folder, "crowd.bin")
+    if not os.path.exists(path):
+        make_file(path, size)
+    peer = Peer(binary, folder)
+    try:
+        out = subprocess.run([tools["crowd_client"], str(peer.port + 2), "crowd.bin", str(count), str(addresses),
+                              str(size)], check=True, capture_output=True, text=True, timeout=600).stdout.split()
+        complete, total, seconds, slowest, empty = int(out[0]), int(out[1]), float(out[2]), float(out[3]), int(out[4])
+        peak = status_kib(peer.pid, "VmHWM")
+        threads = status_kib(peer.pid, "Threads")
+    finally:
+        peer.stop()
+    return complete, total / seconds, slowest, empty, peak, threads
+
+
+class FakeNamePeer:
+    """A plain P+2 peer on three consecutive ports whose every query answer is `names` (bytes), and whose answer
+    to an extended request is nothing, as the contract has a plain peer do."""
+
+    def __init__(self, answer):
+        self.answer = answer
+        base = free_port_range(3)
+        self.port = base
+        self.servers = []
+        for offset in range(3):
+            server = socket.socket()
+            server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            server.bind(("127.0.0.1", base + offset))
+            server.listen(64)
+            self.servers.append(server)
+            threading.Thread(target=self.serve, args=(server, offset == 1), daemon=True).start()
+
+    def serve(self, server, is_query):
+        while True:
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.answer_one, args=(connection, is_query), daemon=True).start()
+
+    def answer_one(self, connection, is_query):
+        try:
+            request = connection.recv(4096)
+            if is_query and not request.startswith(b"\x01"):
+                connection.sendall(self.answer)
+        except OSError:
+            pass
+        finally:
+            connection.close()
+
+    def stop(self):
+        for server in self.servers:
+            server.close()
+
+
+def search_memory(binary, work, peers, names):
+    """One console search of `peers` fake plain peers, each answering `names` names of 250 bytes: the searching
+    peer's peak RSS growth, the search's time and what it listed."""
+    answer = b"".join(b"n%07d-" % index + b"x" * 240 + b"\n" for index in range(names))
+    fakes = [FakeNamePeer(answer) for _ in range(peers)]
+    bootstraps = [argument for fake in fakes for argument in ("--bootstrap", f"127.0.0.1:{fake.port}")]
+    console = Peer(binary, os.path.join(work, "searcher"), "--gossip-interval", "3600", *bootstraps, console=True)
+    try:
+        time.sleep(0.5)
+        before = status_kib(console.pid, "VmRSS")
+        started = time.monotonic()
+        console.send("n")
+        at, line = console.wait_for(r"match(es)? \(asked|no matches", timeout=120)
+        seconds = at - started
+        growth = status_kib(console.pid, "VmHWM") - before
+    finally:
+        console.stop()
+        for fake in fakes:
+            fake.stop()
+    return growth, seconds, line
