@@ -61,6 +61,8 @@ public enum DownloadError: Error, Equatable, Sendable, CustomStringConvertible {
     case hashMismatch(PeerIdentity, expected: SHA256Digest, actual: SHA256Digest)
     /// The peer is shutting down.
     case stopping
+    /// Every copy is on a peer caught sending wrong bytes earlier in this run.
+    case distrusted(PeerIdentity)
 
     /// What the downloading peer was doing in its own folder.
     public enum LocalStep: Equatable, Sendable {
@@ -98,6 +100,7 @@ public enum DownloadError: Error, Equatable, Sendable, CustomStringConvertible {
         case .changed(let peer, let size, _): "\(peer) now offers another version of it (\(Formatting.bytes(size)))"
         case .badHeader(let peer): "\(peer) did not answer in the extension's form"
         case .answeredNothing(let peer): "\(peer) no longer offers the file"
+        case .distrusted(let peer): "\(peer) sent wrong bytes earlier in this run: it is not asked again (/peers)"
         case .cutShort(let peer, let bytes, let size): "\(peer) ended the file after \(bytes) of \(size) bytes"
         case .tooLong(let peer, let size): "\(peer) sent more than the \(size) bytes it announced"
         case .hashMismatch(let peer, let expected, let actual):

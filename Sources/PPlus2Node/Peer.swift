@@ -25,6 +25,8 @@ public final class Peer: ThreadOwner {
     let hashes: FileHashes
     let client: PeerClient
     let store: PeerStore
+    /// Peers caught sending wrong bytes in this run.
+    public let liars = Liars()
     /// LAN discovery, when `--discover` asked for it and it could start.
     let discovery: LANDiscovery?
     /// Why discovery is not running although asked for.
@@ -184,6 +186,7 @@ public final class Peer: ThreadOwner {
             cancellation: cancellation
         )
         downloader.stallRule = configuration.stallRule
+        downloader.liars = liars
         return try downloader.download(copies: copies, report: report)
     }
 

@@ -31,6 +31,8 @@ public struct Downloader: Sendable {
     public var rangeSize: Int64 = 8 << 20
     /// The floor under which a connection of the download is ended as stalled.
     public var stallRule = StallRule()
+    /// Peers caught lying in this run: not used as sources, and recorded here when caught.
+    public var liars = Liars()
     /// The most peers one download fetches from at once.
     public static let maxSources = 4
 
@@ -79,7 +81,12 @@ public struct Downloader: Sendable {
     /// same content (size and SHA-256) at once where that helps; `report` is
     /// called with what happens, on this thread.
     public func download(copies: [Search.Match], report: (Event) -> Void = { _ in }) throws(DownloadError) -> Outcome {
-        guard let first = copies.first else { throw .invalidName }
+        // Peers caught lying in this run are not asked again, for any content.
+        let honest = copies.filter { !liars.contains($0.peer) }
+        guard let first = honest.first else {
+            throw copies.first.map { .distrusted($0.peer) } ?? .invalidName
+        }
+        let copies = honest
         try admit(first)
         guard let size = first.size else { return try downloadPlain(first.name, from: first.peer, report: report) }
         let sources = self.sources(among: copies, size: size)
@@ -109,7 +116,7 @@ public struct Downloader: Sendable {
                 guard let actual else { throw .local(.verifying, folder: folder.path, .wroteNothing) }
                 guard actual == expected else {
                     guard sources.count > 1 else {
-                        throw .hashMismatch(sources[0].peer, expected: expected, actual: actual)
+                        throw .hashMismatch(sources[0].peer, expected: expected, actual: actual)  // caught below
                     }
                     folder.discard(partial)
                     report(.mismatch(sources: sources.count))
@@ -120,6 +127,7 @@ public struct Downloader: Sendable {
             try sync(partial)
             return .saved(savedName: try folder.commit(partial, as: first.name), bytes: size, check: check)
         } catch {
+            liars.record(error, name: first.name)
             keepOrDiscard(partial, upTo: plan.contiguousEnd, error: error, report: report)
             throw error
         }

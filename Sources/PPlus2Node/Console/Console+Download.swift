@@ -37,8 +37,9 @@ extension Console {
     /// The other copies worth trying after `match`: the same content where it
     /// is known; else the same name (a plain peer cannot say more).
     func alternatives(to match: Search.Match) -> [Search.Match] {
-        listing.filter { other in
-            guard other.peer != match.peer else { return false }
+        let liars = peer.peerReport().liars
+        return listing.filter { other in
+            guard other.peer != match.peer, liars[other.peer] == nil else { return false }
             if match.sha256 != nil { return other.hasSameContent(as: match) }
             return other.sha256 == nil && Array(other.name.utf8) == Array(match.name.utf8)
         }
@@ -109,10 +110,13 @@ struct DownloadJob: Sendable {
                 error("download of \(shown) from \(match.peer) stopped: \(failure)\(keptNote)")
             }
         }
-        if let next = alternatives.first {
-            let count = alternatives.count == 1 ? "1 other peer" : "\(alternatives.count) other peers"
+        // Never offered: a peer caught lying, in this download or before.
+        let liars = peer.peerReport().liars
+        let others = alternatives.filter { liars[$0.peer] == nil }
+        if let next = others.first {
+            let count = others.count == 1 ? "1 other peer" : "\(others.count) other peers"
             say("\(shown) is also on \(count): press Enter to try \(next.peer), or type a query")
-            retries.withLock { $0 = alternatives }
+            retries.withLock { $0 = others }
         }
     }
 

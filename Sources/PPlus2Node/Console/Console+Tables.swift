@@ -23,6 +23,9 @@ extension Console {
             if let instance = instances[entry.identity] { learned += " as \"\(instance)\"" }
             rows.append([entry.identity.description, state, ago(entry.lastSuccess), ago(entry.lastContact), learned])
         }
+        for (liar, why) in report.liars.sorted(by: { $0.key < $1.key }) {
+            rows.append([liar.description, "not asked again: \(why)", "-", "-", "caught in this run"])
+        }
         for dropped in report.dropped.reversed() {
             rows.append([
                 dropped.identity.description, "dropped (\(dropped.reason))", "-", ago(dropped.lastContact),

@@ -40,6 +40,8 @@ public struct PeerReport: Sendable {
     public var dropped: [PeerTable.DroppedPeer]
     /// The LAN instance name of each peer that discovery resolves.
     public var instanceNames: [PeerIdentity: String]
+    /// Peers caught sending wrong bytes in this run, and why: not asked again.
+    public var liars: [PeerIdentity: String] = [:]
 }
 
 extension Peer: ConsolePeer {
@@ -59,7 +61,12 @@ extension Peer: ConsolePeer {
     }
 
     public func peerReport() -> PeerReport {
-        PeerReport(entries: peers.entries, dropped: peers.dropped, instanceNames: discovery?.discovered ?? [:])
+        PeerReport(
+            entries: peers.entries,
+            dropped: peers.dropped,
+            instanceNames: discovery?.discovered ?? [:],
+            liars: liars.all
+        )
     }
 
     public func sharedFiles() -> [SharedFolder.OfferedFile] {

@@ -1,0 +1,34 @@
+import PPlus2Core
+import PPlus2POSIX
+
+/// The peers caught sending wrong bytes in this run: a source whose bytes did
+/// not match the SHA-256 it announced, or that sent more than the size it
+/// announced. Not asked again for any content until the peer restarts
+/// (libtorrent's ban of the peer that sent a bad piece), never offered by the
+/// console's "press Enter to try", shown in `/peers` with why.
+public final class Liars: Sendable {
+    private let caught = Locked<[PeerIdentity: String]>([:])
+
+    public init() {}
+
+    /// Records `error` if it shows its peer lying; returns true if so.
+    @discardableResult
+    func record(_ error: DownloadError, name: String) -> Bool {
+        let why: (PeerIdentity, String)? =
+            switch error {
+            case .hashMismatch(let peer, let expected, _):
+                (peer, "sent \(VisibleName.text(name)) with another SHA-256 than the \(expected.prefix)… it announced")
+            case .tooLong(let peer, let size):
+                (peer, "sent more of \(VisibleName.text(name)) than the \(size) bytes it announced")
+            default: nil
+            }
+        guard let (peer, reason) = why else { return false }
+        caught.withLock { $0[peer] = $0[peer] ?? reason }
+        return true
+    }
+
+    public func contains(_ peer: PeerIdentity) -> Bool { caught.withLock { $0[peer] != nil } }
+
+    /// Each peer caught, and why.
+    public var all: [PeerIdentity: String] { caught.withLock { $0 } }
+}
