@@ -17,7 +17,8 @@ public enum StartError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .portInUse(let port, let service): "port \(port) (\(service)) is already in use"
+        case .portInUse(let port, let service):
+            "port \(port) (\(service)) is already in use (another peer? --port 0 picks a free triple)"
         case .cannotListen(let port, let failure): "cannot listen on port \(port): \(failure.reason)"
         case .folder(let path, let failure): "cannot use the shared folder \(path): \(failure.reason)"
         case .noFreePorts: "found no three free consecutive ports"

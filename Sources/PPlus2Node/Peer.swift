@@ -154,9 +154,20 @@ public final class Peer: ThreadOwner {
         var search = Search(client: client)
         search.maxConcurrentPeers = configuration.searchConcurrency
         search.maxMatches = configuration.maxSearchMatches
-        if let only { return search.run(query, peers: only) }
-        let plan = peers.searchPlan(unverifiedBudget: configuration.searchUnverifiedBudget)
-        return search.run(query, peers: plan.peers, askOrder: plan.askOrder)
+        let result: Search.Result
+        let asked: [PeerIdentity]
+        if let only {
+            asked = only
+            result = search.run(query, peers: only)
+        } else {
+            let plan = peers.searchPlan(unverifiedBudget: configuration.searchUnverifiedBudget)
+            asked = plan.peers
+            result = search.run(query, peers: plan.peers, askOrder: plan.askOrder)
+        }
+        // A peer that answered is a contact that worked, as a gossip contact is (/peers).
+        let failed = Set(result.failures.map(\.peer))
+        for peer in asked where !failed.contains(peer) { peers.recordSuccess(peer) }
+        return result
     }
 
     /// Downloads a match into the shared folder.
@@ -187,7 +198,9 @@ public final class Peer: ThreadOwner {
         )
         downloader.stallRule = configuration.stallRule
         downloader.liars = liars
-        return try downloader.download(copies: copies, report: report)
+        let outcome = try downloader.download(copies: copies, report: report)
+        if case .saved = outcome, let first = copies.first { peers.recordSuccess(first.peer) }
+        return outcome
     }
 
     /// One gossip contact with `peer` now (tests and tools; the loop does this

@@ -117,3 +117,25 @@ struct OptionsTests {
         }
     }
 }
+
+@Suite struct OptionValueTests {
+    func error(_ arguments: [String]) -> String? {
+        do {
+            _ = try Options.parse(arguments)
+            return nil
+        } catch {
+            return error.message
+        }
+    }
+
+    @Test func anOptionIsNeverTakenForTheValueOfAnother() throws {
+        #expect(error(["--dir", "--no-console"]) == "missing value for '--dir PATH'")
+        #expect(error(["--port", "--no-console"])?.hasPrefix("missing value for '--port") == true)
+        #expect(error(["--dir"])?.hasPrefix("missing value for '--dir") == true)
+        guard case .run(let options) = try Options.parse(["--dir=--odd", "--no-console"]) else {
+            Issue.record("expected a run")
+            return
+        }
+        #expect(options.directory == "--odd" && options.console == false)
+    }
+}

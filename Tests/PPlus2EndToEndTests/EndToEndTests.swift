@@ -99,7 +99,10 @@ struct EndToEndTests {
         // The blocker holds p, p+1 and p+2.
         let peer = try PeerProcess(["--port", "\(blocker.port)", "--bind", "127.0.0.1", "--dir", temporary.path])
         #expect(peer.waitForExit(timeout: 10) == 1)
-        #expect(peer.stderrText == "pplus2: error: port \(blocker.port) (peers) is already in use")
+        #expect(
+            peer.stderrText
+                == "pplus2: error: port \(blocker.port) (peers) is already in use (another peer? --port 0 picks a free triple)"
+        )
     }
 
     @Test func helpListsEveryOptionAndExitsZero() throws {

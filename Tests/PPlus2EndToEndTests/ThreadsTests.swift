@@ -60,3 +60,28 @@ import Testing
         flood.removeAll()
     }
 }
+
+/// A script on a pipe sees the swarm: its first query waits for the first
+/// gossip contact with the bootstrap, so a peer the bootstrap knows is asked too.
+@Suite struct PipeScriptTests {
+    @Test func aScriptsFirstQueryAsksTheBootstrapsNeighbours() throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        let bootstrapFolder = try temporary.folder("b")
+        let farFolder = try temporary.folder("c")
+        try writeFile(farFolder + "/far-away.txt", [1])
+        let (bootstrap, bootstrapPort) = try PeerProcess.startPeer(["--dir", bootstrapFolder, "--no-console"])
+        defer { _ = bootstrap.stop() }
+        let (far, _) = try PeerProcess.startPeer([
+            "--dir", farFolder, "--no-console", "--bootstrap", "127.0.0.1:\(bootstrapPort)", "--gossip-interval", "0.2",
+        ])
+        defer { _ = far.stop() }
+        #expect(waitUntil(timeout: 5) { wireRequest(port: bootstrapPort, line: "").lines.count == 1 })
+        let (console, _) = try PeerProcess.startPeer([
+            "--dir", try temporary.folder("a"), "--bootstrap", "127.0.0.1:\(bootstrapPort)",
+        ])
+        defer { _ = console.stop() }
+        console.send("far")
+        #expect(console.waitForStdout(containing: "far-away.txt", timeout: 10) != nil, "\(console.stdoutLines)")
+    }
+}

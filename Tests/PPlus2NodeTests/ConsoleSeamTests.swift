@@ -42,6 +42,7 @@ final class FakeConsolePeer: ConsolePeer, Sendable {
     }
 
     func resolve(_ address: HostPort) -> PeerIdentity? { nil }
+    func waitForFirstContact() {}
 
     func download(
         _ copies: [Search.Match],

@@ -150,7 +150,11 @@ struct StartUpTests {
                 // then that one is named, which is right too.
                 if case .portInUse(let port, let named) = error, port == blocker.port {
                     #expect(named == service)
-                    #expect(error.description == "port \(blocker.port) (\(service)) is already in use")
+                    #expect(
+                        error.description.hasPrefix(
+                            "port \(blocker.port) (\(service)) is already in use (another peer? --port 0"
+                        )
+                    )
                 }
             }
         }

@@ -44,8 +44,14 @@ public struct Options: Sendable, Equatable {
             case .flag(let apply):
                 if inlineValue != nil { throw UsageError("\(name) takes no value") }
                 if let invocation = apply(&options) { return invocation }
-            case .value(_, let apply):
-                guard let value = inlineValue ?? remaining.popFirst() else { throw UsageError("\(name) needs a value") }
+            case .value(let placeholder, let apply):
+                // The next option is never taken for a value (`--dir --no-console`): a
+                // value that starts with `--` is given as `--dir=--odd`.
+                let next = remaining.first.flatMap { $0.hasPrefix("--") ? nil : $0 }
+                guard let value = inlineValue ?? next else {
+                    throw UsageError("missing value for '\(name) \(placeholder)'")
+                }
+                if inlineValue == nil { remaining.removeFirst() }
                 try apply(&options, value)
             }
         }

@@ -73,11 +73,15 @@ struct DownloadJob: Sendable {
     func run(progress: (@Sendable (Downloader.Event) -> Void)?) {
         var kept: Int64?
         var resumedFrom: Int64 = 0
+        let sources = Locked(1)
         let started = MonotonicClock.now
         let outcome = Result { () throws(DownloadError) in
             try peer.download([match] + alternatives, cancellation: cancellation) { event in
                 switch event {
-                case .progress, .sources: progress?(event)
+                case .progress: progress?(event)
+                case .sources(let count):
+                    sources.withLock { $0 = count }
+                    progress?(event)
                 case .resumed(let offset): resumedFrom = offset
                 case .kept(let bytes): kept = bytes
                 case .mismatch(let count):
@@ -92,7 +96,14 @@ struct DownloadJob: Sendable {
         case .success(.saved(let savedName, let bytes, let check)):
             let elapsed = MonotonicClock.now - started
             return screen.say(
-                savedLine(savedName, bytes: bytes, check: check, resumedFrom: resumedFrom, elapsed: elapsed)
+                savedLine(
+                    savedName,
+                    bytes: bytes,
+                    check: check,
+                    resumedFrom: resumedFrom,
+                    elapsed: elapsed,
+                    sources: sources.withLock { $0 }
+                )
             )
         case .success(.empty):
             error("nothing saved: \(shown) is missing or empty at \(match.peer)")
@@ -133,7 +144,8 @@ struct DownloadJob: Sendable {
         bytes: Int64,
         check: Downloader.Check,
         resumedFrom: Int64,
-        elapsed: Double
+        elapsed: Double,
+        sources: Int
     ) -> String {
         let renamed = savedName == match.name ? "" : " (\(VisibleName.text(match.name)) already exists here)"
         let moved = bytes - resumedFrom
@@ -144,12 +156,11 @@ struct DownloadJob: Sendable {
             case .sizeOnly: "size checked, not verified (\(match.peer) had not hashed it yet)"
             case .unverified: "not verified (\(match.peer) speaks plain P+2: size unknown)"
             }
-        // A small file's rate says nothing: its size alone.
+        // The time always; the rate from 1 MiB (a small file's rate says nothing).
         let size = bytes < 1024 ? "\(bytes) bytes" : "\(Formatting.bytes(bytes)) (\(bytes) bytes)"
-        let speed =
-            moved >= 1 << 20
-            ? " in \(Formatting.seconds(elapsed)), \(Formatting.rate(bytes: moved, seconds: elapsed))" : ""
+        let rate = moved >= 1 << 20 ? ", \(Formatting.rate(bytes: moved, seconds: elapsed))" : ""
+        let from = sources > 1 ? "\(sources) peers" : match.peer.description
         return screen.paint("saved \(VisibleName.text(savedName))", .green)
-            + "\(renamed): \(size)\(speed)\(resumed), from \(match.peer), \(checked), in \(peer.sharedFolderPath)"
+            + "\(renamed): \(size) in \(Formatting.seconds(elapsed))\(rate)\(resumed), from \(from), \(checked), in \(peer.sharedFolderPath)"
     }
 }

@@ -115,6 +115,7 @@ public final class Console {
             say("no known peers yet: nothing to ask (start with --bootstrap HOST:PORT, or wait to be contacted)")
             return
         }
+        peer.waitForFirstContact()
         // Several words: peers are asked for the longest, the names that hold them all are kept.
         let words = QueryWords(query)
         var result = peer.search(words.wireQuery, only: nil)
@@ -167,7 +168,8 @@ public final class Console {
             say(screen.paint("  (\(growing): the peer list is still growing, one contact per gossip interval)", .dim))
         }
         if listing.isEmpty {
-            say("\(nothing) (asked \(peersText))")
+            // Nobody answered: the line above said so; "no matches" would contradict it.
+            if result.failures.count < result.askedPeers { say("\(nothing) (asked \(peersText))") }
         } else {
             let matchesText = entries.count == 1 ? "1 match" : "\(entries.count) matches"
             say("\(matchesText) (asked \(peersText)): type a number to download, or Enter to skip")

@@ -13,6 +13,10 @@ public protocol ConsolePeer: Sendable {
     /// many peers are known so far (the console says it to a person who
     /// searches at once); nil once it is not.
     var peersKnownWhileYoung: Int? { get }
+    /// Right after the start, waits (at most the first gossip turn and one
+    /// contact's timeout) for the first contact with a bootstrap peer to end,
+    /// so a script's first query sees the swarm, not the bootstrap alone.
+    func waitForFirstContact()
     /// Asks every known peer (or only `only`) for `query`.
     func search(_ query: String, only: [PeerIdentity]?) -> Search.Result
     /// The identity at `address`, its host name resolved; nil if it has none.
@@ -50,10 +54,23 @@ extension Peer: ConsolePeer {
     public var knownPeerCount: Int { peers.count }
 
     public var peersKnownWhileYoung: Int? {
-        guard configuration.gossipEnabled, MonotonicClock.now - startedAt < 3 * configuration.gossipInterval else {
-            return nil
-        }
+        guard configuration.gossipEnabled, MonotonicClock.now - startedAt < 3 * configuration.gossipInterval,
+            !peers.entries.contains(where: { $0.lastSuccess != nil })  // a contact answered: the list is known
+        else { return nil }
         return peers.count
+    }
+
+    public func waitForFirstContact() {
+        guard configuration.gossipEnabled, !configuration.bootstraps.isEmpty else { return }
+        let deadline = startedAt + 0.3 + configuration.timeout
+        let waiter = ConditionLock()
+        while MonotonicClock.now < deadline {
+            let contacted = peers.entries.contains { entry in
+                entry.origin == .bootstrap && (entry.lastSuccess != nil || entry.consecutiveFailures > 0)
+            }
+            if contacted { return }
+            waiter.withLock { _ = waiter.wait(until: min(deadline, MonotonicClock.now + 0.02)) }
+        }
     }
 
     public func resolve(_ address: HostPort) -> PeerIdentity? {
