@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(name: "PPlus2NodeTests", dependencies: ["PPlus2Node", "PPlus2POSIX", "PPlus2TestSupport"]),
         .testTarget(
             name: "PPlus2EndToEndTests",
-            dependencies: ["pplus2", "PPlus2POSIX", "PPlus2TestSupport"]
+            dependencies: ["pplus2", "PPlus2Core", "PPlus2POSIX", "PPlus2TestSupport"]
         ),
     ]
 )

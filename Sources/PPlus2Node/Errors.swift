@@ -82,6 +82,16 @@ public enum DownloadError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Whether the failure says nothing of bytes already kept: a source that
+    /// cannot be reached, answers nothing, or names another version or no
+    /// header at all. A kept partial resumed from survives it.
+    public var leavesKeptBytesAlone: Bool {
+        switch self {
+        case .unreachable, .changed, .badHeader, .answeredNothing, .distrusted: true
+        default: leavesAResumablePartial
+        }
+    }
+
     public var description: String {
         switch self {
         case .invalidName: "the name is not a valid shared-file name"

@@ -61,11 +61,15 @@ let console = ThreadHandle()
 let consoleEnded = OnceFlag()
 if options.console {
     try? console.start(name: "console") {
-        if Console.run(peer: peer, screen: screen) == .quit { peer.stopAndExit() }
+        if Console.run(peer: peer, screen: screen) == .quit {
+            screen.quit()  // downloads stopped and said, the prompt on a fresh line
+            peer.stopAndExit()
+        }
         consoleEnded.set()  // end of input: the console stops, the peer keeps serving
     }
 }
 
 _ = ProcessControl.waitForTermination()
+screen.quit()
 if consoleEnded.isSet { console.join() }
 peer.stopAndExit()

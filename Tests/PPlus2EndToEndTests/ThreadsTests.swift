@@ -1,4 +1,5 @@
 import Foundation
+import PPlus2Core
 import PPlus2POSIX
 import PPlus2TestSupport
 import Testing
@@ -83,5 +84,39 @@ import Testing
         defer { _ = console.stop() }
         console.send("far")
         #expect(console.waitForStdout(containing: "far-away.txt", timeout: 10) != nil, "\(console.stdoutLines)")
+    }
+}
+
+/// Quitting while a download runs says, on its own line, how many downloads
+/// stopped and what was kept to resume (the contract's console section).
+@Suite struct QuitTests {
+    @Test func aSignalDuringAPipeDownloadSaysWhatStoppedAndWhatWasKept() throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        let content = randomBytes(200_000, seed: 77)
+        let digest = SHA256.hash(content)
+        let listing = "\(Extension.header)\n\(content.count) \(digest) big.bin\n"
+        let header = Array((Extension.getHeader(size: Int64(content.count), sha256: digest) + "\n").utf8)
+        // The header and 50,000 bytes at once, then a byte every half second.
+        let source = try ScriptedPeer(
+            query: .init(Array(listing.utf8)),
+            download: .init(header + content, drip: 0.5, dripFrom: header.count + 50_000)
+        )
+        defer { source.stop() }
+        let mine = try temporary.folder("mine")
+        let (console, _) = try PeerProcess.startPeer(["--dir", mine, "--bootstrap", "127.0.0.1:\(source.port)"])
+        defer { _ = console.stop() }
+        console.send("big")
+        #expect(console.waitForStdout(containing: "1) big.bin", timeout: 10) != nil)
+        console.send("1")
+        #expect(waitUntil(timeout: 10) { TemporaryFolder.names(in: mine).contains { $0.hasSuffix(".part") } })
+        usleep(300_000)
+        #expect(console.stop(signal: SIGTERM) == 0)
+        let said = console.stdoutLines.last ?? ""
+        #expect(
+            said.hasPrefix("quitting: 1 download stopped; kept to resume (pick the same file again): big.bin ("),
+            "\(console.stdoutLines)"
+        )
+        #expect(TemporaryFolder.names(in: mine).contains { $0.hasPrefix(".pplus2-keep-") })
     }
 }

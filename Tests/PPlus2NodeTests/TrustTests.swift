@@ -76,6 +76,35 @@ import Testing
         #expect(TemporaryFolder.names(in: folder) == ["big.bin"])
     }
 
+    /// A kept partial survives sources that disagree with it: a header naming
+    /// another version, a garbage header, a source that answers nothing.
+    @Test func aLyingHeaderNeverRemovesAKeptPartial() throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        let cut = 70_000
+        let first = try Self.fakeServer(body: Array(Self.content[..<cut]))
+        defer { first.stop() }
+        let folder = try makeFolder(temporary, "mine")
+        let peer = try startPeer(in: folder, gossipInterval: 60)
+        defer { shutDown(peer) }
+        let match = Search.Match(name: "big.bin", peer: Self.identity(first), size: 200_000, sha256: Self.digest)
+        #expect(throws: DownloadError.self) { try peer.download(match) }
+        #expect(readFile(folder + "/" + Self.keptName()) == Array(Self.content[..<cut]))
+
+        let otherHash = Array((Extension.getHeader(size: 200_000, sha256: SHA256.hash([1])) + "\n").utf8)
+        let liars = [
+            try ScriptedPeer(download: .init(otherHash)),
+            try ScriptedPeer(download: .init(Array("garbage\n".utf8) + Self.content)),
+            try ScriptedPeer(download: .init([])),
+        ]
+        defer { for liar in liars { liar.stop() } }
+        for liar in liars {
+            let lying = Search.Match(name: "big.bin", peer: Self.identity(liar), size: 200_000, sha256: Self.digest)
+            _ = try? peer.download(lying)
+            #expect(readFile(folder + "/" + Self.keptName()) == Array(Self.content[..<cut]), "after \(liar.port)")
+        }
+    }
+
     @Test func theRightSizeWithWrongBytesSavesNothing() throws {
         let temporary = try TemporaryFolder()
         defer { temporary.remove() }

@@ -192,14 +192,17 @@ public struct Downloader: Sendable {
     }
 
     /// A partial that broke off keeps its bytes up to the first hole, to be
-    /// resumed; any other failure discards it.
+    /// resumed. A source whose header disagrees, or that cannot be reached,
+    /// never removes the bytes a kept partial held before this attempt.
+    /// Wrong bytes (a hash that does not match) discard it.
     private func keepOrDiscard(
         _ partial: PartialFile,
         upTo end: Int64,
         error: DownloadError,
         report: (Event) -> Void
     ) {
-        guard error.leavesAResumablePartial, end > 0, (try? FileWriting.truncate(partial.file, to: end)) != nil,
+        let end = error.leavesAResumablePartial ? end : partial.resumedFrom
+        guard error.leavesKeptBytesAlone, end > 0, (try? FileWriting.truncate(partial.file, to: end)) != nil,
             folder.setAside(partial)
         else {
             return folder.discard(partial)

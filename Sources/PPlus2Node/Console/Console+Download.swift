@@ -49,7 +49,7 @@ extension Console {
     func download(_ match: Search.Match, alternatives: [Search.Match]) {
         let job = DownloadJob(match: match, alternatives: alternatives, peer: peer, screen: screen, retries: retries)
         // Other copies of the same content are sources of the same download (`Downloader.download(copies:)`).
-        guard screen.isTerminal else { return job.run(progress: nil) }
+        guard screen.isTerminal else { return jobs.runHere(job) }
         switch jobs.start(job) {
         case .running: break
         case .queued(let ahead):
@@ -68,6 +68,10 @@ struct DownloadJob: Sendable {
     /// Where a failure leaves the other copies, for Enter at the console.
     let retries: Locked<[Search.Match]>
     let cancellation = DownloadCancellation()
+    /// How it ended, once it did: saved, or the bytes kept to resume (nil: none).
+    let ending = Locked<(saved: Bool, kept: Int64?)?>(nil)
+    /// Set when the peer quits: the quit says one line for all, not one each.
+    let isQuiet = Locked(false)
 
     /// Runs the download to its end; `progress` hears of its bytes and sources.
     func run(progress: (@Sendable (Downloader.Event) -> Void)?) {
@@ -91,6 +95,10 @@ struct DownloadJob: Sendable {
                 }
             }
         }
+        let saved: Bool
+        if case .success(.saved) = outcome { saved = true } else { saved = false }
+        ending.withLock { $0 = (saved, kept) }
+        guard !isQuiet.withLock({ $0 }) else { return }
         let shown = VisibleName.text(match.name)
         switch outcome {
         case .success(.saved(let savedName, let bytes, let check)):
@@ -110,16 +118,7 @@ struct DownloadJob: Sendable {
         case .success(.notOffered):
             error("nothing saved: \(shown) is no longer offered at \(match.peer)")
         case .failure(let failure):
-            let keptNote = kept.map { "; \(Formatting.bytes($0)) kept: picking this file again resumes" } ?? ""
-            if cancellation.isCancelled {
-                return say("download of \(shown) cancelled\(keptNote.isEmpty ? ", nothing saved" : keptNote)")
-            }
-            // One outcome, no contradiction: stopped with bytes kept, or failed with nothing.
-            if keptNote.isEmpty {
-                error("download of \(shown) from \(match.peer) failed, nothing saved: \(failure)")
-            } else {
-                error("download of \(shown) from \(match.peer) stopped: \(failure)\(keptNote)")
-            }
+            if reportFailure(failure, kept: kept) { return }
         }
         // Never offered: a peer caught lying, in this download or before.
         let liars = peer.peerReport().liars
@@ -129,6 +128,23 @@ struct DownloadJob: Sendable {
             say("\(shown) is also on \(count): press Enter to try \(next.peer), or type a query")
             retries.withLock { $0 = others }
         }
+    }
+
+    /// One line for a failed download; true if it was cancelled (no retry offered).
+    private func reportFailure(_ failure: DownloadError, kept: Int64?) -> Bool {
+        let shown = VisibleName.text(match.name)
+        let keptNote = kept.map { "; \(Formatting.bytes($0)) kept: picking this file again resumes" } ?? ""
+        if cancellation.isCancelled {
+            say("download of \(shown) cancelled\(keptNote.isEmpty ? ", nothing saved" : keptNote)")
+            return true
+        }
+        // One outcome, no contradiction: stopped with bytes kept, or failed with nothing.
+        if keptNote.isEmpty {
+            error("download of \(shown) from \(match.peer) failed, nothing saved: \(failure)")
+        } else {
+            error("download of \(shown) from \(match.peer) stopped: \(failure)\(keptNote)")
+        }
+        return false
     }
 
     private func say(_ line: String) {

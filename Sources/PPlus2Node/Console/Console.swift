@@ -48,6 +48,7 @@ public final class Console {
         self.peer = peer
         self.screen = screen
         jobs = DownloadJobs(screen: screen)
+        screen.setQuitReport { [jobs] in jobs.stopAll(within: 3) }
     }
 
     /// Reads standard input until its end or `/quit`. Returns `.quit` if asked

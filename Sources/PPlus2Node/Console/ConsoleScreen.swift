@@ -16,6 +16,8 @@ public final class ConsoleScreen: Sendable {
     public let isTerminal: Bool
     public let usesColour: Bool
     private let region = Locked(Region())
+    /// What the console says when the peer quits (its downloads), set by the console.
+    private let quitReport = Locked<(@Sendable () -> String?)?>(nil)
     private let write: @Sendable (String, Int32) -> Void
     private let columns: @Sendable () -> Int
 
@@ -90,6 +92,31 @@ public final class ConsoleScreen: Sendable {
             text += Self.cut(line, to: columns() - 1) + "\n"
             region.editor = nil
             text += draw(&region)
+            write(text, 1)
+        }
+    }
+
+    /// Sets what `quit` asks for the line about running downloads.
+    func setQuitReport(_ report: @escaping @Sendable () -> String?) {
+        quitReport.withLock { $0 = report }
+    }
+
+    /// The peer quits (`/quit`, Ctrl-D, a signal): running downloads are
+    /// stopped, the status line and the line being typed are cleared, one
+    /// line says what stopped and what was kept to resume, and the cursor is
+    /// left at the start of a fresh line for the shell's prompt.
+    public func quit() {
+        let line = quitReport.withLock { $0 }?()
+        guard isTerminal else {
+            if let line { write(line + "\n", 1) }
+            return
+        }
+        region.withLock { region in
+            var text = erase(region)
+            region.status = nil
+            region.editor = nil
+            region.drawnLines = 0
+            if let line { text += line + "\n" }
             write(text, 1)
         }
     }

@@ -90,6 +90,58 @@ final class DownloadJobs: Sendable {
         return nil
     }
 
+    /// Runs `job` on the calling thread (a pipe's console: its result line
+    /// comes before the next line is read), registered like the others, so
+    /// that a quit meanwhile counts it.
+    func runHere(_ job: DownloadJob) {
+        let number = state.withLock { Self.enter(job, into: &$0) }
+        job.run(progress: nil)
+        state.withLock { state in state.running.removeAll { $0.number == number } }
+    }
+
+    /// The peer quits: every download is stopped (its partial kept to resume
+    /// where its content is known), waiting at most `seconds` for them to
+    /// end; the one line that says what stopped and what was kept, or nil if
+    /// nothing was running.
+    func stopAll(within seconds: Double) -> String? {
+        let (running, waiting) = state.withLock { state in
+            defer { state.waiting.removeAll() }
+            return (state.running.map(\.job), state.waiting.count)
+        }
+        guard !running.isEmpty || waiting > 0 else { return nil }
+        for job in running {
+            job.isQuiet.withLock { $0 = true }
+            job.cancellation.cancel()
+        }
+        let deadline = MonotonicClock.now + seconds
+        let waiter = ConditionLock()
+        while MonotonicClock.now < deadline, running.contains(where: { $0.ending.withLock { $0 } == nil }) {
+            waiter.withLock { _ = waiter.wait(until: min(deadline, MonotonicClock.now + 0.02)) }
+        }
+        return Self.quitLine(running, waiting: waiting)
+    }
+
+    private static func quitLine(_ jobs: [DownloadJob], waiting: Int) -> String {
+        var kept: [String] = []
+        var stopped = 0
+        for job in jobs {
+            guard let ending = job.ending.withLock({ $0 }), ending.saved else {
+                stopped += 1
+                if let bytes = job.ending.withLock({ $0?.kept }) ?? nil {
+                    kept.append("\(VisibleName.text(job.match.name)) (\(Formatting.bytes(bytes)))")
+                }
+                continue
+            }
+        }
+        var line = "quitting: \(stopped) download\(stopped == 1 ? "" : "s") stopped"
+        if waiting > 0 { line += ", \(waiting) waiting pick\(waiting == 1 ? "" : "s") dropped" }
+        line +=
+            kept.isEmpty
+            ? "; nothing kept to resume"
+            : "; kept to resume (pick the same file again): " + kept.joined(separator: ", ")
+        return line
+    }
+
     /// `/downloads`: one line each, oldest first.
     func report() -> [String] {
         let now = MonotonicClock.now
