@@ -52,7 +52,11 @@ final class FakeConsolePeer: ConsolePeer, Sendable {
         asked.withLock { $0.downloads.append(copies) }
         let first = copies[0]
         if waitForCancel.contains(first.name) {
-            _ = waitUntil(timeout: 10) { cancellation?.isCancelled == true }
+            // 100 of 1,000 bytes at once, then nothing more: progress reported, bytes still.
+            _ = waitUntil(timeout: 10) {
+                report(.progress(bytes: 100, size: 1000))
+                return cancellation?.isCancelled == true
+            }
             throw .stopping
         }
         if let failure = failures[first.peer] { throw failure }
@@ -143,6 +147,12 @@ final class FakeConsolePeer: ConsolePeer, Sendable {
         _ = console.handle("2")
         #expect(waitUntil(timeout: 5) { output.withLock { $0 }.contains { $0.hasPrefix("saved small.txt") } })
         #expect(!output.withLock { $0 }.contains { $0.contains("big.iso cancelled") })
+        // Nothing arrives: the status line says so.
+        #expect(
+            waitUntil(timeout: 6) {
+                output.withLock { $0 }.contains { $0.contains("big.iso: 100 B of 1000 B (10%)  stalled") }
+            }
+        )
         _ = console.handle("/cancel 1")
         #expect(
             waitUntil(timeout: 5) { output.withLock { $0 }.contains { $0.contains("download of big.iso cancelled") } }

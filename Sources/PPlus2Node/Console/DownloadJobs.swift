@@ -14,6 +14,8 @@ final class DownloadJobs: Sendable {
         let started: Double
         var bytes: Int64 = 0
         var size: Int64?
+        /// When its bytes last grew: nothing for a while shows as stalled.
+        var lastGrowth = MonotonicClock.now
         /// Peers sending at once (a multi-source download), if more than one.
         var sources = 1
     }
@@ -169,6 +171,7 @@ final class DownloadJobs: Sendable {
             guard let index = state.running.firstIndex(where: { $0.number == number }) else { return nil }
             switch event {
             case .progress(let bytes, let size):
+                if bytes != state.running[index].bytes { state.running[index].lastGrowth = now }
                 state.running[index].bytes = bytes
                 state.running[index].size = size
             case .sources(let count): state.running[index].sources = count
@@ -200,14 +203,26 @@ final class DownloadJobs: Sendable {
         running.map { "[\($0.number)] " + progress(of: $0, now: now) }.joined(separator: "   ")
     }
 
-    /// `big.bin: 34.4 MiB of 1.0 GiB (3%)  120.5 MiB/s`.
+    /// Seconds without a byte after which a download shows as stalled.
+    static let stalledAfter = 3.0
+
+    /// `big.bin: 34.4 MiB of 1.0 GiB (3%)  120.5 MiB/s, 8 s left`, or `stalled 12 s`.
     private static func progress(of running: Running, now: Double) -> String {
         var text = "\(VisibleName.text(running.job.match.name)): \(Formatting.bytes(running.bytes))"
         if let size = running.size, size > 0 {
             text += " of \(Formatting.bytes(size)) (\(running.bytes * 100 / size)%)"
         }
         let elapsed = now - running.started
-        if elapsed >= 0.5 { text += "  \(Formatting.rate(bytes: running.bytes, seconds: elapsed))" }
+        let quiet = now - running.lastGrowth
+        if quiet >= stalledAfter {
+            text += "  stalled \(Formatting.seconds(quiet))"
+        } else if elapsed >= 0.5 {
+            text += "  \(Formatting.rate(bytes: running.bytes, seconds: elapsed))"
+            if let size = running.size, running.bytes > 0, size > running.bytes {
+                let left = Double(size - running.bytes) * elapsed / Double(running.bytes)
+                text += ", \(Formatting.seconds(left)) left"
+            }
+        }
         if running.sources > 1 { text += "  from \(running.sources) peers" }
         return text
     }
