@@ -120,3 +120,33 @@ import Testing
         #expect(TemporaryFolder.names(in: mine).contains { $0.hasPrefix(".pplus2-keep-") })
     }
 }
+
+/// The contract's stall rule with its real figures, on a pipe (whose console
+/// cannot read /cancel while it downloads): a source that sends a byte every
+/// 4 s is ended as stalled within 60 s, and what arrived is kept.
+@Suite struct PipeStallTests {
+    @Test func aPipeDownloadFromADripEndsAsStalledAndKeepsItsBytes() throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        let content = randomBytes(100_000, seed: 78)
+        let digest = SHA256.hash(content)
+        let listing = "\(Extension.header)\n\(content.count) \(digest) drip.bin\n"
+        let header = Array((Extension.getHeader(size: Int64(content.count), sha256: digest) + "\n").utf8)
+        let source = try ScriptedPeer(
+            query: .init(Array(listing.utf8)),
+            download: .init(header + content, drip: 4, dripFrom: header.count + 100)
+        )
+        defer { source.stop() }
+        let mine = try temporary.folder("mine")
+        let (console, _) = try PeerProcess.startPeer(["--dir", mine, "--bootstrap", "127.0.0.1:\(source.port)"])
+        defer { _ = console.stop() }
+        console.send("drip")
+        #expect(console.waitForStdout(containing: "1) drip.bin", timeout: 10) != nil)
+        let started = MonotonicClock.now
+        console.send("1")
+        let line = console.waitForStdout(containing: "stalled", timeout: 60)
+        #expect(line?.contains("less than 1.0 KiB in 30.0 s") == true, "\(console.stdoutLines)")
+        #expect(MonotonicClock.now - started < 60)
+        #expect(TemporaryFolder.names(in: mine).contains { $0.hasPrefix(".pplus2-keep-") })
+    }
+}
