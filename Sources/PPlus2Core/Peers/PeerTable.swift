@@ -271,20 +271,41 @@ public struct PeerTable: Sendable {
         // Pulling from the newest reaches the far side of the swarm; the
         // stalest verified peer has learned the most since we last asked it.
         // (Against a random verified peer: the convergence rows of scripts/bench.)
+        // A peer that claimed itself to us has had our list; what it knows we
+        // have not heard yet, but a peer heard of second-hand is likelier far
+        // away: the unverified turns ask those first (a swarm of 40 started at
+        // once took 31-40 intervals with claims asked first, 8 this way).
         let verifiedTurn = contacts % 4 == 0
         let index =
-            nextIndex(now: now, verified: verifiedTurn) ?? nextIndex(now: now, verified: !verifiedTurn)
+            verifiedTurn
+            ? nextIndex(now: now, .verified) ?? nextIndex(now: now, .heardOf) ?? nextIndex(now: now, .claimed)
+            : nextIndex(now: now, .heardOf) ?? nextIndex(now: now, .claimed) ?? nextIndex(now: now, .verified)
         guard let index else { return nil }
         markContacting(index, now: now)
         return entries[index].identity
     }
 
-    /// The next due peer among the verified or the unverified ones: never
-    /// contacted first (newest first), then the least recently contacted.
-    private func nextIndex(now: Double, verified: Bool) -> Int? {
+    /// The three kinds of peers the contact order tells apart.
+    private enum Kind {
+        /// Answered a contact of ours.
+        case verified
+        /// Claimed itself to us (unverified).
+        case claimed
+        /// Anything else unverified: heard of from another peer, a bootstrap, saved, discovered.
+        case heardOf
+    }
+
+    private func kind(of entry: Entry) -> Kind {
+        if entry.isVerified { return .verified }
+        return entry.origin == .contactedUs ? .claimed : .heardOf
+    }
+
+    /// The next due peer of a kind: never contacted first (newest first),
+    /// then the least recently contacted.
+    private func nextIndex(now: Double, _ wanted: Kind) -> Int? {
         var oldest: Int?
         for index in entries.indices.reversed()
-        where entries[index].notBefore <= now && entries[index].isVerified == verified {
+        where entries[index].notBefore <= now && kind(of: entries[index]) == wanted {
             guard let contacted = entries[index].lastContact else { return index }
             if let current = oldest, entries[current].lastContact! < contacted { continue }
             oldest = index
