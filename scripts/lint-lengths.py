@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""Prints every Swift file over 400 lines and every function, initializer or
-computed property over 60 lines under the given folders; exits 1 if any."""
+"""Prints every Swift or Python file over 400 lines and every function,
+initializer or computed property over 60 lines under the given folders (and
+the given files); exits 1 if any."""
+import ast
 import os
 import re
 import sys
@@ -43,9 +45,27 @@ def check(path):
     return problems
 
 
+def check_python(path):
+    text = open(path, encoding="utf-8").read()
+    problems = [f"{path}: {text.count(chr(10))} lines (at most {MAX_FILE})"] if text.count("\n") > MAX_FILE else []
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.FunctionDef) and node.end_lineno - node.lineno + 1 > MAX_FUNCTION:
+            length = node.end_lineno - node.lineno + 1
+            problems.append(f"{path}:{node.lineno}: {length} lines (at most {MAX_FUNCTION}): def {node.name}")
+    return problems
+
+
 problems = []
-for folder in sys.argv[1:]:
-    for root, _, files in os.walk(folder):
-        problems += [p for name in sorted(files) if name.endswith(".swift") for p in check(os.path.join(root, name))]
+for target in sys.argv[1:]:
+    if os.path.isfile(target):
+        problems += check_python(target)
+        continue
+    for root, _, files in os.walk(target):
+        for name in sorted(files):
+            path = os.path.join(root, name)
+            if name.endswith(".swift"):
+                problems += check(path)
+            elif name.endswith(".py"):
+                problems += check_python(path)
 print("\n".join(problems))
 sys.exit(1 if problems else 0)

@@ -60,6 +60,26 @@ def fetch_from_copies(binary, work, name, folder, bootstraps, launcher=()):
 peaks = []  # the downloading consoles' peak RSS, for the multi-source rows
 
 
+def limited_link(tag, k, namespace, downloader):
+    """Source namespace `k` (198.18.k.1) joined to the downloader's (198.18.k.2) by a veth pair, its side limited
+    to 200 Mbit/s by tbf; the downloader's namespace made with the first source."""
+
+    def ip(*arguments):
+        subprocess.run(["ip", *arguments], check=True, stdout=subprocess.DEVNULL)
+
+    for made in ([downloader] if k == 1 else []) + [namespace]:
+        ip("netns", "add", made)
+        ip("-n", made, "link", "set", "lo", "up")
+    ip("link", "add", f"{tag}a{k}", "netns", namespace, "type", "veth", "peer", "name", f"{tag}b{k}",
+       "netns", downloader)
+    ip("-n", namespace, "addr", "add", f"198.18.{k}.1/24", "dev", f"{tag}a{k}")
+    ip("-n", downloader, "addr", "add", f"198.18.{k}.2/24", "dev", f"{tag}b{k}")
+    ip("-n", namespace, "link", "set", f"{tag}a{k}", "up")
+    ip("-n", downloader, "link", "set", f"{tag}b{k}", "up")
+    subprocess.run(["ip", "netns", "exec", namespace, "tc", "qdisc", "add", "dev", f"{tag}a{k}", "root", "tbf",
+                    "rate", "200mbit", "burst", "256kb", "latency", "100ms"], check=True)
+
+
 def multi_source(binary, work, runs):
     """A 256 MiB download from 1, 2 and 3 sources, each in a network namespace
     of its own behind a 200 Mbit/s link (tbf on its side of a veth pair into
@@ -74,23 +94,10 @@ def multi_source(binary, work, runs):
     os.makedirs(os.path.dirname(original), exist_ok=True)
     make_file(original, 256 * MIB)
 
-    def ip(*arguments):
-        subprocess.run(["ip", *arguments], check=True, stdout=subprocess.DEVNULL)
-
     processes = []
     try:
-        for namespace in [downloader] + sources:
-            ip("netns", "add", namespace)
-            ip("-n", namespace, "link", "set", "lo", "up")
         for k, namespace in enumerate(sources, start=1):
-            ip("link", "add", f"{tag}a{k}", "netns", namespace, "type", "veth", "peer", "name", f"{tag}b{k}",
-               "netns", downloader)
-            ip("-n", namespace, "addr", "add", f"198.18.{k}.1/24", "dev", f"{tag}a{k}")
-            ip("-n", downloader, "addr", "add", f"198.18.{k}.2/24", "dev", f"{tag}b{k}")
-            ip("-n", namespace, "link", "set", f"{tag}a{k}", "up")
-            ip("-n", downloader, "link", "set", f"{tag}b{k}", "up")
-            subprocess.run(["ip", "netns", "exec", namespace, "tc", "qdisc", "add", "dev", f"{tag}a{k}", "root", "tbf",
-                            "rate", "200mbit", "burst", "256kb", "latency", "100ms"], check=True)
+            limited_link(tag, k, namespace, downloader)
             folder = os.path.join(work, "multi", f"source-{k}")
             os.makedirs(folder, exist_ok=True)
             os.link(original, os.path.join(folder, name))
