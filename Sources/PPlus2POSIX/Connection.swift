@@ -1,8 +1,8 @@
 import Synchronization
 
 /// One accepted connection on a listener, from `accept` to the line that ends
-/// it: the owner (the event loop, then the worker it hands it to) ends it with
-/// exactly one `close()` (the answer is complete: a clean end of stream) or
+/// it: its owner (the server's event loop) ends it with exactly one `close()`
+/// (the answer is complete: a clean end of stream) or
 /// `reset()` (the answer is cut, or was refused: the caller reads
 /// `ECONNRESET`, never a clean empty close).
 ///
@@ -26,8 +26,7 @@ public final class Connection: Sendable {
         }
     }
 
-    /// Ends the answer cleanly: the caller reads end of stream, now. After a
-    /// `cutOff()` (`abortOnClose`), the close sends a reset instead.
+    /// Ends the answer cleanly: the caller reads end of stream, now.
     public func close() {
         end()
     }
@@ -36,20 +35,6 @@ public final class Connection: Sendable {
     public func reset() {
         socket.abortOnClose()
         end()
-    }
-
-    /// Makes the coming `close()` a reset: the answer was cut (the caller
-    /// stopped reading, a file changed while it was sent).
-    public func cutOff() {
-        socket.abortOnClose()
-    }
-
-    /// From any thread, while the owner still holds the connection: a reset
-    /// that wakes the owner's blocked call, without closing the descriptor
-    /// (the owner's `close()` does that). The caller of `interrupt` must know
-    /// the owner has not closed it yet (`InService` holds a lock for that).
-    public func interrupt() {
-        socket.reset()
     }
 
     private func end() {

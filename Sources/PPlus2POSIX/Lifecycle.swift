@@ -1,7 +1,7 @@
 import Synchronization
 
 /// The one lifecycle of everything in the peer that runs threads of its own
-/// (the server's event loop, its worker pools, gossip, LAN discovery):
+/// (the server's event loop, gossip, the folder index, hashing, LAN discovery):
 /// `start` once, `stop` any number of times from any thread (the first call
 /// asks the threads to end and wakes them; the others do nothing), then `join`
 /// any number of times (the first call waits for the threads; the others
