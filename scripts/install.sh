@@ -48,6 +48,11 @@ for entry in "${files[@]}"; do
     echo "installed $prefix/$target"
 done
 echo
+echo "bash completion: new shells load it by themselves when the bash-completion package is installed and"
+echo "  $prefix/share is in XDG_DATA_DIRS (as ~/.local/share is); else add to ~/.bashrc:"
+echo "  source $prefix/share/bash-completion/completions/pplus2"
+echo "zsh completion: add to ~/.zshrc, before compinit: fpath=($prefix/share/zsh/site-functions \$fpath)"
+echo
 echo "to uninstall: rm -f ${installed[*]}"
 case ":$PATH:" in
     *":$prefix/bin:"*) ;;

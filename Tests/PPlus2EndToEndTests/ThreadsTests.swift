@@ -150,3 +150,27 @@ import Testing
         #expect(TemporaryFolder.names(in: mine).contains { $0.hasPrefix(".pplus2-keep-") })
     }
 }
+
+/// Bash completion of `--dir` keeps a folder name with spaces whole.
+@Suite struct CompletionTests {
+    @Test func aFolderWithSpacesCompletesAsOneWord() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/bin/bash") else {
+            try Test.cancel("skipped: no /bin/bash")
+        }
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        _ = try temporary.folder("my share")
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "../../share/completions/pplus2.bash"
+        ).standardized.path
+        let output = try runCommand(
+            "/bin/bash",
+            [
+                "-c",
+                "source '\(script)'; cd '\(temporary.path)'; COMP_WORDS=(pplus2 --dir my); COMP_CWORD=2; _pplus2; "
+                    + "printf '[%s]\\n' \"${COMPREPLY[@]}\"",
+            ]
+        )
+        #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == "[my share]")
+    }
+}

@@ -243,3 +243,20 @@ final class FakeConsolePeer: ConsolePeer, Sendable {
         #expect(peer.asked.withLock { $0.downloads.count } == 1, "a second pick downloads a copy")
     }
 }
+
+/// A terminal's listing pads names by display columns, not characters.
+@Suite struct WideNameTests {
+    @Test func wideCharactersCountTwoColumns() {
+        let peer = FakeConsolePeer(matches: [
+            Search.Match(name: "報告書 118.pdf", peer: ConsoleLibraryTests.a),
+            Search.Match(name: "report-1180.pdf", peer: ConsoleLibraryTests.a),
+        ])
+        let (console, output) = ConsoleSeamTests.console(peer, terminal: true)
+        _ = console.handle("1")
+        let rows = output.withLock { $0 }.filter { $0.contains("[127.0.0.2:5000]") }
+        #expect(rows.count == 2)
+        // The peer column starts at the same display column on both rows.
+        let columns = rows.map { row in DisplayWidth.of(String(row[..<row.range(of: "[127.0.0.2:5000]")!.lowerBound])) }
+        #expect(Set(columns).count == 1, "\(rows)")
+    }
+}

@@ -6,6 +6,10 @@ _pplus2() {
     previous=${COMP_WORDS[COMP_CWORD-1]}
     case $previous in
         --dir)
+            # Folders, one per line so that names with spaces stay whole; -o filenames
+            # quotes them and adds the trailing / instead of a space.
+            compopt -o filenames 2>/dev/null
+            local IFS=$'\n'
             COMPREPLY=($(compgen -d -- "$current"))
             return ;;
         --port | --gossip-interval | --timeout | --discovery-ttl | --max-download-size | --bootstrap | --host | --bind)

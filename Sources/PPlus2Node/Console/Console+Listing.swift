@@ -49,11 +49,12 @@ extension Console {
         shownUpTo = first + shown.count
         let numberWidth = String(entries.count).count
         let names = shown.map { VisibleName.text($0[0].name) }
-        let nameWidth = min(names.map(\.count).max() ?? 0, 48)
+        // Padded by display columns: a wide character (報) takes two.
+        let nameWidth = min(names.map(DisplayWidth.of).max() ?? 0, 48)
         let peerWidth = shown.map { "[\($0[0].peer)]".count }.max() ?? 0
         for (offset, entry) in shown.enumerated() {
             let number = String(first + offset + 1)
-            let name = names[offset] + String(repeating: " ", count: max(0, nameWidth - names[offset].count))
+            let name = names[offset] + String(repeating: " ", count: max(0, nameWidth - DisplayWidth.of(names[offset])))
             let peerText = "[\(entry[0].peer)]"
             let size =
                 entry[0].size.map {
