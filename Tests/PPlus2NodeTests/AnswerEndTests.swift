@@ -106,3 +106,41 @@ import Testing
         #expect(changed.keptPartials.bytes == 1 << 30)
     }
 }
+
+/// The same bound in use: broken-off downloads under `--max-download-size 1M`
+/// keep at most 1 MiB of partials in all (the newest first).
+@Suite struct KeptPartialBytesTests {
+    @Test func brokenOffDownloadsKeepAtMostTheMaxDownloadSize() throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        guard case .run(var options) = try Options.parse(["--max-download-size", "1M"]) else {
+            Issue.record("expected a run")
+            return
+        }
+        let folder = try makeFolder(temporary, "mine")
+        options.directory = folder
+        var configuration = try Configuration(options)
+        configuration.port = 0
+        configuration.bind = .loopback
+        configuration.gossipEnabled = false
+        let peer = try Peer(configuration, log: .silent)
+        defer { shutDown(peer) }
+        for seed in 0..<3 {
+            let content = randomBytes(1_000_000, seed: UInt64(100 + seed))
+            let digest = SHA256.hash(content)
+            let header = Array((Extension.getHeader(size: 1_000_000, sha256: digest) + "\n").utf8)
+            let source = try ScriptedPeer(download: .init(header + content[..<600_000]))  // then a clean close: cut short
+            defer { source.stop() }
+            let match = Search.Match(
+                name: "file-\(seed).bin",
+                peer: PeerIdentity(address: .loopback, port: source.port)!,
+                size: 1_000_000,
+                sha256: digest
+            )
+            #expect(throws: DownloadError.self) { try peer.download(match) }
+        }
+        let kept = TemporaryFolder.names(in: folder).filter { $0.hasPrefix(".pplus2-keep-") }
+        let bytes = kept.map { Int64(readFile(folder + "/" + $0)?.count ?? 0) }.reduce(0, +)
+        #expect(!kept.isEmpty && bytes <= 1 << 20, "\(kept.count) kept, \(bytes) bytes")
+    }
+}
