@@ -116,17 +116,6 @@ struct OptionsTests {
             #expect(Options.usage.contains(option))
         }
     }
-}
-
-@Suite struct OptionValueTests {
-    func error(_ arguments: [String]) -> String? {
-        do {
-            _ = try Options.parse(arguments)
-            return nil
-        } catch {
-            return error.message
-        }
-    }
 
     @Test func anOptionIsNeverTakenForTheValueOfAnother() throws {
         #expect(error(["--dir", "--no-console"]) == "missing value for '--dir PATH'")

@@ -93,15 +93,8 @@ import Testing
     @Test func aSignalDuringAPipeDownloadSaysWhatStoppedAndWhatWasKept() throws {
         let temporary = try TemporaryFolder()
         defer { temporary.remove() }
-        let content = randomBytes(200_000, seed: 77)
-        let digest = SHA256.hash(content)
-        let listing = "\(Extension.header)\n\(content.count) \(digest) big.bin\n"
-        let header = Array((Extension.getHeader(size: Int64(content.count), sha256: digest) + "\n").utf8)
         // The header and 50,000 bytes at once, then a byte every half second.
-        let source = try ScriptedPeer(
-            query: .init(Array(listing.utf8)),
-            download: .init(header + content, drip: 0.5, dripFrom: header.count + 50_000)
-        )
+        let source = try drippingSource("big.bin", randomBytes(200_000, seed: 77), atOnce: 50_000, drip: 0.5)
         defer { source.stop() }
         let mine = try temporary.folder("mine")
         let (console, _) = try PeerProcess.startPeer(["--dir", mine, "--bootstrap", "127.0.0.1:\(source.port)"])
@@ -128,14 +121,7 @@ import Testing
     @Test func aPipeDownloadFromADripEndsAsStalledAndKeepsItsBytes() throws {
         let temporary = try TemporaryFolder()
         defer { temporary.remove() }
-        let content = randomBytes(100_000, seed: 78)
-        let digest = SHA256.hash(content)
-        let listing = "\(Extension.header)\n\(content.count) \(digest) drip.bin\n"
-        let header = Array((Extension.getHeader(size: Int64(content.count), sha256: digest) + "\n").utf8)
-        let source = try ScriptedPeer(
-            query: .init(Array(listing.utf8)),
-            download: .init(header + content, drip: 4, dripFrom: header.count + 100)
-        )
+        let source = try drippingSource("drip.bin", randomBytes(100_000, seed: 78), atOnce: 100, drip: 4)
         defer { source.stop() }
         let mine = try temporary.folder("mine")
         let (console, _) = try PeerProcess.startPeer(["--dir", mine, "--bootstrap", "127.0.0.1:\(source.port)"])
@@ -173,4 +159,17 @@ import Testing
         )
         #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == "[my share]")
     }
+}
+
+/// A fake extended peer offering `name` (`content`): its listing, then on
+/// download the header and the first `atOnce` bytes, the rest dripped a byte
+/// every `drip` seconds.
+func drippingSource(_ name: String, _ content: [UInt8], atOnce: Int, drip: Double) throws -> ScriptedPeer {
+    let digest = SHA256.hash(content)
+    let listing = "\(Extension.header)\n\(content.count) \(digest) \(name)\n"
+    let header = Array((Extension.getHeader(size: Int64(content.count), sha256: digest) + "\n").utf8)
+    return try ScriptedPeer(
+        query: .init(Array(listing.utf8)),
+        download: .init(header + content, drip: drip, dripFrom: header.count + atOnce)
+    )
 }
