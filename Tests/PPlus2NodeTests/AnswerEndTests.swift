@@ -129,7 +129,8 @@ import Testing
             let content = randomBytes(1_000_000, seed: UInt64(100 + seed))
             let digest = SHA256.hash(content)
             let header = Array((Extension.getHeader(size: 1_000_000, sha256: digest) + "\n").utf8)
-            let source = try ScriptedPeer(download: .init(header + content[..<600_000]))  // then a clean close: cut short
+            // 600,000 of the 1,000,000 bytes, then a clean close: cut short, kept.
+            let source = try ScriptedPeer(download: .init(header + content[..<600_000]))
             defer { source.stop() }
             let match = Search.Match(
                 name: "file-\(seed).bin",
