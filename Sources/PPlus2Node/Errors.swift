@@ -62,6 +62,8 @@ public enum DownloadError: Error, Equatable, Sendable, CustomStringConvertible {
     case hashMismatch(PeerIdentity, expected: SHA256Digest, actual: SHA256Digest)
     /// The peer is shutting down.
     case stopping
+    /// Cancelled (`/cancel`, Ctrl-C, a quit) after `bytes` bytes from the peer.
+    case cancelled(PeerIdentity, bytes: Int64)
     /// Every copy is on a peer caught sending wrong bytes earlier in this run.
     case distrusted(PeerIdentity)
 
@@ -77,7 +79,7 @@ public enum DownloadError: Error, Equatable, Sendable, CustomStringConvertible {
     /// broke off or ended early, but nothing said they were wrong.
     public var leavesAResumablePartial: Bool {
         switch self {
-        case .brokeOff, .stalled, .cutShort, .stopping: true
+        case .brokeOff, .stalled, .cutShort, .stopping, .cancelled: true
         default: false
         }
     }
@@ -112,6 +114,7 @@ public enum DownloadError: Error, Equatable, Sendable, CustomStringConvertible {
         case .badHeader(let peer): "\(peer) did not answer in the extension's form"
         case .answeredNothing(let peer): "\(peer) no longer offers the file"
         case .distrusted(let peer): "\(peer) sent wrong bytes earlier in this run: it is not asked again (/peers)"
+        case .cancelled(let peer, let bytes): "cancelled after \(bytes) bytes from \(peer)"
         case .cutShort(let peer, let bytes, let size): "\(peer) ended the file after \(bytes) of \(size) bytes"
         case .tooLong(let peer, let size): "\(peer) sent more than the \(size) bytes it announced"
         case .hashMismatch(let peer, let expected, let actual):

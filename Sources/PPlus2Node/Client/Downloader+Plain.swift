@@ -28,6 +28,7 @@ extension Downloader {
                 return .empty
             }
             try sync(partial)
+            try checkNotCancelled(bytes: total, from: peer)
             return .saved(savedName: try folder.commit(partial, as: name), bytes: total, check: .unverified)
         } catch {
             folder.discard(partial)

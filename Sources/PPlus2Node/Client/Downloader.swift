@@ -125,6 +125,7 @@ public struct Downloader: Sendable {
                 check = .verified(actual)
             }
             try sync(partial)
+            try checkNotCancelled(bytes: size, from: first.peer)
             return .saved(savedName: try folder.commit(partial, as: first.name), bytes: size, check: check)
         } catch {
             liars.record(error, name: first.name)
@@ -214,6 +215,12 @@ public struct Downloader: Sendable {
     private func hashWhole(_ partial: PartialFile) -> SHA256Digest? {
         var buffer: [UInt8] = []
         return FileDigest.sha256(of: partial.file, buffer: &buffer)?.digest
+    }
+
+    /// A cancel that came before the file took its name wins: nothing is
+    /// saved (the whole partial is kept, verified, to be resumed in no time).
+    func checkNotCancelled(bytes: Int64, from peer: PeerIdentity) throws(DownloadError) {
+        if cancellation?.isCancelled == true { throw .cancelled(peer, bytes: bytes) }
     }
 
     func sync(_ partial: PartialFile) throws(DownloadError) {

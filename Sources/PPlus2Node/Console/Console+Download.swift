@@ -103,15 +103,18 @@ struct DownloadJob: Sendable {
         switch outcome {
         case .success(.saved(let savedName, let bytes, let check)):
             let elapsed = MonotonicClock.now - started
+            // A cancel that came after the file took its name: said, not hidden.
+            let late = cancellation.isCancelled ? "(the cancel came too late) " : ""
             return screen.say(
-                savedLine(
-                    savedName,
-                    bytes: bytes,
-                    check: check,
-                    resumedFrom: resumedFrom,
-                    elapsed: elapsed,
-                    sources: sources.withLock { $0 }
-                )
+                late
+                    + savedLine(
+                        savedName,
+                        bytes: bytes,
+                        check: check,
+                        resumedFrom: resumedFrom,
+                        elapsed: elapsed,
+                        sources: sources.withLock { $0 }
+                    )
             )
         case .success(.empty):
             error("nothing saved: \(shown) is missing or empty at \(match.peer)")
