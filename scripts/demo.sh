@@ -53,4 +53,6 @@ bob=$port
 echo "alice serves $work/alice on 127.0.0.1:$alice; bob serves $work/bob on 127.0.0.1:$bob" >&2
 echo "you are carol, sharing $work/carol. Try: report, notes, CAFÉ, or an empty line for everything." >&2
 
-"$bin" --port 0 --bind 127.0.0.1 --dir "$work/carol" --bootstrap "127.0.0.1:$bob" --gossip-interval 2
+# The demo's console history stays in the demo's folder, out of the user's own.
+XDG_STATE_HOME="$work/state" "$bin" --port 0 --bind 127.0.0.1 --dir "$work/carol" --bootstrap "127.0.0.1:$bob" \
+    --gossip-interval 2

@@ -103,3 +103,15 @@ struct LineEditorTests {
         #expect(editor.line.utf8.count <= LineEditor.maxLineBytes && editor.line.utf8.count > 60_000)
     }
 }
+
+@Suite struct LineEditorForgetTests {
+    @Test func aPickIsForgottenFromTheHistory() {
+        var editor = LineEditor(history: ["report"])
+        for key: LineEditor.Key in [.text("1"), .enter] { _ = editor.handle(key) { _ in [] } }
+        #expect(editor.history == ["report", "1"])
+        editor.forgetLast("1")
+        #expect(editor.history == ["report"])
+        editor.forgetLast("other")
+        #expect(editor.history == ["report"])
+    }
+}

@@ -105,6 +105,12 @@ public struct LineEditor: Sendable {
         cursor += printable.count
     }
 
+    /// Forgets the last line submitted if it is `line` (a pick: numbers are
+    /// no use to come back to between queries).
+    public mutating func forgetLast(_ line: String) {
+        if history.last == line { history.removeLast() }
+    }
+
     private mutating func submit() -> Outcome {
         let submitted = line
         reset()

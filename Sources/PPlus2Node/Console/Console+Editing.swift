@@ -32,7 +32,11 @@ extension Console {
                 case .edited: continue
                 case .submitted(let line):
                     screen.commitEditor(typedPrompt + line)
-                    history?.append(line)
+                    // Queries and commands are worth coming back to; picks are not.
+                    switch ConsoleInput.parse(line, isPicking: isPicking) {
+                    case .pick, .picks, .skip: editor.forgetLast(line)
+                    case .query, .command: history?.append(line)
+                    }
                     if handle(line) == .quit { return .quit }
                     prompt()
                 case .interrupted(let hadText):
