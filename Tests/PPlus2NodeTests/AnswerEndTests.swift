@@ -140,7 +140,7 @@ import Testing
             )
             #expect(throws: DownloadError.self) { try peer.download(match) }
         }
-        let kept = TemporaryFolder.names(in: folder).filter { $0.hasPrefix(".pplus2-keep-") }
+        let kept = TemporaryFolder.names(in: folder).filter { $0.hasPrefix(".pplus2-keep-") && $0.hasSuffix(".part") }
         let bytes = kept.map { Int64(readFile(folder + "/" + $0)?.count ?? 0) }.reduce(0, +)
         #expect(!kept.isEmpty && bytes <= 1 << 20, "\(kept.count) kept, \(bytes) bytes")
     }

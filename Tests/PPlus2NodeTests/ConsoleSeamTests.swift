@@ -43,6 +43,7 @@ final class FakeConsolePeer: ConsolePeer, Sendable {
 
     func resolve(_ address: HostPort) -> PeerIdentity? { nil }
     func waitForFirstContact() {}
+    func keptDownloads() -> [KeptDownload] { [] }
 
     func download(
         _ copies: [Search.Match],

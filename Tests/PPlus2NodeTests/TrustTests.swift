@@ -48,7 +48,7 @@ import Testing
         ) {
             try peer.download(match)
         }
-        #expect(TemporaryFolder.names(in: folder) == [Self.keptName()])
+        #expect(TemporaryFolder.names(in: folder).filter { !$0.hasSuffix(".name") } == [Self.keptName()])
         #expect(readFile(folder + "/" + Self.keptName()) == Array(Self.content[..<cut]))
 
         // Another peer with the same content: asked from the kept length on, only the rest moves.
@@ -103,6 +103,30 @@ import Testing
             _ = try? peer.download(lying)
             #expect(readFile(folder + "/" + Self.keptName()) == Array(Self.content[..<cut]), "after \(liar.port)")
         }
+    }
+
+    /// A kept partial is listed by name (start summary, /downloads), and its
+    /// label goes once the file is saved whole.
+    @Test func aKeptDownloadIsListedByNameUntilItIsSaved() throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        let cut = 70_000
+        let first = try Self.fakeServer(body: Array(Self.content[..<cut]))
+        defer { first.stop() }
+        let folder = try makeFolder(temporary, "mine")
+        let peer = try startPeer(in: folder, gossipInterval: 60)
+        defer { shutDown(peer) }
+        let match = Search.Match(name: "big.bin", peer: Self.identity(first), size: 200_000, sha256: Self.digest)
+        #expect(throws: DownloadError.self) { try peer.download(match) }
+        #expect(peer.keptDownloads() == [KeptDownload(name: "big.bin", size: 200_000, kept: Int64(cut))])
+        #expect(StartupText.keptLines(peer.keptDownloads()).last == "  big.bin: 68.4 KiB of 195.3 KiB")
+
+        let second = try Self.fakeServer(body: Array(Self.content[cut...]))
+        defer { second.stop() }
+        let rest = Search.Match(name: "big.bin", peer: Self.identity(second), size: 200_000, sha256: Self.digest)
+        #expect(try peer.download(rest).savedFile == SavedFile(name: "big.bin", bytes: 200_000))
+        #expect(peer.keptDownloads().isEmpty)
+        #expect(TemporaryFolder.names(in: folder) == ["big.bin"])
     }
 
     @Test func theRightSizeWithWrongBytesSavesNothing() throws {

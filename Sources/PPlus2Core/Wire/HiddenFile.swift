@@ -22,6 +22,9 @@ public enum HiddenFile: Hashable, Sendable {
     /// A broken-off download of a known file, kept to be resumed:
     /// `.pplus2-keep-SHA256.part` (one per content, whichever peer sent it).
     case keptPartial(SHA256Digest)
+    /// What a kept partial will be: `SIZE NAME`, one line, beside it:
+    /// `.pplus2-keep-SHA256.name` (so the console can list it by name).
+    case keptLabel(SHA256Digest)
 
     static let prefix = ".pplus2-"
 
@@ -33,6 +36,7 @@ public enum HiddenFile: Hashable, Sendable {
         case .hashCache: "\(Self.prefix)hashes"
         case .hashCacheDraft(let pid): "\(Self.prefix)hashes.\(pid).tmp"
         case .keptPartial(let digest): "\(Self.prefix)keep-\(digest).part"
+        case .keptLabel(let digest): "\(Self.prefix)keep-\(digest).name"
         }
     }
 
@@ -50,6 +54,8 @@ public enum HiddenFile: Hashable, Sendable {
             self = .hashCacheDraft(pid: pid)
         } else if let hex = Self.fields(rest, between: "keep-", and: ".part"), let digest = SHA256Digest(hex: hex) {
             self = .keptPartial(digest)
+        } else if let hex = Self.fields(rest, between: "keep-", and: ".name"), let digest = SHA256Digest(hex: hex) {
+            self = .keptLabel(digest)
         } else if let partial = Self.fields(rest, between: "", and: ".part"),
             let dash = partial.firstIndex(of: "-"),
             let pid = Int32(partial[..<dash]),
@@ -67,7 +73,7 @@ public enum HiddenFile: Hashable, Sendable {
     public var owner: Int32? {
         switch self {
         case .partial(let pid, _), .peerListDraft(let pid), .hashCacheDraft(let pid): pid
-        case .peerList, .hashCache, .keptPartial: nil
+        case .peerList, .hashCache, .keptPartial, .keptLabel: nil
         }
     }
 

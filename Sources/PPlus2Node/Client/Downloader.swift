@@ -162,12 +162,13 @@ public struct Downloader: Sendable {
         size: Int64,
         report: (Event) -> Void
     ) throws(DownloadError) -> PartialFile {
-        let partial: PartialFile
+        var partial: PartialFile
         if let content = match.sha256, let resumed = folder.resumePartial(content: content, size: size) {
             partial = resumed
         } else {
             partial = try folder.createPartial(content: match.sha256)
         }
+        partial.label = KeptDownload(name: match.name, size: size)
         if partial.resumedFrom > 0 { report(.resumed(from: partial.resumedFrom)) }
         let needed = size - partial.resumedFrom
         if let free = try? folder.directory.freeBytes(), free < needed {

@@ -191,6 +191,7 @@ public final class Console {
         case .downloads:
             let lines = jobs.report()
             say(lines.isEmpty ? "no download is running" : lines.joined(separator: "\n"))
+            for line in StartupText.keptLines(peer.keptDownloads()) { say(line) }
         case .cancel(let number):
             if let cancelled = jobs.cancel(number) {
                 say("cancelling \(cancelled)")

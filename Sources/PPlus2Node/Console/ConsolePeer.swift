@@ -33,6 +33,8 @@ public protocol ConsolePeer: Sendable {
     func sharedFiles() -> [SharedFolder.OfferedFile]
     /// The size of the file this peer offers under `name`, if it offers one.
     func sharedSize(of name: String) -> Int64?
+    /// Broken-off downloads kept to be resumed, newest first.
+    func keptDownloads() -> [KeptDownload]
     /// For each of `contents` this peer offers (its hash known), the name of a file that holds it.
     func localNames(withContents contents: Set<SHA256Digest>) -> [SHA256Digest: String]
 }
@@ -92,6 +94,10 @@ extension Peer: ConsolePeer {
 
     public func sharedSize(of name: String) -> Int64? {
         folder.offeredSize(of: name)
+    }
+
+    public func keptDownloads() -> [KeptDownload] {
+        folder.keptDownloads()
     }
 
     public func localNames(withContents contents: Set<SHA256Digest>) -> [SHA256Digest: String] {

@@ -23,8 +23,21 @@ public enum StartupText {
             "bootstrap peers: \(bootstraps.isEmpty ? waiting : bootstraps)",
         ]
         if restored > 0 { lines.append("saved peers: \(restored) from the last run") }
+        lines += keptLines(peer.keptDownloads())
         lines.append(discoveryLine(peer))
         return lines
+    }
+
+    /// Broken-off downloads kept to be resumed: how many, each with its name
+    /// and what is kept, and how to resume them.
+    public static func keptLines(_ kept: [KeptDownload]) -> [String] {
+        guard !kept.isEmpty else { return [] }
+        let count = kept.count == 1 ? "1 download" : "\(kept.count) downloads"
+        return ["kept to resume: \(count) (pick the same file again: it goes on from where it stopped)"]
+            + kept.map { download in
+                let whole = download.size > 0 ? " of \(Formatting.bytes(download.size))" : ""
+                return "  \(VisibleName.text(download.name)): \(Formatting.bytes(download.kept))\(whole)"
+            }
     }
 
     /// Why the folder is not watched (inotify), if it is not: changes then

@@ -51,6 +51,7 @@ extension SharedFolder {
             guard !partials.isClosed else { return nil }
             let name = Self.nextPartialName(&partials)
             guard (try? directory.renameWithoutReplacing(kept, to: name)) == true else { return nil }
+            directory.remove(HiddenFile.keptLabel(content).name)  // written again if it is kept again
             guard let opened = try? directory.openForAppending(name), opened.size <= size else {
                 directory.remove(name)
                 return nil
@@ -104,6 +105,11 @@ extension SharedFolder {
             guard partials.active.removeValue(forKey: partial.name) != nil else { return false }
             return keepOrRemove(partial.name, content: partial.content)
         }
+        if kept, let content = partial.content, let label = partial.label {
+            let line = "\(label.size) \(label.name)\n"
+            let name = HiddenFile.keptLabel(content).name
+            try? directory.replaceSmallFile(name, with: Array(line.utf8), draft: name + ".\(ProcessControl.pid).tmp")
+        }
         if kept { sweepKeptPartials() }
         return kept
     }
@@ -148,9 +154,47 @@ extension SharedFolder {
         }
         kept.sort { $0.status.modified > $1.status.modified }  // newest first
         var bytes: Int64 = 0
+        var staying = Set<SHA256Digest>()
         for (index, file) in kept.enumerated() {
             bytes += file.status.size
-            if index >= keptLimits.count || bytes > keptLimits.bytes { directory.remove(file.name) }
+            if index >= keptLimits.count || bytes > keptLimits.bytes {
+                directory.remove(file.name)
+            } else if case .keptPartial(let content)? = HiddenFile(name: file.name) {
+                staying.insert(content)
+            }
+        }
+        // A label goes with its kept partial.
+        for (name, _) in hiddenFiles() {
+            if case .keptLabel(let content)? = HiddenFile(name: name), !staying.contains(content) {
+                directory.remove(name)
+            }
+        }
+    }
+
+    /// The kept partials, newest first, with what each will be (a partial
+    /// kept without a label, by an older pplus2, shows under its hash).
+    public func keptDownloads() -> [KeptDownload] {
+        let files = hiddenFiles().sorted { $0.status.modified > $1.status.modified }
+        return files.compactMap { name, status -> KeptDownload? in
+            guard case .keptPartial(let content)? = HiddenFile(name: name) else { return nil }
+            var label = KeptDownload(name: "(content \(content.prefix))", size: 0)
+            let labelName = HiddenFile.keptLabel(content).name
+            var text: [UInt8] = []
+            if (try? directory.readFile(
+                labelName,
+                maxBytes: 8192,
+                {
+                    text += $0
+                    return true
+                }
+            )) == true,
+                let line = String(validating: text, as: UTF8.self)?.split(separator: "\n").first,
+                let space = line.firstIndex(of: " "), let size = Int64(line[..<space])
+            {
+                label = KeptDownload(name: String(line[line.index(after: space)...]), size: size)
+            }
+            label.kept = status.size
+            return label
         }
     }
 
@@ -191,4 +235,21 @@ public struct PartialFile: Sendable {
     public let content: SHA256Digest?
     /// Bytes it held when the download (re)started: a resume goes on from here.
     public let resumedFrom: Int64
+    /// The file it will be (its name and whole size), written beside it when it is kept.
+    public var label: KeptDownload?
+}
+
+/// A broken-off download kept to be resumed, as the console lists it.
+public struct KeptDownload: Sendable, Equatable {
+    public let name: String
+    /// The whole file's size.
+    public let size: Int64
+    /// Bytes kept (0 in a label: read off the kept file when listed).
+    public var kept: Int64 = 0
+
+    public init(name: String, size: Int64, kept: Int64 = 0) {
+        self.name = name
+        self.size = size
+        self.kept = kept
+    }
 }
