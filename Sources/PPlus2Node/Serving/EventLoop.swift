@@ -116,9 +116,11 @@ final class EventLoop: @unchecked Sendable {
         while !thread.isStopping {
             let now = MonotonicClock.now
             resumeAccepting(now: now)
-            let timeout = writable.isEmpty ? max(0, nextCheck - now) : 0
+            // Deadlines to watch only while connections are held: an idle loop sleeps.
+            let isIdle = slots.isEmpty && acceptingResumesAt == -Double.infinity
+            let timeout = !writable.isEmpty ? 0 : isIdle ? 60 : min(max(0, nextCheck - now), 1)
             writable.removeAll(keepingCapacity: true)
-            for ready in poll.wait(timeout: min(timeout, 1)) {
+            for ready in poll.wait(timeout: timeout) {
                 if ready.token == Self.wakeToken {
                     wakeUp.drain()
                 } else if ready.token < UInt64(endpoints.count) {
