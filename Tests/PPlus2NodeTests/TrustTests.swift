@@ -76,20 +76,28 @@ import Testing
         #expect(TemporaryFolder.names(in: folder) == ["big.bin"])
     }
 
+    static let cut = 70_000
+
+    /// A peer whose download of big.bin broke off at `cut` bytes (a clean
+    /// close before the announced size): the first 70,000 bytes are kept.
+    static func peerWithAKeptPartial(in temporary: TemporaryFolder) throws -> (Peer, String) {
+        let first = try fakeServer(body: Array(content[..<cut]))
+        defer { first.stop() }
+        let folder = try makeFolder(temporary, "mine")
+        let peer = try startPeer(in: folder, gossipInterval: 60)
+        let match = Search.Match(name: "big.bin", peer: identity(first), size: 200_000, sha256: digest)
+        #expect(throws: DownloadError.self) { try peer.download(match) }
+        return (peer, folder)
+    }
+
     /// A kept partial survives sources that disagree with it: a header naming
     /// another version, a garbage header, a source that answers nothing.
     @Test func aLyingHeaderNeverRemovesAKeptPartial() throws {
         let temporary = try TemporaryFolder()
         defer { temporary.remove() }
-        let cut = 70_000
-        let first = try Self.fakeServer(body: Array(Self.content[..<cut]))
-        defer { first.stop() }
-        let folder = try makeFolder(temporary, "mine")
-        let peer = try startPeer(in: folder, gossipInterval: 60)
+        let (peer, folder) = try Self.peerWithAKeptPartial(in: temporary)
         defer { shutDown(peer) }
-        let match = Search.Match(name: "big.bin", peer: Self.identity(first), size: 200_000, sha256: Self.digest)
-        #expect(throws: DownloadError.self) { try peer.download(match) }
-        #expect(readFile(folder + "/" + Self.keptName()) == Array(Self.content[..<cut]))
+        #expect(readFile(folder + "/" + Self.keptName()) == Array(Self.content[..<Self.cut]))
 
         let otherHash = Array((Extension.getHeader(size: 200_000, sha256: SHA256.hash([1])) + "\n").utf8)
         let liars = [
@@ -101,7 +109,7 @@ import Testing
         for liar in liars {
             let lying = Search.Match(name: "big.bin", peer: Self.identity(liar), size: 200_000, sha256: Self.digest)
             _ = try? peer.download(lying)
-            #expect(readFile(folder + "/" + Self.keptName()) == Array(Self.content[..<cut]), "after \(liar.port)")
+            #expect(readFile(folder + "/" + Self.keptName()) == Array(Self.content[..<Self.cut]), "after \(liar.port)")
         }
     }
 
@@ -110,18 +118,12 @@ import Testing
     @Test func aKeptDownloadIsListedByNameUntilItIsSaved() throws {
         let temporary = try TemporaryFolder()
         defer { temporary.remove() }
-        let cut = 70_000
-        let first = try Self.fakeServer(body: Array(Self.content[..<cut]))
-        defer { first.stop() }
-        let folder = try makeFolder(temporary, "mine")
-        let peer = try startPeer(in: folder, gossipInterval: 60)
+        let (peer, folder) = try Self.peerWithAKeptPartial(in: temporary)
         defer { shutDown(peer) }
-        let match = Search.Match(name: "big.bin", peer: Self.identity(first), size: 200_000, sha256: Self.digest)
-        #expect(throws: DownloadError.self) { try peer.download(match) }
-        #expect(peer.keptDownloads() == [KeptDownload(name: "big.bin", size: 200_000, kept: Int64(cut))])
+        #expect(peer.keptDownloads() == [KeptDownload(name: "big.bin", size: 200_000, kept: Int64(Self.cut))])
         #expect(StartupText.keptLines(peer.keptDownloads()).last == "  big.bin: 68.4 KiB of 195.3 KiB")
 
-        let second = try Self.fakeServer(body: Array(Self.content[cut...]))
+        let second = try Self.fakeServer(body: Array(Self.content[Self.cut...]))
         defer { second.stop() }
         let rest = Search.Match(name: "big.bin", peer: Self.identity(second), size: 200_000, sha256: Self.digest)
         #expect(try peer.download(rest).savedFile == SavedFile(name: "big.bin", bytes: 200_000))
