@@ -137,33 +137,26 @@ public struct QueryAnswer: Sendable, Equatable {
         AnswerLines(maxLineBytes: SharedFileName.maxBytes + 86, maxLines: maxLines, maxBytes: maxBytes)
     }
 
-    /// Parses a whole plain answer held in memory: one name a line.
+    /// Parses a whole plain answer held in memory: one name a line. (The
+    /// streaming reader that searches use, fed at once: one parser, which the
+    /// fuzzer and these tests exercise.)
     public init(parsing bytes: some Collection<UInt8>) {
-        let parsed = AnswerLines.parseAll(bytes, with: Self.makeSplitter()) { line in
-            SharedFileName.validated(utf8: line).map { Entry(name: $0) }
-        }
-        self.init(parsed)
+        self = Self.read(Array(bytes), extended: false) ?? QueryAnswer()
     }
 
     /// Parses an answer to `\u{1}find`: nil when its first line is not the
     /// extension's header (a plain peer, which answered with nothing or with
     /// names), so the caller asks again in plain P+2.
     public init?(parsingExtended bytes: [UInt8]) {
-        let headerLength = Extension.header.utf8.count
-        guard bytes.starts(with: Extension.header.utf8),
-            bytes.count == headerLength || bytes[headerLength] == UInt8(ascii: "\n")
-                || bytes[headerLength...].starts(with: "\r\n".utf8)
-        else { return nil }
-        let body = bytes.drop { $0 != UInt8(ascii: "\n") }.dropFirst()
-        self.init(AnswerLines.parseAll(body, with: Self.makeSplitter(), Extension.parseMatchLine))
-        isExtended = true
+        guard let answer = Self.read(bytes, extended: true) else { return nil }
+        self = answer
     }
 
-    private init(_ parsed: (values: [Entry], invalidLines: Int, splitter: AnswerLines)) {
-        entries = parsed.values
-        skippedLines = parsed.invalidLines + parsed.splitter.skippedLines
-        cutLines = parsed.splitter.cutLines
-        reachedByteLimit = parsed.splitter.reachedByteLimit
+    private static func read(_ bytes: [UInt8], extended: Bool) -> QueryAnswer? {
+        var reader = QueryAnswerReader(extended: extended)
+        var room = Int.max
+        if reader.consume(bytes[...], room: &room) == .reading { _ = reader.finish(room: &room) }
+        return reader.status == .notExtended ? nil : reader.answer
     }
 }
 

@@ -16,6 +16,7 @@ struct DownloadService: Service {
     let log: Log
 
     var name: String { "download" }
+    var opensFiles: Bool { true }
 
     func answer(_ request: String, from caller: UInt32) -> Answer {
         guard Extension.isExtended(request) else {

@@ -123,7 +123,7 @@ extension EventLoop {
             inFlightByAddress[slot.endpoint]?[slot.address, default: 0] ?? 0 < capacity.perAddress
         else { return false }
         // A file answer holds one more descriptor.
-        return slot.endpoint != 2 || slots.count + openFiles < descriptorBudget
+        return !endpoints[slot.endpoint].service.opensFiles || slots.count + openFiles < descriptorBudget
     }
 
     func take(_ slot: Slot) {
@@ -136,11 +136,12 @@ extension EventLoop {
         inFlightByAddress[slot.endpoint]?.decrement(slot.address)
     }
 
-    /// Starts queued requests in arrival order where there is room now.
+    /// Starts queued requests in arrival order where there is room now;
+    /// those still waiting keep their place.
     func startQueued() {
-        let queued = slots.values.filter { if case .queued = $0.phase { true } else { false } }
-        for slot in queued.sorted(by: { $0.token < $1.token }) where slots[slot.token] != nil {
-            startAnswer(slot)
+        queue.removeAll { token in
+            guard let slot = slots[token], case .queued = slot.phase else { return true }  // ended meanwhile
+            return startAnswer(slot)
         }
     }
 

@@ -81,6 +81,8 @@ final class EventLoop: @unchecked Sendable {
     /// After running out of descriptors, listeners rest until then.
     var acceptingResumesAt = -Double.infinity
     var nextCheck = 0.0
+    /// Queued requests in arrival order (a token whose slot moved on is dropped when met).
+    var queue: [UInt64] = []
     /// An answer ended since queued requests were last looked at: a place is free.
     var placeFreed = false
     /// Descriptors connections and served files may hold: the process's limit
@@ -180,7 +182,10 @@ final class EventLoop: @unchecked Sendable {
         case .line(let line):
             pending.remove(from: slot.address)
             slot.phase = .queued(line: line)
-            if !startAnswer(slot) { watch(slot, for: []) }
+            if !startAnswer(slot) {
+                queue.append(slot.token)
+                watch(slot, for: [])
+            }
         }
     }
 

@@ -26,6 +26,12 @@ protocol Service: Sendable {
     /// on the event loop's thread: it must not block (no network, and file
     /// work bounded: an index look-up, an `open`).
     func answer(_ request: String, from caller: UInt32) -> Answer
+    /// Whether its answers hold a file open (a descriptor more) while they are sent.
+    var opensFiles: Bool { get }
+}
+
+extension Service {
+    var opensFiles: Bool { false }
 }
 
 /// Lines, each ending in `\n`, as one answer.
