@@ -125,3 +125,15 @@ enum HostResolution {
         Self.address(of: address.host).flatMap { PeerIdentity(address: $0, port: address.port) }
     }
 }
+
+/// The slowest a caller may take an answer or a file, on average, once its
+/// first `graceSeconds` are over; slower, it is reset (`Transfer.Rules`).
+public struct MinimumRate: Sendable {
+    public var bytesPerSecond: Double
+    public var graceSeconds: Double
+
+    public init(bytesPerSecond: Double, graceSeconds: Double) {
+        self.bytesPerSecond = bytesPerSecond
+        self.graceSeconds = graceSeconds
+    }
+}

@@ -142,88 +142,22 @@ public struct TCPSocket: Sendable {
         idleTimeout: Double,
         deadline: Double = .infinity
     ) throws(IOFailure) {
-        var meter = SendMeter(rate: nil)
-        try send(bytes, idleTimeout: idleTimeout, deadline: deadline, meter: &meter)
-    }
-
-    /// `send(_:idleTimeout:deadline:)` as part of a longer answer that `meter`
-    /// follows: a reader slower than its minimum rate is dropped (`.tooSlow`),
-    /// so a reader that takes a byte now and then cannot hold us.
-    public func send(
-        _ bytes: UnsafeRawBufferPointer,
-        idleTimeout: Double,
-        deadline: Double = .infinity,
-        meter: inout SendMeter
-    ) throws(IOFailure) {
         var offset = 0
         while offset < bytes.count {
             if case .processed(let count) = try Sys.send(fd, UnsafeRawBufferPointer(rebasing: bytes[offset...])) {
                 offset += count
-                meter.written += Int64(count)
                 continue
             }
-            try waitUntilWritable(idleTimeout: idleTimeout, deadline: deadline, meter: meter)
+            let now = MonotonicClock.now
+            let idleAt = min(now + idleTimeout, deadline)
+            guard now < idleAt, descriptor.wait(for: Int16(POLLOUT), timeout: idleAt - now) else {
+                throw .timedOut(.writing)
+            }
         }
     }
 
     public func send(_ bytes: [UInt8], idleTimeout: Double, deadline: Double = .infinity) throws(IOFailure) {
-        var meter = SendMeter(rate: nil)
-        try send(bytes, idleTimeout: idleTimeout, deadline: deadline, meter: &meter)
-    }
-
-    public func send(
-        _ bytes: [UInt8],
-        idleTimeout: Double,
-        deadline: Double = .infinity,
-        meter: inout SendMeter
-    ) throws(IOFailure) {
-        try bytes.withBytes { buffer throws(IOFailure) in
-            try send(buffer, idleTimeout: idleTimeout, deadline: deadline, meter: &meter)
-        }
-    }
-
-    /// Sends `count` bytes of `file` from `offset` with `sendfile(2)`: the
-    /// kernel copies from the page cache to the socket, no user-space buffer.
-    /// Returns the bytes sent, fewer than `count` only if the file ended early.
-    /// A reader slower than `minimumRate` after its grace period is dropped
-    /// (`.tooSlow`): reading slowly must not hold a sender for hours.
-    public func sendFile(
-        _ file: FileDescriptor,
-        offset: Int64,
-        count: Int64,
-        idleTimeout: Double,
-        minimumRate: MinimumRate? = nil
-    ) throws(IOFailure) -> Int64 {
-        var position = off_t(offset)
-        let end = off_t(offset + count)
-        var meter = SendMeter(rate: minimumRate)
-        while position < end {
-            let chunk = Int(min(end - position, 0x7fff_f000))  // the most one call moves
-            switch try Sys.sendfile(fd, file.rawValue, &position, chunk) {
-            case .processed(0): return Int64(position) - offset  // the file is shorter than it was
-            case .processed:
-                meter.written = Int64(position) - offset
-            case .wouldBlock:
-                try waitUntilWritable(idleTimeout: idleTimeout, deadline: .infinity, meter: meter)
-            }
-        }
-        return Int64(position) - offset
-    }
-
-    /// Waits until the socket takes data again. Throws `.timedOut` after
-    /// `idleTimeout` seconds without it or at `deadline`, and `.tooSlow` once
-    /// the bytes the reader has taken (written minus not yet acknowledged:
-    /// what sits in the kernel's send buffer does not count) fall below the
-    /// meter's minimum rate.
-    private func waitUntilWritable(idleTimeout: Double, deadline: Double, meter: SendMeter) throws(IOFailure) {
-        let idleAt = min(MonotonicClock.now + idleTimeout, deadline)
-        while true {
-            let taken = meter.written - Int64(Sys.unacknowledgedBytes(fd))
-            let tooSlowAt = meter.rate?.deadline(sent: taken, since: meter.started) ?? .infinity
-            let now = MonotonicClock.now
-            if now >= tooSlowAt { throw .tooSlow }
-            if now >= idleAt { throw .timedOut(.writing) }
-            if descriptor.wait(for: Int16(POLLOUT), timeout: min(idleAt, tooSlowAt) - now) { return }
+        try bytes.withBytes { buffer throws(IOFailure) in try send(buffer, idleTimeout: idleTimeout, deadline: deadline)
         }
     }
 
@@ -262,37 +196,6 @@ public struct TCPSocket: Sendable {
     /// the other end cannot mistake a cut-off transfer for a complete one.
     public func abortOnClose() {
         try? Sys.setOption(fd, SOL_SOCKET, SO_LINGER, value: Glibc.linger(l_onoff: 1, l_linger: 0))
-    }
-}
-
-/// The slowest a reader may take an answer or a file, on average, once its
-/// first `graceSeconds` are over; slower, it is dropped.
-public struct MinimumRate: Sendable {
-    public var bytesPerSecond: Double
-    public var graceSeconds: Double
-
-    public init(bytesPerSecond: Double, graceSeconds: Double) {
-        self.bytesPerSecond = bytesPerSecond
-        self.graceSeconds = graceSeconds
-    }
-
-    /// When a reader that has taken `sent` bytes since `started` falls below the rate.
-    public func deadline(sent: Int64, since started: Double) -> Double {
-        started + max(graceSeconds, Double(sent) / bytesPerSecond)
-    }
-}
-
-/// One answer or file on its way: when it started and how many bytes were
-/// written, so that what the reader has taken can be held to a minimum rate
-/// (nil: no rate, only the idle timeout and the deadline).
-public struct SendMeter: Sendable {
-    public let rate: MinimumRate?
-    public let started: Double
-    public internal(set) var written: Int64 = 0
-
-    public init(rate: MinimumRate?, started: Double = MonotonicClock.now) {
-        self.rate = rate
-        self.started = started
     }
 }
 

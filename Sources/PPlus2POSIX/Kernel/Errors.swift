@@ -62,8 +62,6 @@ public enum IOFailure: Error, Equatable, Sendable, CustomStringConvertible {
     /// A write moved no byte although the file accepted the call (a full disk
     /// that does not say ENOSPC).
     case wroteNothing
-    /// The other end took the data slower than the minimum rate.
-    case tooSlow
     /// The folder was removed or replaced (by a file, say) since it was opened.
     case folderGone
 
@@ -88,7 +86,6 @@ public enum IOFailure: Error, Equatable, Sendable, CustomStringConvertible {
         case .notARegularFile: "not a regular file"
         case .fileTooLarge(let limit): "larger than \(limit) bytes"
         case .wroteNothing: "the file took no byte (is the disk full?)"
-        case .tooSlow: "read slower than the minimum rate"
         case .folderGone: "the folder was removed or replaced; it is picked up again once a folder is back at its path"
         }
     }
