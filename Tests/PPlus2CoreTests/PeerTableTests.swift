@@ -390,6 +390,22 @@ struct PeerTablePoisoningTests {
         #expect(relayedSources.count == 10)
     }
 
+    @Test func successiveAnswersPassOnEveryKnownPeerAFewAtATime() {
+        var table = makeTable()
+        for source in 0..<5 {
+            let neighbour = PeerIdentity(address: IPv4Address(0x0A01_0000 + UInt32(source)), port: 5000)!
+            table.learnSecondHand(junk(40, from: 0x0B00_0000 + UInt32(source) << 8), from: .peer(neighbour), now: 0)
+        }
+        var relayed = Set<PeerIdentity>()
+        for _ in 0..<4 {
+            let answer = table.answer(excluding: nil)
+            #expect(answer.count == table.policy.maxUnverifiedRelayed)
+            relayed.formUnion(answer)
+        }
+        // 200 unverified peers, 64 an answer: four answers pass on every one.
+        #expect(relayed.count == 200)
+    }
+
     @Test func aClaimFindsRoomInATableFullOfJunkFromManyAddresses() {
         var table = makeTable(capacity: 200)
         for address in 0..<40 {

@@ -137,9 +137,9 @@ def wait_for_port(port, timeout=10):
     raise RuntimeError(f"nothing listens on {port}")
 
 
-def request(port, line, timeout=5, source=None):
-    """One P+2 exchange: the answer's bytes (from the loopback address `source` if given)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout,
+def request(port, line, timeout=5, source=None, host="127.0.0.1"):
+    """One P+2 exchange with `host`: the answer's bytes (from the loopback address `source` if given)."""
+    with socket.create_connection((host, port), timeout=timeout,
                                   source_address=(source, 0) if source else None) as connection:
         connection.sendall(line.encode() + b"\n")
         chunks = []

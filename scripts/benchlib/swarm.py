@@ -93,12 +93,13 @@ class NaivePeer:
     """The anchor of the swarm rows: plain P+2 gossip in its simplest form. It
     contacts a random known peer each interval and answers with all it knows."""
 
-    def __init__(self, port, bootstrap, interval):
-        self.port, self.known, self.interval, self.stopped = port, set(), interval, False
+    def __init__(self, identity, bootstrap, interval):
+        self.identity, self.known, self.interval, self.stopped = identity, set(), interval, False
         if bootstrap:
             self.known.add(bootstrap)
         self.lock = threading.Lock()
-        self.server = socket.create_server(("127.0.0.1", port), backlog=128)
+        host, port = identity.split(":")
+        self.server = socket.create_server((host, int(port)), backlog=128)
         threading.Thread(target=self._serve, daemon=True).start()
         threading.Thread(target=self._gossip, daemon=True).start()
 
@@ -113,7 +114,7 @@ class NaivePeer:
                     connection.settimeout(2)
                     line = connection.makefile("rb").readline().strip().decode()
                     with self.lock:
-                        if re.fullmatch(r"127\.0\.0\.1:\d+", line):
+                        if re.fullmatch(r"127\.\d+\.\d+\.\d+:\d+", line):
                             self.known.add(line)
                         answer = "".join(peer + "\n" for peer in self.known if peer != line)
                     connection.sendall(answer.encode())
@@ -121,14 +122,16 @@ class NaivePeer:
                     pass
 
     def _gossip(self):
-        me = f"127.0.0.1:{self.port}"
+        me = self.identity
         while not self.stopped:
             started = time.monotonic()
             with self.lock:
                 target = random.choice(sorted(self.known)) if self.known else None
             if target:
                 try:
-                    for line in request(int(target.split(":")[1]), me, timeout=2).decode().split():
+                    host, port = target.split(":")
+                    for line in request(int(port), me, timeout=2, source=me.split(":")[0],
+                                        host=host).decode().split():
                         if line != me:
                             with self.lock:
                                 self.known.add(line)
@@ -163,34 +166,47 @@ def free_port_range(count):
                 probe.close()
 
 
+def swarm_address(index):
+    """Peer `index` of a swarm has a loopback address of its own, as on a LAN
+    (127.0.1.2 on): its claims hold, and one address is believed for a few
+    identities only."""
+    return f"127.0.{1 + index // 250}.{2 + index % 250}"
+
+
 def swarm_at_once(binary, work, kind, size, interval, run):
     """Intervals until all know all, for `size` peers started all at once as a
     chain: each bootstraps from the one started before it, which may not
-    listen yet. `kind` is "pplus2" or "naive"."""
+    listen yet. `kind` is "pplus2" or "naive". Each peer has an address of its
+    own (see swarm_address). A peer knows another once it has passed it on in
+    an answer (pplus2 relays a rotating share of the peers it has not verified
+    yet, so the union of its answers is what it knows)."""
     base = free_port_range(3 * size)
-    ports = [base + 3 * index for index in range(size)]
-    everyone = {f"127.0.0.1:{port}" for port in ports}
+    identities = [f"{swarm_address(index)}:{base + 3 * index}" for index in range(size)]
     processes, naive = [], []
-    for index, port in enumerate(ports):
-        bootstrap = f"127.0.0.1:{ports[index - 1]}" if index else None
+    for index, identity in enumerate(identities):
+        bootstrap = identities[index - 1] if index else None
         if kind == "naive":
-            naive.append(NaivePeer(port, bootstrap, interval))
+            naive.append(NaivePeer(identity, bootstrap, interval))
             continue
-        arguments = [binary, "--port", str(port), "--bind", "127.0.0.1", "--no-console", "--timeout", "1",
+        host, port = identity.split(":")
+        arguments = [binary, "--port", port, "--bind", host, "--no-console", "--timeout", "1",
                      "--dir", os.path.join(work, f"swarm/{size}-{run}/{index}"), "--gossip-interval", str(interval)]
         if bootstrap:
             arguments += ["--bootstrap", bootstrap]
         processes.append(spawn(arguments, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL))
     started = time.monotonic()
+    known = [set() for _ in identities]
     pending = set(range(size))
     while pending and time.monotonic() < started + 60 * interval:
         for index in list(pending):
+            host, port = identities[index].split(":")
             try:
-                if len(set(request(ports[index], "", timeout=2).decode().split()) & everyone) >= size - 1:
-                    pending.discard(index)
+                known[index] |= set(request(int(port), "", timeout=2, host=host).decode().split())
             except OSError:
-                pass
+                continue
+            if len(known[index] & set(identities)) >= size - 1:
+                pending.discard(index)
         time.sleep(0.05)
     elapsed = time.monotonic() - started
     resident = [status_kib(process.pid, "VmRSS") for process in processes if process.poll() is None]

@@ -5,11 +5,18 @@ extension PeerTable {
     /// fail, never the caller nor ourselves, in learning order: every verified
     /// one, and at most `maxUnverifiedRelayed` unverified ones, taken in turn
     /// from each source. So junk travels no further than that, however many
-    /// sources (honest neighbours relaying it among them) taught it.
-    public func answer(excluding caller: PeerIdentity?) -> [PeerIdentity] {
-        let relayed = inTurnBySource(limit: policy.maxUnverifiedRelayed) { entry in
+    /// sources (honest neighbours relaying it among them) taught it. Each
+    /// answer relays the next unverified ones in that turn, so over a few
+    /// answers every known peer is passed on: in a large swarm the peers
+    /// learned last are not held back until this peer has contacted them.
+    public mutating func answer(excluding caller: PeerIdentity?) -> [PeerIdentity] {
+        let turn = inTurnBySource { entry in
             !entry.isVerified && entry.consecutiveFailures == 0 && entry.identity != caller
         }
+        let limit = policy.maxUnverifiedRelayed
+        let start = turn.count > limit ? relayCursor % turn.count : 0
+        let relayed = Set((0..<min(limit, turn.count)).map { turn[(start + $0) % turn.count] })
+        relayCursor = turn.count > limit ? start + limit : 0
         return entries.indices.compactMap { index in
             let entry = entries[index]
             guard entry.consecutiveFailures == 0, entry.identity != caller else { return nil }
@@ -17,25 +24,25 @@ extension PeerTable {
         }
     }
 
-    /// At most `limit` indexes of entries that pass `include`, taken in turn
-    /// from each source that taught them (a source's junk gets its share,
-    /// not all of it), in learning order within each.
-    func inTurnBySource(limit: Int, where include: (Entry) -> Bool) -> Set<Int> {
+    /// The indexes of entries that pass `include`, taken in turn from each
+    /// source that taught them (a source's junk gets its share, not all of
+    /// it), in learning order within each.
+    func inTurnBySource(where include: (Entry) -> Bool) -> [Int] {
         var bySource: [Source?: [Int]] = [:]
         var sources: [Source?] = []
         for (index, entry) in entries.enumerated() where include(entry) {
             if bySource[entry.source] == nil { sources.append(entry.source) }
             bySource[entry.source, default: []].append(index)
         }
-        var picked = Set<Int>()
+        var turn: [Int] = []
         var round = 0
-        while picked.count < limit, sources.contains(where: { bySource[$0]!.count > round }) {
-            for source in sources where picked.count < limit && bySource[source]!.count > round {
-                picked.insert(bySource[source]![round])
+        while sources.contains(where: { bySource[$0]!.count > round }) {
+            for source in sources where bySource[source]!.count > round {
+                turn.append(bySource[source]![round])
             }
             round += 1
         }
-        return picked
+        return turn
     }
 
     /// The peers a search asks, in learning order (the order it lists them):
@@ -46,7 +53,7 @@ extension PeerTable {
     /// gets its share of the budget, not all of it); and the order to ask them
     /// in, trusted ones first, so a search's deadline cuts the others.
     public func searchPlan(unverifiedBudget: Int) -> (peers: [PeerIdentity], askOrder: [Int]) {
-        let picked = inTurnBySource(limit: unverifiedBudget) { !$0.isTrusted && $0.consecutiveFailures == 0 }
+        let picked = Set(inTurnBySource { !$0.isTrusted && $0.consecutiveFailures == 0 }.prefix(unverifiedBudget))
         let chosen = entries.indices.filter { entries[$0].isTrusted || picked.contains($0) }
         let trusted = chosen.indices.filter { entries[chosen[$0]].isTrusted }
         let order = trusted + chosen.indices.filter { !entries[chosen[$0]].isTrusted }

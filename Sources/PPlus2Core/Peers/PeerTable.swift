@@ -36,7 +36,7 @@ public struct PeerTable: Sendable {
         /// may run several peers): the contract's "a few, at most 8".
         public var maxClaimsPerAddress = 8
         /// Unverified peers one answer relays, whatever their sources.
-        public var maxUnverifiedRelayed = 64
+        public var maxUnverifiedRelayed = 128
         /// Seconds before a dropped peer may be learned second-hand again.
         public var quarantineSeconds: Double
         /// Back-off after the first failure; it doubles with each further one.
@@ -107,6 +107,8 @@ public struct PeerTable: Sendable {
     private var perSource: [Source: Int] = [:]
     /// Gossip contacts so far: every fourth goes to a verified peer.
     private var contacts = 0
+    /// Where the next answer's unverified peers start in the turn by source.
+    var relayCursor = 0
 
     public init(policy: Policy, selfFilter: SelfFilter) {
         self.policy = policy
