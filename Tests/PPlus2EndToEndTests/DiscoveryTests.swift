@@ -1,4 +1,5 @@
 import Foundation
+import PPlus2Core
 import PPlus2TestSupport
 import Testing
 
@@ -182,16 +183,17 @@ struct DiscoveryTests {
                     time.sleep(0.003)  # paced: a burst would only fill the socket buffer
             """
         _ = try runCommand("/usr/sbin/ip", ["netns", "exec", network.hosts[1], "python3", "-c", flood])
+        let relayed = PeerTable.Policy(gossipInterval: 10).maxUnverifiedRelayed
         var list = ""
         _ = waitUntil(timeout: 10) {
             list = (try? network.probe(host: 0, port: 5000, line: "")) ?? ""
-            return list.split(separator: "\n").count >= 64
+            return list.split(separator: "\n").count >= relayed
         }
         let peers = list.split(separator: "\n")
         // Discovered peers are unverified until they answer a contact of ours:
-        // an answer relays at most 64 of them (the browser itself tracks at
-        // most 256 instances; the RSS bound below holds it to that).
-        #expect(peers.count == 64, "an answer relays at most 64 unverified peers")
+        // an answer relays at most `maxUnverifiedRelayed` of them (the browser
+        // itself tracks at most 256 instances; the RSS bound below holds it to that).
+        #expect(peers.count == relayed, "an answer relays at most \(relayed) unverified peers")
         #expect(peers.allSatisfy { $0.hasPrefix("10.") && $0.hasSuffix(":5000") })
         let status = (try? String(contentsOfFile: "/proc/\(peer.pid)/status", encoding: .utf8)) ?? ""
         let rss = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }?
