@@ -68,6 +68,14 @@ func checkExtension(_ bytes: [UInt8]) {
         case .find(let query): precondition(Extension.findRequest(query) == text)
         case .get(let offset, let length, let sha256, let name):
             precondition(Extension.getRequest(offset: offset, length: length, sha256: sha256, name: name) == text)
+        case .pieces(let sha256, let name): precondition(Extension.piecesRequest(sha256: sha256, name: name) == text)
+        }
+    }
+    // A piece list is read only as written, for the size it names.
+    for size in [Int64(bytes.count), 5 << 20, 3 << 30] {
+        if let pieces = Extension.parsePieceLines(bytes, size: size) {
+            let written = Extension.pieceLines(pieces).map { $0 + "\n" }.joined()
+            precondition(Array(written.utf8) == bytes && bytes.count <= Extension.maxPieceLinesBytes(forSize: size))
         }
     }
     if let header = Extension.parseGetHeader(bytes) {

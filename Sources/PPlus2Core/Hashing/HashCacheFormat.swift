@@ -1,10 +1,14 @@
 /// The text of the hash cache a peer keeps in its folder
 /// (`HiddenFile.hashCache`): a header line, then one line a file version,
 /// `SIZE MODIFIED INODE SHA256 NAME` (modification time in nanoseconds since
-/// the epoch; the name is the rest of the line). A version is the whole key:
-/// an entry is only ever used for a file whose size, time and inode all match.
+/// the epoch; the name is the rest of the line), followed, for a file of more
+/// than one piece, by one `+PIECESHA256` line a piece (`PieceList`). A version
+/// is the whole key: an entry is only ever used for a file whose size, time
+/// and inode all match. A cache of version 1 (no piece lines) is still read:
+/// its files of several pieces are hashed again for their pieces.
 public enum HashCacheFormat {
-    public static let header = "pplus2-hashes 1"
+    public static let header = "pplus2-hashes 2"
+    static let olderHeader = "pplus2-hashes 1"
 
     /// One cached hash.
     public struct Entry: Equatable, Sendable {
@@ -13,13 +17,23 @@ public enum HashCacheFormat {
         public let modified: Int64
         public let inode: UInt64
         public let sha256: SHA256Digest
+        /// The hash of each piece, for a file of more than one piece; else empty.
+        public var pieces: [SHA256Digest]
 
-        public init(name: String, size: Int64, modified: Int64, inode: UInt64, sha256: SHA256Digest) {
+        public init(
+            name: String,
+            size: Int64,
+            modified: Int64,
+            inode: UInt64,
+            sha256: SHA256Digest,
+            pieces: [SHA256Digest] = []
+        ) {
             self.name = name
             self.size = size
             self.modified = modified
             self.inode = inode
             self.sha256 = sha256
+            self.pieces = pieces
         }
     }
 
@@ -34,6 +48,7 @@ public enum HashCacheFormat {
         bytes += "\(entry.size) \(entry.modified) \(entry.inode) \(entry.sha256) ".utf8
         bytes += entry.name.utf8
         bytes.append(UInt8(ascii: "\n"))
+        for piece in entry.pieces { bytes += "+\(piece)\n".utf8 }
     }
 
     /// Why a cache file was not used.
@@ -44,7 +59,7 @@ public enum HashCacheFormat {
         public var description: String {
             switch self {
             case .noHeader: "it does not start with \"\(header)\""
-            case .badLine(let number): "line \(number) is not SIZE MODIFIED INODE SHA256 NAME"
+            case .badLine(let number): "line \(number) is not SIZE MODIFIED INODE SHA256 NAME or +PIECESHA256"
             }
         }
     }
@@ -63,6 +78,8 @@ public enum HashCacheFormat {
     public struct Decoder: Sendable {
         private var framer = LineFramer(maxLineBytes: 512, overlong: .drop)
         private var lineNumber = 0
+        /// The last entry read, given to `body` once its piece lines are read.
+        private var pending: Entry?
 
         public init() {}
 
@@ -77,6 +94,7 @@ public enum HashCacheFormat {
         public mutating func finish(_ body: (Entry) -> Void) throws(Corruption) {
             if let piece = framer.finish() { try handle(piece, body) }
             if lineNumber == 0 { throw .noHeader }
+            try flush(body)
         }
 
         private mutating func handle(_ piece: LineFramer.Piece, _ body: (Entry) -> Void) throws(Corruption) {
@@ -85,11 +103,29 @@ public enum HashCacheFormat {
                 throw lineNumber == 1 ? .noHeader : .badLine(lineNumber)
             }
             if lineNumber == 1 {
-                guard line.elementsEqual(header.utf8) else { throw .noHeader }
+                guard line.elementsEqual(header.utf8) || line.elementsEqual(olderHeader.utf8) else { throw .noHeader }
                 return
             }
             if line.isEmpty { return }
+            if line.first == UInt8(ascii: "+") {
+                guard pending != nil, let piece = SHA256Digest(hex: String(decoding: line.dropFirst(), as: UTF8.self))
+                else { throw .badLine(lineNumber) }
+                pending?.pieces.append(piece)
+                return
+            }
             guard let entry = parse(line) else { throw .badLine(lineNumber) }
+            try flush(body)
+            pending = entry
+        }
+
+        /// Gives the pending entry to `body`; its piece lines must be one a
+        /// piece of its size, or none.
+        private mutating func flush(_ body: (Entry) -> Void) throws(Corruption) {
+            guard let entry = pending else { return }
+            pending = nil
+            guard entry.pieces.isEmpty || PieceList(size: entry.size, hashes: entry.pieces) != nil else {
+                throw .badLine(lineNumber)
+            }
             body(entry)
         }
     }

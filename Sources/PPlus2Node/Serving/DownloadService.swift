@@ -4,7 +4,8 @@ import PPlus2POSIX
 /// Port p+2: the raw bytes of one offered file; and the extension's
 /// `\u{1}get OFFSET LENGTH SHA256 NAME`: a header with the file's size and
 /// hash, then the asked range. The event loop streams the range with
-/// non-blocking `sendfile(2)`.
+/// non-blocking `sendfile(2)`. And `\u{1}pieces SHA256 NAME`: the same header,
+/// then the file's piece hashes (`PieceList`) when that version's are known.
 ///
 /// Anything that is not an offered file gets no byte at all. An offered file
 /// that cannot be opened now (no descriptor left) is refused with a reset.
@@ -24,7 +25,14 @@ struct DownloadService: Service {
             log.debug("download \"\(request)\" to \(IPv4Address(caller)): \(status.size) bytes")
             return .file(header: [], file: file, status: status, offset: 0, count: status.size, name: request)
         }
-        guard case .get(let offset, let length, let wanted, let name)? = Extension.parse(request) else {
+        let offset: Int64
+        let length: Int64?
+        let wanted: SHA256Digest?
+        let name: String
+        switch Extension.parse(request) {
+        case .get(let from, let count, let sha256, let file)?: (offset, length, wanted, name) = (from, count, sha256, file)
+        case .pieces(let sha256, let file)?: return pieces(of: file, ifItIs: sha256)
+        default:
             log.debug("download: ignored an extended request it does not know")
             return .nothing
         }
@@ -37,6 +45,16 @@ struct DownloadService: Service {
         let count = min(length ?? status.size, status.size - offset)
         log.debug("download \"\(name)\" to \(IPv4Address(caller)): \(count) bytes from \(offset)")
         return .file(header: header, file: file, status: status, offset: offset, count: count, name: name)
+    }
+
+    /// The header, then the piece lines if the file is the version asked
+    /// for and its pieces are hashed; the header alone otherwise.
+    private func pieces(of name: String, ifItIs wanted: SHA256Digest) -> Answer {
+        guard SharedFileName.isValid(name), let status = folder.offeredStatus(of: name) else { return .nothing }
+        let known = hashes.sha256(of: status)
+        var lines = [Extension.getHeader(size: status.size, sha256: known)]
+        if known == wanted, let pieces = hashes.pieces(of: status) { lines += Extension.pieceLines(pieces) }
+        return answerLines(lines)
     }
 
     /// Nothing for a name not offered; a reset for an offered file the

@@ -24,4 +24,51 @@ enum FileDigest {
         }
         return nil
     }
+
+    /// The SHA-256 of `file` and of each of its pieces, in one read, if it
+    /// holds exactly `size` bytes; nil if a read failed, the size differs or
+    /// `shouldStop` said so between two reads.
+    static func sha256AndPieces(
+        of file: FileDescriptor,
+        size: Int64,
+        buffer: inout [UInt8],
+        shouldStop: () -> Bool = { false }
+    ) -> (sha256: SHA256Digest, pieces: PieceList)? {
+        if buffer.isEmpty { buffer = [UInt8](repeating: 0, count: 1 << 20) }
+        var hasher = PieceHasher(size: size, blockFunction: sha256BlockFunction)
+        var offset: Int64 = 0
+        while !shouldStop() {
+            let count = buffer.withUnsafeMutableBytes { (try? FileReading.read(file, into: $0, at: offset)) ?? -1 }
+            if count < 0 { return nil }
+            if count == 0 { return offset == size ? hasher.finish(size: size) : nil }
+            buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+            offset += Int64(count)
+            if offset > size { return nil }
+        }
+        return nil
+    }
+
+    /// Whether `range` of `file` (one piece) has the SHA-256 `expected`;
+    /// false if it cannot be read whole.
+    static func piece(
+        _ range: Range<Int64>,
+        of file: FileDescriptor,
+        matches expected: SHA256Digest,
+        buffer: inout [UInt8]
+    ) -> Bool {
+        if buffer.isEmpty { buffer = [UInt8](repeating: 0, count: 1 << 20) }
+        var hasher = SHA256(blockFunction: sha256BlockFunction)
+        var offset = range.lowerBound
+        while offset < range.upperBound {
+            let wanted = Int(min(Int64(buffer.count), range.upperBound - offset))
+            let count = buffer.withUnsafeMutableBytes { bytes in
+                (try? FileReading.read(file, into: UnsafeMutableRawBufferPointer(rebasing: bytes[..<wanted]), at: offset))
+                    ?? -1
+            }
+            guard count > 0 else { return false }
+            buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+            offset += Int64(count)
+        }
+        return hasher.finish() == expected
+    }
 }

@@ -11,6 +11,9 @@ import PPlus2POSIX
 /// them, and a file not hashed yet is answered with `-`. The table is kept
 /// across restarts in `HiddenFile.hashCache`; a corrupt cache is ignored with a
 /// warning, and an entry is only ever used for the exact version it names.
+///
+/// The same read gives the SHA-256 of each piece (`PieceList`): kept for the
+/// files of more than one piece (8 KB a GiB shared), in the cache too.
 final class FileHashes: ThreadOwner {
     private let folder: SharedFolder
     private let log: Log
@@ -20,6 +23,8 @@ final class FileHashes: ThreadOwner {
     /// content (a name is not needed: a renamed file keeps its hash, and two
     /// names Unicode calls equal are two inodes). Small: no name a file.
     private let table = Locked(HashTable())
+    /// The piece hashes of the files of more than one piece, by version.
+    private let pieceTable = Locked<[FileStatus: [SHA256Digest]]>([:])
 
     init(folder: SharedFolder, log: Log) {
         self.folder = folder
@@ -30,6 +35,20 @@ final class FileHashes: ThreadOwner {
     /// The hash of the file if it is known for exactly this version.
     func sha256(of status: FileStatus) -> SHA256Digest? {
         table.withLock { $0[status] }
+    }
+
+    /// The piece hashes of the file if they are known for exactly this version.
+    func pieces(of status: FileStatus) -> PieceList? {
+        guard PieceList.count(forSize: status.size) > 1 else {
+            return sha256(of: status).flatMap { PieceList(size: status.size, hashes: [$0]) }
+        }
+        return pieceTable.withLock { $0[status] }.flatMap { PieceList(size: status.size, hashes: $0) }
+    }
+
+    /// Whether this version still needs hashing (its hash, or its pieces).
+    private func isKnown(_ status: FileStatus) -> Bool {
+        guard table.withLock({ $0[status] != nil }) else { return false }
+        return PieceList.count(forSize: status.size) == 1 || pieceTable.withLock { $0[status] != nil }
     }
 
     func start() throws(IOFailure) {
@@ -68,6 +87,17 @@ final class FileHashes: ThreadOwner {
         let index = folder.index.snapshot
         let current = index.statuses.sorted(by: HashTable.precedes)  // sorted here, not under the lock
         let forgotten = table.withLock { $0.keep(onlySorted: current) }  // changed or gone: forgotten
+        pieceTable.withLock { pieces in
+            pieces = pieces.filter { status, _ in
+                var low = 0
+                var high = current.count
+                while low < high {  // the first position not before `status`
+                    let middle = (low + high) / 2
+                    if HashTable.precedes(current[middle], status) { low = middle + 1 } else { high = middle }
+                }
+                return low < current.count && current[low] == status
+            }
+        }
         if forgotten > 0 && isFirst {
             log.warning("the hash cache held \(forgotten) entries for files changed or gone since: hashing again")
         }
@@ -75,22 +105,29 @@ final class FileHashes: ThreadOwner {
         var buffer: [UInt8] = []
         for (position, status) in index.statuses.enumerated() {
             guard !thread.isStopping else { break }
-            if table.withLock({ $0[status] != nil }) { continue }
-            guard let sha256 = hash(index.name(at: position), expecting: status, with: &buffer) else { continue }
-            table.withLock { $0.insert(sha256, for: status) }
+            if isKnown(status) { continue }
+            guard let hashed = hash(index.name(at: position), expecting: status, with: &buffer) else { continue }
+            table.withLock { $0.insert(hashed.sha256, for: status) }
+            if hashed.pieces.count > 1 { pieceTable.withLock { $0[status] = hashed.pieces.hashes } }
             changed = true
         }
         return changed
     }
 
-    /// The hash of `name`, or nil if it could not be read whole or changed meanwhile.
-    private func hash(_ name: String, expecting status: FileStatus, with buffer: inout [UInt8]) -> SHA256Digest? {
+    /// The hash and pieces of `name`, or nil if it could not be read whole or changed meanwhile.
+    private func hash(
+        _ name: String,
+        expecting status: FileStatus,
+        with buffer: inout [UInt8]
+    ) -> (sha256: SHA256Digest, pieces: PieceList)? {
         guard let opened = try? folder.directory.openRegularFileWithStatus(name), opened.status == status else {
             return nil
         }
-        let hashed = FileDigest.sha256(of: opened.file, buffer: &buffer) { thread.isStopping }
-        guard let hashed, hashed.size == status.size, (try? opened.file.status()) == status else { return nil }
-        return hashed.digest
+        let hashed = FileDigest.sha256AndPieces(of: opened.file, size: status.size, buffer: &buffer) {
+            thread.isStopping
+        }
+        guard let hashed, (try? opened.file.status()) == status else { return nil }
+        return hashed
     }
 
     // MARK: The cache file
@@ -108,13 +145,16 @@ final class FileHashes: ThreadOwner {
         let name = HiddenFile.hashCache.name
         var decoder = HashCacheFormat.Decoder()
         var loaded = HashTable()
+        var loadedPieces: [FileStatus: [SHA256Digest]] = [:]
         var corruption: HashCacheFormat.Corruption?
         let limit = Self.cacheEntriesPerFile * folder.index.snapshot.count + Self.extraCacheEntries
         var read = 0
         let add = { (entry: HashCacheFormat.Entry) in
             read += 1
             guard read <= limit else { return }
-            loaded.insert(entry.sha256, for: FileStatus(size: entry.size, modified: entry.modified, inode: entry.inode))
+            let status = FileStatus(size: entry.size, modified: entry.modified, inode: entry.inode)
+            loaded.insert(entry.sha256, for: status)
+            if entry.pieces.count > 1 { loadedPieces[status] = entry.pieces }
         }
         do {
             let found = try folder.directory.readFile(name, maxBytes: 256 << 20) { block in
@@ -141,14 +181,16 @@ final class FileHashes: ThreadOwner {
             return log.warning("ignoring the hash cache \(name): \(corruption); the files will be hashed again")
         }
         table.withLock { $0 = loaded }
+        pieceTable.withLock { $0 = loadedPieces }
     }
 
     /// Saves the hashes of the files offered now, by name (the cache stays
-    /// readable: `size modified inode sha256 name` lines), a block of about
+    /// readable: `size modified inode sha256 name` lines, and `+piece` lines), a block of about
     /// 1 MiB at a time.
     private func saveCache() {
         let index = folder.index.snapshot
         let known = table.withLock { $0 }
+        let knownPieces = pieceTable.withLock { $0 }
         var position = 0
         var header: [UInt8]? = Array((HashCacheFormat.header + "\n").utf8)
         let blocks = AnyIterator<[UInt8]> {
@@ -162,7 +204,8 @@ final class FileHashes: ThreadOwner {
                         size: status.size,
                         modified: status.modified,
                         inode: status.inode,
-                        sha256: sha256
+                        sha256: sha256,
+                        pieces: knownPieces[status] ?? []
                     )
                     HashCacheFormat.append(entry, to: &block)
                 }

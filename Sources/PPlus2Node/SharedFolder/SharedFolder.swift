@@ -75,7 +75,13 @@ public final class SharedFolder: ThreadOwner {
     /// The size of the offered file `name` (its bytes exactly), if there is one:
     /// one look-up in the index, no listing.
     public func offeredSize(of name: String) -> Int64? {
-        index.snapshot.status(of: Array(name.utf8))?.size
+        offeredStatus(of: name)?.size
+    }
+
+    /// The version (size, modification time, inode) of the offered file `name`
+    /// as the index last saw it, if there is one.
+    public func offeredStatus(of name: String) -> FileStatus? {
+        index.snapshot.status(of: Array(name.utf8))
     }
 
     /// The names that match `query`, in byte order, at most `limit`. A query that
