@@ -237,6 +237,13 @@ struct FuzzTests {
                 case .get(let offset, let length, let sha256, let name):
                     #expect(offset >= 0 && (length ?? 0) >= 0 && !name.isEmpty)
                     #expect(Extension.getRequest(offset: offset, length: length, sha256: sha256, name: name) == text)
+                case .pieces(let sha256, let name):
+                    #expect(!name.isEmpty && Extension.piecesRequest(sha256: sha256, name: name) == text)
+                }
+            }
+            for size in [Int64(bytes.count), 5 << 20] {
+                if let pieces = Extension.parsePieceLines(bytes, size: size) {
+                    #expect(Array(Extension.pieceLines(pieces).map { $0 + "\n" }.joined().utf8) == bytes)
                 }
             }
             if let header = Extension.parseGetHeader(line) {

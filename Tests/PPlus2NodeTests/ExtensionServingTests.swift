@@ -38,6 +38,39 @@ import Testing
         }
     }
 
+    /// `\u{1}pieces SHA256 NAME`: the header, then the SHA-256 of each piece,
+    /// as computed in the hashing pass; kept in the hash cache across restarts.
+    @Test func piecesAnswersTheHashOfEachPiece() throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        let content = randomBytes(2_500_000, seed: 5)
+        let digest = SHA256.hash(content)
+        let expected = (0..<3).map { index in
+            SHA256.hash(content[(index << 20)..<min((index + 1) << 20, content.count)])
+        }
+        var (peer, folder) = try hashedPeer(temporary, files: ["data.bin": content, "small.txt": [1, 2]])
+        func pieces(_ text: String) -> WireAnswer { wireRequest(port: peer.port + 2, line: "\u{1}pieces " + text) }
+        let header = Extension.getHeader(size: 2_500_000, sha256: digest)
+        let whole = [header, "1048576 3"] + expected.map(\.description)
+        #expect(pieces("\(digest) data.bin").lines == whole)
+        #expect(
+            pieces("\(SHA256.hash([1, 2])) small.txt").lines.dropFirst() == ["1048576 1", "\(SHA256.hash([1, 2]))"]
+        )
+        #expect(pieces("\(SHA256.hash([9])) data.bin").lines == [header], "another version: the header alone")
+        for silent in ["\(digest) nothere", "- data.bin", "\(digest)", "\(digest) ../data.bin"] {
+            #expect(pieces(silent).bytes.isEmpty, "\(silent)")
+        }
+        // The cache holds them; restarted, the peer answers them at once.
+        shutDown(peer)
+        peer = try startPeer(in: folder)
+        defer { shutDown(peer) }
+        #expect(
+            readFile(folder + "/" + HiddenFile.hashCache.name).map { String(decoding: $0, as: UTF8.self) }?
+                .contains("+\(expected[2])") == true
+        )
+        #expect(pieces("\(digest) data.bin").lines == whole)
+    }
+
     @Test func getServesTheHeaderAndTheRange() throws {
         let temporary = try TemporaryFolder()
         defer { temporary.remove() }

@@ -30,7 +30,8 @@ struct DownloadService: Service {
         let wanted: SHA256Digest?
         let name: String
         switch Extension.parse(request) {
-        case .get(let from, let count, let sha256, let file)?: (offset, length, wanted, name) = (from, count, sha256, file)
+        case .get(let from, let count, let sha256, let file)?:
+            (offset, length, wanted, name) = (from, count, sha256, file)
         case .pieces(let sha256, let file)?: return pieces(of: file, ifItIs: sha256)
         default:
             log.debug("download: ignored an extended request it does not know")

@@ -62,7 +62,11 @@ enum FileDigest {
         while offset < range.upperBound {
             let wanted = Int(min(Int64(buffer.count), range.upperBound - offset))
             let count = buffer.withUnsafeMutableBytes { bytes in
-                (try? FileReading.read(file, into: UnsafeMutableRawBufferPointer(rebasing: bytes[..<wanted]), at: offset))
+                (try? FileReading.read(
+                    file,
+                    into: UnsafeMutableRawBufferPointer(rebasing: bytes[..<wanted]),
+                    at: offset
+                ))
                     ?? -1
             }
             guard count > 0 else { return false }

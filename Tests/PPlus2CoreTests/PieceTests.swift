@@ -1,0 +1,123 @@
+import PPlus2Core
+import Testing
+
+/// Piece hashes: how a file is cut, the one-pass hasher against SHA-256 of
+/// each slice, the `\u{1}pieces` lines read only as written, and the hash
+/// cache keeping them.
+@Suite struct PieceTests {
+    /// A deterministic filler (the core tests do not link the test support).
+    static func bytes(_ count: Int) -> [UInt8] {
+        (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 7) }
+    }
+
+    static let mebibyte: Int64 = 1 << 20
+    /// (size, piece size, count)
+    static let cuts: [(Int64, Int64, Int)] = [
+        (0, mebibyte, 1),
+        (1, mebibyte, 1),
+        (mebibyte, mebibyte, 1),
+        (mebibyte + 1, mebibyte, 2),
+        (256 * mebibyte, mebibyte, 256),
+        (256 * mebibyte + 1, 2 * mebibyte, 129),
+        (1024 * mebibyte, 4 * mebibyte, 256),
+        (64 * 1024 * mebibyte, 16 * mebibyte, 4096),
+    ]
+
+    @Test func aFileIsCutByItsSizeAlone() {
+        for (size, pieceSize, count) in Self.cuts {
+            #expect(PieceList.pieceSize(forSize: size) == pieceSize, "\(size)")
+            #expect(PieceList.count(forSize: size) == count, "\(size)")
+        }
+    }
+
+    @Test func rangesCoverTheFileOnceAndFindTheirPiece() throws {
+        let size = Int64(5_000_000)
+        let digest = SHA256.hash([])
+        let list = try #require(PieceList(size: size, hashes: Array(repeating: digest, count: 5)))
+        #expect(PieceList(size: size, hashes: Array(repeating: digest, count: 4)) == nil)
+        var end: Int64 = 0
+        for index in 0..<list.count {
+            let range = list.range(ofPiece: index)
+            #expect(range.lowerBound == end)
+            #expect(list.piece(at: range.lowerBound) == index && list.piece(at: range.upperBound - 1) == index)
+            end = range.upperBound
+        }
+        #expect(end == size)
+        #expect(list.pieceStart(atOrBefore: 3 << 20) == 3 << 20)
+        #expect(list.pieceStart(atOrBefore: (3 << 20) - 1) == 2 << 20)
+        #expect(list.pieceStart(atOrBefore: size) == 4 << 20)
+    }
+
+    /// Fed in chunks of any size, the hasher gives the SHA-256 of the whole and
+    /// of each piece's slice.
+    @Test(arguments: [0, 1, (1 << 20) - 1, 1 << 20, 2_500_000])
+    func theHasherAgreesWithSHA256OfEachSlice(size: Int) throws {
+        let data = Self.bytes(size)
+        for chunk in [4096, 333_333, 1 << 20] {
+            var hasher = PieceHasher(size: Int64(size))
+            var start = 0
+            while start < size {
+                let end = min(start + chunk, size)
+                data[start..<end].withUnsafeBytes { hasher.update($0) }
+                start = end
+            }
+            let finished = hasher.finish(size: Int64(size))
+            let result = try #require(finished)
+            #expect(result.sha256 == SHA256.hash(data))
+            for index in 0..<result.pieces.count {
+                let range = result.pieces.range(ofPiece: index)
+                #expect(result.pieces.hashes[index] == SHA256.hash(data[Int(range.lowerBound)..<Int(range.upperBound)]))
+            }
+        }
+    }
+
+    @Test func theHasherRefusesBytesOfAnotherSize() {
+        var hasher = PieceHasher(size: 3 << 20)
+        Self.bytes(1 << 20).withUnsafeBytes { hasher.update($0) }
+        #expect(hasher.finish(size: 3 << 20) == nil)
+    }
+
+    @Test func pieceLinesAreReadOnlyAsWrittenForTheSizeTheyName() throws {
+        let size = Int64(2_500_000)
+        var hasher = PieceHasher(size: size)
+        Self.bytes(Int(size)).withUnsafeBytes { hasher.update($0) }
+        let finished = hasher.finish(size: size)
+        let pieces = try #require(finished).pieces
+        let body = Array(Extension.pieceLines(pieces).map { $0 + "\n" }.joined().utf8)
+        #expect(body.count <= Extension.maxPieceLinesBytes(forSize: size))
+        #expect(Extension.parsePieceLines(body, size: size) == pieces)
+        #expect(Extension.parsePieceLines(body, size: 5_000_000) == nil, "another size: another count")
+        #expect(Extension.parsePieceLines(body.dropLast(), size: size) == nil, "a cut last line")
+        #expect(Extension.parsePieceLines(body + Array("-\n".utf8), size: size) == nil, "a line more")
+        var upper = body
+        upper[body.count - 2] = UInt8(ascii: "A")
+        #expect(Extension.parsePieceLines(upper, size: size) == nil, "hex is lowercase")
+        let request = Extension.piecesRequest(sha256: pieces.hashes[0], name: "a b.bin")
+        #expect(Extension.parse(request) == .pieces(sha256: pieces.hashes[0], name: "a b.bin"))
+        #expect(Extension.parse("\u{1}pieces - a.bin") == nil, "a piece list is asked of one version")
+    }
+
+    @Test func theHashCacheKeepsPiecesAndStillReadsVersionOne() throws {
+        let digest = SHA256.hash(Array("x".utf8))
+        let entries = [
+            HashCacheFormat.Entry(
+                name: "big.bin",
+                size: 3 << 20,
+                modified: 7,
+                inode: 9,
+                sha256: digest,
+                pieces: [
+                    digest, digest, digest,
+                ]
+            ),
+            HashCacheFormat.Entry(name: "small.txt", size: 1, modified: 7, inode: 10, sha256: digest),
+        ]
+        #expect(try HashCacheFormat.decode(HashCacheFormat.encode(entries)) == entries)
+        let older = Array("pplus2-hashes 1\n1 7 10 \(digest) small.txt\n".utf8)
+        #expect(try HashCacheFormat.decode(older) == [entries[1]])
+        let wrongCount = Array("pplus2-hashes 2\n\(3 << 20) 7 9 \(digest) big.bin\n+\(digest)\n".utf8)
+        #expect(throws: HashCacheFormat.Corruption.self) { try HashCacheFormat.decode(wrongCount) }
+        let orphan = Array("pplus2-hashes 2\n+\(digest)\n".utf8)
+        #expect(throws: HashCacheFormat.Corruption.self) { try HashCacheFormat.decode(orphan) }
+    }
+}
