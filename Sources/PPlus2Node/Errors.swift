@@ -60,6 +60,9 @@ public enum DownloadError: Error, Equatable, Sendable, CustomStringConvertible {
     case tooLong(PeerIdentity, size: Int64)
     /// The whole file arrived but its SHA-256 is not the one announced.
     case hashMismatch(PeerIdentity, expected: SHA256Digest, actual: SHA256Digest)
+    /// A piece from the peer does not have the SHA-256 the peer itself
+    /// announced for it (`\u{1}pieces`): piece `piece` (from 0) of `count`.
+    case badPiece(PeerIdentity, piece: Int, count: Int)
     /// The peer is shutting down.
     case stopping
     /// Cancelled (`/cancel`, Ctrl-C, a quit) after `bytes` bytes from the peer.
@@ -76,10 +79,11 @@ public enum DownloadError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 
     /// Whether the bytes received so far may be kept to resume from: the peer
-    /// broke off or ended early, but nothing said they were wrong.
+    /// broke off or ended early, but nothing said they were wrong (after a bad
+    /// piece, the bytes kept are the pieces checked before it).
     public var leavesAResumablePartial: Bool {
         switch self {
-        case .brokeOff, .stalled, .cutShort, .stopping, .cancelled: true
+        case .brokeOff, .stalled, .cutShort, .stopping, .cancelled, .badPiece: true
         default: false
         }
     }
@@ -119,6 +123,8 @@ public enum DownloadError: Error, Equatable, Sendable, CustomStringConvertible {
         case .tooLong(let peer, let size): "\(peer) sent more than the \(size) bytes it announced"
         case .hashMismatch(let peer, let expected, let actual):
             "the bytes from \(peer) are not the file announced: sha256 \(actual.prefix) instead of \(expected.prefix)"
+        case .badPiece(let peer, let piece, let count):
+            "\(peer) sent piece \(piece + 1) of \(count) with other bytes than the SHA-256 it announced for it"
         case .stopping: "the peer is stopping"
         }
     }

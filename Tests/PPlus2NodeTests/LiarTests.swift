@@ -40,7 +40,8 @@ import Testing
         #expect {
             try a.download(fromLiar)
         } throws: { error in
-            guard case .hashMismatch(let peer, _, _) = error as? DownloadError else { return false }
+            // Caught at its piece (the file is one piece), before the whole file's check.
+            guard case .badPiece(let peer, 0, 1) = error as? DownloadError else { return false }
             return peer == liar.identity
         }
         #expect(a.liars.contains(liar.identity))

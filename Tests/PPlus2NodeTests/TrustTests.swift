@@ -64,6 +64,7 @@ import Testing
         #expect(events.contains(.resumed(from: Int64(cut))))
         #expect(
             second.requests[2] == [
+                Extension.piecesRequest(sha256: Self.digest, name: "big.bin"),
                 Extension.getRequest(
                     offset: Int64(cut),
                     length: Int64(Self.content.count - cut),

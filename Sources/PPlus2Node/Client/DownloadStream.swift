@@ -77,6 +77,21 @@ struct DownloadStream {
         }
     }
 
+    /// The rest of a small answer after its header, up to a clean close; nil
+    /// if it holds more than `maxBytes` (or breaks off, or stalls).
+    func readSmallBody(after start: ArraySlice<UInt8>, maxBytes: Int) -> [UInt8]? {
+        var body = Array(start)
+        var chunk = [UInt8](repeating: 0, count: 16 << 10)
+        while body.count <= maxBytes {
+            guard !stall.isStalled(), let count = try? socket.receive(into: &chunk, timeout: downloader.client.timeout)
+            else { return nil }
+            stall.moved(count)
+            if count == 0 { return body }
+            body += chunk[..<count]
+        }
+        return nil
+    }
+
     /// Writes bytes that came with the header at `offset` of the partial.
     func write(_ bytes: ArraySlice<UInt8>, into partial: PartialFile, at offset: Int64) throws(DownloadError) {
         guard !bytes.isEmpty else { return }

@@ -3,7 +3,9 @@ import PPlus2POSIX
 
 // Stage 3 of a download: the ranges of the file, each one `\u{1}get OFFSET
 // LENGTH SHA256 NAME` on a connection of its own, the body moved into the
-// partial at its offset. One thread a source takes ranges from the plan until
+// partial at its offset and, when the source gave its piece list, each piece
+// checked as it lands (`PieceCheck`): a bad piece is fetched again from
+// another source and its sender recorded as a liar. One thread a source takes ranges from the plan until
 // none is left (a faster source takes more of them); a range whose source
 // fails goes back to the others with what was written kept; a source that
 // failed twice (once, when it is the only one) stops asking.
@@ -34,21 +36,38 @@ extension Downloader {
             let thread = ThreadHandle()
             do {
                 try thread.start(name: "range-fetch") {
+                    // The source's own piece list, if it gives one: its bytes are
+                    // checked against it as they land, and until a piece of it
+                    // proved good it has one piece in flight at most.
+                    let pieces = pieceList(from: source, size: size)
+                    var proven = false
                     var failed = 0
-                    while failed < maxFailures, let range = plan.next() {
+                    while failed < maxFailures,
+                        let range = plan.next(onePieceOf: proven ? nil : pieces?.pieceSize)
+                    {
                         var written = range.lowerBound
                         do throws(DownloadError) {
-                            let sha256 = try fetch(range, of: size, from: source, into: partial) { position in
+                            let (sha256, proved) = try fetch(
+                                range,
+                                of: size,
+                                from: source,
+                                into: partial,
+                                checking: pieces
+                            ) { position in
                                 written = position
                                 plan.wrote(range, upTo: position)
                             }
                             announced.withLock { $0 = $0 ?? sha256 }
                             plan.finished(range)
+                            proven = proven || proved
                         } catch {
-                            // Bytes of a source that broke off are kept; of one that lied, none.
+                            // Bytes of a source that broke off are kept (with pieces,
+                            // those checked); of one that lied, none.
                             plan.failed(range, writtenUpTo: error.leavesAResumablePartial ? written : range.lowerBound)
                             failures.withLock { $0.append(error) }
                             failed += 1
+                            // A source caught lying is asked nothing more, by this download or another.
+                            if liars.record(error, name: source.name) { failed = maxFailures }
                         }
                     }
                     plan.sourceEnded()
@@ -75,15 +94,33 @@ extension Downloader {
         return Fetched(announced: announced.withLock { $0 })
     }
 
+    /// The piece list `source` announces for its copy, if it gives one that
+    /// fits the size (an older pplus2 peer answers nothing: its bytes are
+    /// checked by the whole-file SHA-256 alone, as before).
+    private func pieceList(from source: Search.Match, size: Int64) -> PieceList? {
+        guard let sha256 = source.sha256, size > 0 else { return nil }
+        let request = Extension.piecesRequest(sha256: sha256, name: source.name)
+        guard let stream = try? DownloadStream(request, to: source.peer, downloader: self) else { return nil }
+        defer { stream.end() }
+        guard let header = try? stream.readHeader(at: 0), header.size == size, header.sha256 == sha256,
+            let body = stream.readSmallBody(after: header.body, maxBytes: Extension.maxPieceLinesBytes(forSize: size))
+        else { return nil }
+        return Extension.parsePieceLines(body, size: size)
+    }
+
     /// One range from one source, moved into the partial at its offset, up
-    /// to the source's clean end. Returns the SHA-256 its header announced.
+    /// to the source's clean end, each whole piece checked against `pieces`
+    /// as it lands (`progress` is told how far the bytes are written and, with
+    /// pieces, checked). Returns the SHA-256 its header announced and whether
+    /// a piece of it proved good.
     private func fetch(
         _ range: Range<Int64>,
         of size: Int64,
         from source: Search.Match,
         into partial: PartialFile,
+        checking pieces: PieceList?,
         progress: (Int64) -> Void
-    ) throws(DownloadError) -> SHA256Digest? {
+    ) throws(DownloadError) -> (SHA256Digest?, proved: Bool) {
         let peer = source.peer
         let request = Extension.getRequest(
             offset: range.lowerBound,
@@ -99,21 +136,27 @@ extension Downloader {
             throw .changed(peer, size: header.size, sha256: header.sha256)
         }
         guard header.body.count <= range.count else { throw .tooLong(peer, size: size) }
+        var check = pieces.map { PieceCheck(pieces: $0, range: range, file: partial.file, peer: peer) }
         var written = range.lowerBound
+        func landed() throws(DownloadError) {
+            try check?.advance(to: written)
+            progress(check?.checkedUpTo ?? written)
+        }
         try stream.write(header.body, into: partial, at: written)
         written += Int64(header.body.count)
-        progress(written)
+        try landed()
         let mover = SocketToFile(writingFrom: written, positioned: true)
         while written < range.upperBound {
             let moved = try stream.receive(into: partial, with: mover, room: range.upperBound - written, total: written)
             guard let count = moved else { throw .cutShort(peer, bytes: written, size: size) }
             written += Int64(count)
-            progress(written)
+            try landed()
         }
         // The end: a clean close. A byte more is a lie; a reset says the file changed there.
         if try stream.receive(into: partial, with: mover, room: 1, total: written) != nil {
             throw .tooLong(peer, size: size)
         }
-        return header.sha256
+        check?.finish()
+        return (header.sha256, check?.provedAPiece ?? false)
     }
 }

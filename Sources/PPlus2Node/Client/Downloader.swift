@@ -12,7 +12,9 @@ import PPlus2POSIX
 ///    as one range; from several sources offering the same size and SHA-256,
 ///    ranges of `rangeSize` shared out by a `RangePlan`; each range is one
 ///    connection (`DownloadStream`: request, header, body into the partial at
-///    its offset, clean end) while a `HashFollower` hashes behind the writes;
+///    its offset, clean end), each piece checked as it lands against the
+///    source's own piece list (`PieceCheck`), while a `HashFollower` hashes
+///    behind the checked writes;
 /// 4. the check: exactly the announced size, and the announced SHA-256;
 /// 5. the commit: synced, then renamed to its name (or `name (1).ext`...);
 ///    a break-off keeps the partial to resume, anything else discards it.
@@ -95,7 +97,7 @@ public struct Downloader: Sendable {
         let plan = RangePlan(
             from: partial.resumedFrom,
             size: size,
-            rangeSize: sources.count > 1 ? rangeSize : size - partial.resumedFrom,
+            rangeSize: sources.count > 1 ? max(rangeSize, PieceList.pieceSize(forSize: size)) : max(size, 1),
             sources: sources.count
         )
         let follower = try? HashFollower(file: partial.file, written: partial.resumedFrom)

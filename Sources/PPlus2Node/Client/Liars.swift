@@ -2,7 +2,7 @@ import PPlus2Core
 import PPlus2POSIX
 
 /// The peers caught sending wrong bytes in this run: a source whose bytes did
-/// not match the SHA-256 it announced, or that sent more than the size it
+/// not match the SHA-256 it announced (for the file, or for a piece), or that sent more than the size it
 /// announced. Not asked again for any content until the peer restarts
 /// (libtorrent's ban of the peer that sent a bad piece), never offered by the
 /// console's "press Enter to try", shown in `/peers` with why.
@@ -18,6 +18,8 @@ public final class Liars: Sendable {
             switch error {
             case .hashMismatch(let peer, let expected, _):
                 (peer, "sent \(VisibleName.text(name)) with another SHA-256 than the \(expected.prefix)… it announced")
+            case .badPiece(let peer, let piece, let count):
+                (peer, "sent piece \(piece + 1) of \(count) of \(VisibleName.text(name)) unlike the SHA-256 it announced for it")
             case .tooLong(let peer, let size):
                 (peer, "sent more of \(VisibleName.text(name)) than the \(size) bytes it announced")
             default: nil

@@ -19,24 +19,41 @@ final class RangePlan: @unchecked Sendable {
     private var activeSources: Int
     let start: Int64
 
-    /// The bytes `start..<size` in ranges of `rangeSize` (at least one range),
-    /// for `sources` sources.
+    /// The bytes `start..<size` in ranges of at most `rangeSize`, cut at its
+    /// multiples (at least one range), for `sources` sources.
     init(from start: Int64, size: Int64, rangeSize: Int64, sources: Int) {
         self.start = start
-        waiting = stride(from: start, to: size, by: Int(max(rangeSize, 1))).map { $0..<min($0 + rangeSize, size) }
+        // Cut at multiples of `rangeSize` counted from the file's start, so a
+        // resume's ranges stay aligned with the pieces of the file.
+        let step = max(rangeSize, 1)
+        var ranges: [Range<Int64>] = []
+        var lower = start
+        while lower < size {
+            let upper = min((lower / step + 1) * step, size)
+            ranges.append(lower..<upper)
+            lower = upper
+        }
+        waiting = ranges
         // Nothing left to fetch (an empty file, a whole kept partial): one empty
         // range still asks, so the source confirms the version it offers.
         if waiting.isEmpty { waiting = [start..<max(start, size)] }
         activeSources = sources
     }
 
-    /// The next range for a source; nil when none is left to fetch.
-    func next() -> Range<Int64>? {
+    /// The next range for a source; nil when none is left to fetch. With
+    /// `pieceSize`, at most up to the end of the piece it starts in (a source
+    /// not yet proven honest has one piece in flight at most); the rest waits.
+    func next(onePieceOf pieceSize: Int64? = nil) -> Range<Int64>? {
         lock.withLock {
             while waiting.isEmpty && inFlight > 0 { _ = lock.wait() }
             guard !waiting.isEmpty else { return nil }
             inFlight += 1
-            return waiting.removeFirst()
+            let range = waiting.removeFirst()
+            guard let pieceSize, pieceSize > 0 else { return range }
+            let end = (range.lowerBound / pieceSize + 1) * pieceSize
+            guard end < range.upperBound else { return range }
+            waiting.insert(end..<range.upperBound, at: 0)
+            return range.lowerBound..<end
         }
     }
 
