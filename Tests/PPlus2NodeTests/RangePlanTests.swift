@@ -16,6 +16,29 @@ import Testing
         #expect(plan.isComplete && plan.contiguousEnd == 35)
     }
 
+    /// A resume from the middle of a piece: the first range ends at the next
+    /// multiple of the range size, so every later range holds whole pieces.
+    @Test func rangesAreCutAtMultiplesOfTheirSizeFromTheFilesStart() {
+        let plan = RangePlan(from: 13, size: 45, rangeSize: 10, sources: 2)
+        var taken: [Range<Int64>] = []
+        while let range = plan.next() {
+            taken.append(range)
+            plan.finished(range)
+        }
+        #expect(taken == [13..<20, 20..<30, 30..<40, 40..<45])
+    }
+
+    /// A source not yet proven honest takes one piece at a time; the rest of
+    /// the range stays first in line for whoever asks next.
+    @Test func anUnprovenSourceTakesOnePieceAtATime() {
+        let plan = RangePlan(from: 0, size: 40, rangeSize: 20, sources: 2)
+        #expect(plan.next(onePieceOf: 4) == 0..<4)
+        #expect(plan.next() == 4..<20, "a proven source takes the rest of the range")
+        #expect(plan.next(onePieceOf: 8) == 20..<24, "up to the end of the piece it starts in")
+        #expect(plan.next(onePieceOf: 8) == 24..<32)
+        #expect(plan.next(onePieceOf: 64) == 32..<40, "never past the range")
+    }
+
     @Test func aFailedRangeKeepsWhatWasWrittenAndGoesBackFirst() {
         let plan = RangePlan(from: 0, size: 30, rangeSize: 10, sources: 2)
         let first = plan.next()!

@@ -70,7 +70,7 @@ import Testing
                     length: Int64(Self.content.count - cut),
                     sha256: Self.digest,
                     name: "big.bin"
-                )
+                ),
             ]
         )
         #expect(readFile(folder + "/big.bin") == Self.content)

@@ -6,7 +6,9 @@ import Synchronization
 /// A fake pplus2 peer that serves one file by the extension's ranges
 /// (`\u{1}get OFFSET LENGTH SHA256 NAME` on its port p+2), honestly or not:
 /// it can reset in the middle of its first range, stall on every range, or
-/// send wrong bytes in one range. For tests of multi-source downloads.
+/// send wrong bytes in one range. With `announcesPieces`, it also answers
+/// `\u{1}pieces` with the true piece hashes of its content, as a pplus2 peer
+/// whose file changed after it was hashed would. For tests of multi-source downloads.
 public final class RangeSource: @unchecked Sendable {
     public enum Behaviour: Sendable {
         case honest
@@ -26,16 +28,25 @@ public final class RangeSource: @unchecked Sendable {
     public var sentBytes: Int { sent.load(ordering: .relaxed) }
 
     private let behaviour: Behaviour
+    /// The lines of its `\u{1}pieces` answer after the header; nil if it gives none.
+    private let pieceLines: [String]?
     private let stopped = Atomic(false)
     private let sent = Atomic(0)
     private let served = Atomic(0)
     private var threads: [ThreadHandle] = []
 
-    public init(content: [UInt8], behaviour: Behaviour) throws {
+    public init(content: [UInt8], behaviour: Behaviour, announcesPieces: Bool = false) throws {
         let silent = try SilentPeer()
         port = silent.port
         self.content = content
         self.behaviour = behaviour
+        var hasher = PieceHasher(
+            size: Int64(content.count),
+            blockFunction: HardwareSHA256.blockFunction ?? SHA256.portable
+        )
+        content.withUnsafeBytes { hasher.update($0) }
+        pieceLines =
+            announcesPieces ? hasher.finish(size: Int64(content.count)).map { Extension.pieceLines($0.pieces) } : nil
         let listener = silent.sockets[2]
         let thread = ThreadHandle()
         try thread.start(name: "range-source") { [self] in serve(listener, keeping: silent) }
@@ -58,7 +69,13 @@ public final class RangeSource: @unchecked Sendable {
     }
 
     private func answer(_ connection: TCPSocket, digest: SHA256Digest) {
+        defer { connection.descriptor.close() }  // a request it does not know: closed at once, as a peer would
         let line = readRequestLine(connection)
+        if case .pieces? = Extension.parse(line), let pieceLines {
+            let lines = [Extension.getHeader(size: Int64(content.count), sha256: digest)] + pieceLines
+            try? connection.send(Array(lines.map { $0 + "\n" }.joined().utf8), idleTimeout: 5)
+            return
+        }
         guard case .get(let offset, let length, _, _)? = Extension.parse(line) else { return }
         let end = min(Int64(content.count), offset + (length ?? Int64(content.count)))
         var body = Array(content[Int(offset)..<Int(end)])

@@ -19,7 +19,10 @@ public final class Liars: Sendable {
             case .hashMismatch(let peer, let expected, _):
                 (peer, "sent \(VisibleName.text(name)) with another SHA-256 than the \(expected.prefix)… it announced")
             case .badPiece(let peer, let piece, let count):
-                (peer, "sent piece \(piece + 1) of \(count) of \(VisibleName.text(name)) unlike the SHA-256 it announced for it")
+                (
+                    peer,
+                    "sent piece \(piece + 1) of \(count) of \(VisibleName.text(name)) unlike the SHA-256 it announced for it"
+                )
             case .tooLong(let peer, let size):
                 (peer, "sent more of \(VisibleName.text(name)) than the \(size) bytes it announced")
             default: nil
