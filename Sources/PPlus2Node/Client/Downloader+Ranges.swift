@@ -36,39 +36,11 @@ extension Downloader {
             let thread = ThreadHandle()
             do {
                 try thread.start(name: "range-fetch") {
-                    // The source's own piece list, if it gives one: its bytes are
-                    // checked against it as they land, and until a piece of it
-                    // proved good it has one piece in flight at most.
-                    let pieces = pieceList(from: source, size: size)
-                    var proven = false
-                    var failed = 0
-                    while failed < maxFailures,
-                        let range = plan.next(onePieceOf: proven ? nil : pieces?.pieceSize)
-                    {
-                        var written = range.lowerBound
-                        do throws(DownloadError) {
-                            let (sha256, proved) = try fetch(
-                                range,
-                                of: size,
-                                from: source,
-                                into: partial,
-                                checking: pieces
-                            ) { position in
-                                written = position
-                                plan.wrote(range, upTo: position)
-                            }
-                            announced.withLock { $0 = $0 ?? sha256 }
-                            plan.finished(range)
-                            proven = proven || proved
-                        } catch {
-                            // Bytes of a source that broke off are kept (with pieces,
-                            // those checked); of one that lied, none.
-                            plan.failed(range, writtenUpTo: error.leavesAResumablePartial ? written : range.lowerBound)
-                            failures.withLock { $0.append(error) }
-                            failed += 1
-                            // A source caught lying is asked nothing more, by this download or another.
-                            if liars.record(error, name: source.name) { failed = maxFailures }
-                        }
+                    fetchRanges(of: plan, from: source, size: size, into: partial, maxFailures: maxFailures) {
+                        error in
+                        failures.withLock { $0.append(error) }
+                    } announced: { sha256 in
+                        announced.withLock { $0 = $0 ?? sha256 }
                     }
                     plan.sourceEnded()
                 }
@@ -92,6 +64,53 @@ extension Downloader {
             throw last ?? .brokeOff(sources[0].peer, bytes: plan.contiguousEnd, .timedOut(.reading))
         }
         return Fetched(announced: announced.withLock { $0 })
+    }
+
+    /// One source's work: its piece list, then ranges from the plan until none
+    /// is left or it failed `maxFailures` times (a liar: at once).
+    private func fetchRanges(
+        of plan: RangePlan,
+        from source: Search.Match,
+        size: Int64,
+        into partial: PartialFile,
+        maxFailures: Int,
+        failed record: (DownloadError) -> Void,
+        announced: (SHA256Digest?) -> Void
+    ) {
+        // The source's own piece list, if it gives one: its bytes are
+        // checked against it as they land, and until a piece of it
+        // proved good it has one piece in flight at most.
+        let pieces = pieceList(from: source, size: size)
+        var proven = false
+        var failed = 0
+        while failed < maxFailures,
+            let range = plan.next(onePieceOf: proven ? nil : pieces?.pieceSize)
+        {
+            var written = range.lowerBound
+            do throws(DownloadError) {
+                let (sha256, proved) = try fetch(
+                    range,
+                    of: size,
+                    from: source,
+                    into: partial,
+                    checking: pieces
+                ) { position in
+                    written = position
+                    plan.wrote(range, upTo: position)
+                }
+                announced(sha256)
+                plan.finished(range)
+                proven = proven || proved
+            } catch {
+                // Bytes of a source that broke off or sent a bad piece are
+                // kept (with pieces, up to the last one checked); else none.
+                plan.failed(range, writtenUpTo: error.leavesAResumablePartial ? written : range.lowerBound)
+                record(error)
+                failed += 1
+                // A source caught lying is asked nothing more, by this download or another.
+                if liars.record(error, name: source.name) { failed = maxFailures }
+            }
+        }
     }
 
     /// The piece list `source` announces for its copy, if it gives one that
