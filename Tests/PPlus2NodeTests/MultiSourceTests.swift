@@ -53,9 +53,10 @@ import Testing
         #expect(outcome.success?.savedFile == SavedFile(name: "big.bin", bytes: Int64(Self.content.count)))
         #expect(readFile(temporary.file("big.bin")).map { $0 == Self.content } == true, "saved byte-identical")
         #expect(events.contains(.sources(3)))
-        // Each source is first asked for its piece list (a round trip): under
-        // load, a late one may find the six ranges taken.
-        #expect(sources.filter { $0.sentBytes > 0 }.count >= 2, "\(sources.map(\.sentBytes))")
+        // Which source sends what is timing: each is first asked for its piece
+        // list (a round trip), and under load one fast source may take all six
+        // ranges before the others ask (CI saw it). What must hold: the file
+        // arrives whole, once.
         #expect(sources.map(\.sentBytes).reduce(0, +) == Self.content.count)  // no byte fetched twice
     }
 
