@@ -23,9 +23,12 @@ import Testing
         }
     }
 
+    /// The outcome and events (progress left out) of a download from
+    /// `sources`; `liars` receives the peers it caught.
     func download(
         from sources: [RangeSource],
-        in folder: SharedFolder
+        in folder: SharedFolder,
+        liars: Liars = Liars()
     ) -> (Result<Downloader.Outcome, DownloadError>, [Downloader.Event]) {
         var downloader = Downloader(
             client: PeerClient(timeout: 2 * sanitizerSlowdown),
@@ -33,6 +36,7 @@ import Testing
             maxSize: 1 << 30
         )
         downloader.rangeSize = 1 << 20
+        downloader.liars = liars
         var events: [Downloader.Event] = []
         let outcome = Result { () throws(DownloadError) in
             try downloader.download(copies: copies(of: sources)) { event in
@@ -139,25 +143,14 @@ import Testing
         ]
         defer { for source in sources { source.stop() } }
         let folder = try SharedFolder(path: temporary.path)
-        var downloader = Downloader(
-            client: PeerClient(timeout: 2 * sanitizerSlowdown),
-            folder: folder,
-            maxSize: 1 << 30
-        )
-        downloader.rangeSize = 1 << 20
-        var events: [Downloader.Event] = []
-        let outcome = Result { () throws(DownloadError) in
-            try downloader.download(copies: copies(of: sources)) { event in
-                if case .progress = event { return }
-                events.append(event)
-            }
-        }
+        let liars = Liars()
+        let (outcome, events) = download(from: sources, in: folder, liars: liars)
         #expect(outcome.success?.savedFile == SavedFile(name: "big.bin", bytes: Int64(Self.content.count)))
         #expect(readFile(temporary.file("big.bin")).map { $0 == Self.content } == true, "saved byte-identical")
         #expect(!events.contains { if case .mismatch = $0 { true } else { false } }, "no whole-file refetch")
         #expect(sources[0].sentBytes <= 1 << 20, "the liar sent one piece at most: \(sources[0].sentBytes)")
         let liar = PeerIdentity(address: .loopback, port: sources[0].port)!
-        #expect(downloader.liars.all[liar]?.contains("piece") == true, "\(downloader.liars.all)")
+        #expect(liars.all[liar]?.contains("piece") == true, "\(liars.all)")
         #expect(
             sources[1...].map(\.sentBytes).reduce(0, +) == Self.content.count,
             "the honest sources sent the file once, the liar's piece included"
