@@ -16,16 +16,20 @@ import Testing
         let content = randomBytes(300_000, seed: 31)
         let honestFolder = try makeFolder(temporary, "h", files: ["data.bin": content, "other.bin": [1, 2, 3]])
         let liarFolder = try makeFolder(temporary, "l", files: ["data.bin": content, "other.bin": [1, 2, 3]])
-        let honest = try startPeer(in: honestFolder)
-        defer { shutDown(honest) }
-        let liar = try startPeer(in: liarFolder)
-        defer { shutDown(liar) }
-        let a = try startPeer(in: makeFolder(temporary, "a"))
-        defer { shutDown(a) }
         let digest = SHA256.hash(content)
-        #expect(waitUntil(timeout: 10) { liar.search("data", only: [liar.identity]).matches.first?.sha256 == digest })
+        // The liar hashes its file and keeps the hash in its cache, then stops.
+        let first = try startPeer(in: liarFolder)
+        #expect(waitUntil(timeout: 10) { first.search("data", only: [first.identity]).matches.first?.sha256 == digest })
+        #expect(
+            waitUntil(timeout: 10) {
+                FileManager.default.fileExists(atPath: liarFolder + "/" + HiddenFile.hashCache.name)
+            }
+        )
+        shutDown(first)
 
-        // Change the liar's bytes in place, then put its modification time back.
+        // Change its bytes in place, then put the modification time back: the
+        // cache still matches (size, time, inode), so it announces the old hash.
+        // Done while it is stopped, so its live index cannot see the change.
         let path = liarFolder + "/data.bin"
         try runCommand("/bin/cp", ["--preserve=timestamps", path, temporary.file("stamp")])
         var wrong = content
@@ -34,6 +38,16 @@ import Testing
         try handle.write(contentsOf: Data(wrong))
         try handle.close()
         try runCommand("/usr/bin/touch", ["-r", temporary.file("stamp"), path])
+
+        let honest = try startPeer(in: honestFolder)
+        defer { shutDown(honest) }
+        let liar = try startPeer(in: liarFolder)
+        defer { shutDown(liar) }
+        let a = try startPeer(in: makeFolder(temporary, "a"))
+        defer { shutDown(a) }
+        #expect(
+            waitUntil(timeout: 10) { honest.search("data", only: [honest.identity]).matches.first?.sha256 == digest }
+        )
 
         let fromLiar = try #require(a.search("data", only: [liar.identity]).matches.first)
         #expect(fromLiar.sha256 == digest, "it still announces the old hash")
