@@ -89,11 +89,12 @@ public enum DownloadError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 
     /// Whether the failure says nothing of bytes already kept: a source that
-    /// cannot be reached, answers nothing, or names another version or no
-    /// header at all. A kept partial resumed from survives it.
+    /// cannot be reached, answers nothing, names another version or no
+    /// header at all, or sends more than it announced. A kept partial resumed
+    /// from survives it.
     public var leavesKeptBytesAlone: Bool {
         switch self {
-        case .unreachable, .changed, .badHeader, .answeredNothing, .distrusted: true
+        case .unreachable, .changed, .badHeader, .answeredNothing, .distrusted, .tooLong: true
         default: leavesAResumablePartial
         }
     }

@@ -101,3 +101,40 @@ public struct PieceHasher: Sendable {
         inPiece = 0
     }
 }
+
+/// The piece lists the sources of one download announced, grouped: which list
+/// a download checks bytes against when its sources disagree.
+///
+/// Each group is one list and the sources (by index) that announced it; the
+/// group most sources announced comes first, a tie going to the group of the
+/// earliest source (the copy the user picked). A source that gave no list is
+/// in no group. The whole-file SHA-256 settles what a vote cannot: if the file
+/// checked against the first group's list does not have the content's SHA-256,
+/// that list was false and everyone who announced it lied.
+public struct PieceVote: Equatable, Sendable {
+    public struct Group: Equatable, Sendable {
+        public let list: PieceList
+        public var sources: [Int]
+    }
+
+    public let groups: [Group]
+
+    public init(_ lists: [PieceList?]) {
+        var groups: [Group] = []
+        for (source, list) in lists.enumerated() {
+            guard let list else { continue }
+            if let index = groups.firstIndex(where: { $0.list == list }) {
+                groups[index].sources.append(source)
+            } else {
+                groups.append(Group(list: list, sources: [source]))
+            }
+        }
+        // Stable: among groups of as many sources, the earliest first.
+        self.groups = groups.enumerated()
+            .sorted { ($0.element.sources.count, -$0.offset) > ($1.element.sources.count, -$1.offset) }
+            .map(\.element)
+    }
+
+    /// The list bytes are checked against, if any source gave one.
+    public var chosen: Group? { groups.first }
+}

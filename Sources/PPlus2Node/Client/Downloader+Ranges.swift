@@ -25,6 +25,7 @@ extension Downloader {
         from sources: [Search.Match],
         size: Int64,
         into partial: PartialFile,
+        pieces: PieceList?,
         follower: HashFollower?,
         report: (Event) -> Void
     ) throws(DownloadError) -> Fetched? {
@@ -36,7 +37,14 @@ extension Downloader {
             let thread = ThreadHandle()
             do {
                 try thread.start(name: "range-fetch") {
-                    fetchRanges(of: plan, from: source, size: size, into: partial, maxFailures: maxFailures) {
+                    fetchRanges(
+                        of: plan,
+                        from: source,
+                        size: size,
+                        into: partial,
+                        pieces: pieces,
+                        maxFailures: maxFailures
+                    ) {
                         error in
                         failures.withLock { $0.append(error) }
                     } announced: { sha256 in
@@ -53,7 +61,7 @@ extension Downloader {
         while true {
             let (bytes, ended) = plan.progress(waitingUpTo: 0.1)
             follower?.advance(to: plan.writtenEnd)
-            report(.progress(bytes: plan.start + bytes, size: size))
+            report(.progress(bytes: bytes, size: size))
             if ended { break }
         }
         for thread in threads { thread.join() }
@@ -66,21 +74,20 @@ extension Downloader {
         return Fetched(announced: announced.withLock { $0 })
     }
 
-    /// One source's work: its piece list, then ranges from the plan until none
-    /// is left or it failed `maxFailures` times (a liar: at once).
+    /// One source's work: ranges from the plan until none is left or it
+    /// failed `maxFailures` times (a liar: at once).
     private func fetchRanges(
         of plan: RangePlan,
         from source: Search.Match,
         size: Int64,
         into partial: PartialFile,
+        pieces: PieceList?,
         maxFailures: Int,
         failed record: (DownloadError) -> Void,
         announced: (SHA256Digest?) -> Void
     ) {
-        // The source's own piece list, if it gives one: its bytes are
-        // checked against it as they land, and until a piece of it
-        // proved good it has one piece in flight at most.
-        let pieces = pieceList(from: source, size: size)
+        // With a piece list, its bytes are checked against it as they land,
+        // and until a piece of it proved good it has one piece in flight at most.
         var proven = false
         var failed = 0
         while failed < maxFailures,
@@ -113,9 +120,28 @@ extension Downloader {
         }
     }
 
-    /// The piece list `source` announces for its copy, if it gives one that
-    /// fits the size (an older pplus2 peer answers nothing: its bytes are
-    /// checked by the whole-file SHA-256 alone, as before).
+    /// The piece list each source announces for its copy, asked of all at
+    /// once; nil for a source that gives none that fits the size (an older
+    /// pplus2 peer answers nothing).
+    func pieceLists(of sources: [Search.Match], size: Int64) -> [PieceList?] {
+        let lists = Locked<[PieceList?]>(Array(repeating: nil, count: sources.count))
+        var threads: [ThreadHandle] = []
+        for (index, source) in sources.enumerated().dropFirst() {
+            let thread = ThreadHandle()
+            let started: Void? = try? thread.start(name: "piece-list") {
+                let list = pieceList(from: source, size: size)
+                lists.withLock { $0[index] = list }
+            }
+            if started != nil { threads.append(thread) }
+        }
+        if let first = sources.first {  // the first on this thread
+            let list = pieceList(from: first, size: size)
+            lists.withLock { $0[0] = list }
+        }
+        for thread in threads { thread.join() }
+        return lists.withLock { $0 }
+    }
+
     private func pieceList(from source: Search.Match, size: Int64) -> PieceList? {
         guard let sha256 = source.sha256, size > 0 else { return nil }
         let request = Extension.piecesRequest(sha256: sha256, name: source.name)

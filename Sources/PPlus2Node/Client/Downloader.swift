@@ -77,6 +77,10 @@ public struct Downloader: Sendable {
         /// The file fetched from this many peers did not match its SHA-256:
         /// it is fetched again one peer at a time, each checked alone.
         case mismatch(sources: Int)
+        /// This many pieces of the kept partial did not match the piece list: fetched again.
+        case repairing(pieces: Int)
+        /// A peer was caught lying during this download (not asked again in this run).
+        case caught(PeerIdentity, why: String)
     }
 
     /// Downloads `copies[0]`, from every peer among `copies` that offers the
@@ -88,28 +92,68 @@ public struct Downloader: Sendable {
         guard let first = honest.first else {
             throw copies.first.map { .distrusted($0.peer) } ?? .invalidName
         }
-        let copies = honest
         try admit(first)
         guard let size = first.size else { return try downloadPlain(first.name, from: first.peer, report: report) }
-        let sources = self.sources(among: copies, size: size)
-        let partial = try startPartial(first, size: size, report: report)
+        let candidates = sources(among: honest, size: size)
+        // Every source's piece list, asked at once: the bytes are checked
+        // against the list most of them announce, and only sources that
+        // announced it are used (a source without a list could be checked
+        // only at the end, when others give one).
+        let vote = PieceVote(pieceLists(of: candidates, size: size))
+        let chosen = vote.chosen.map { group in Array(group.sources.map { candidates[$0] }) }
+        let before = liars.all
+        // A failure names the peer at fault itself.
+        switch try download(first, size: size, from: chosen ?? candidates, pieces: vote.chosen?.list, report: report) {
+        case .done(let outcome):
+            // The file is the content: a source whose list differs announced false piece hashes.
+            for group in vote.groups.dropFirst() {
+                for index in group.sources { liars.recordFalsePieces(candidates[index].peer, name: first.name) }
+            }
+            reportCaught(since: before, report: report)
+            return outcome
+        case .listWasFalse:
+            // Everyone who announced it lied; the others (if any) are tried.
+            for source in chosen ?? [] { liars.recordFalsePieces(source.peer, name: first.name) }
+            reportCaught(since: before, report: report)
+            return try download(copies: honest, report: report)
+        }
+    }
+
+    /// How one attempt at the content ended.
+    private enum Attempt {
+        case done(Outcome)
+        /// Every piece matched the list and the whole file is not the content.
+        case listWasFalse
+    }
+
+    /// Fetches the content of `first` from `sources`, each byte checked
+    /// against `pieces` when there is a list, into the kept partial of this
+    /// content (its pieces checked first) or a new one, then checks, syncs and names it.
+    private func download(
+        _ first: Search.Match,
+        size: Int64,
+        from sources: [Search.Match],
+        pieces: PieceList?,
+        report: (Event) -> Void
+    ) throws(DownloadError) -> Attempt {
+        let (partial, kept) = try startPartial(first, size: size, pieces: pieces, report: report)
         // One source: the rest of the file as one range. Several: ranges to share out.
         let plan = RangePlan(
-            from: partial.resumedFrom,
+            missing: kept.missing,
             size: size,
             rangeSize: sources.count > 1 ? max(rangeSize, PieceList.pieceSize(forSize: size)) : max(size, 1),
             sources: sources.count
         )
-        let follower = try? HashFollower(file: partial.file, written: partial.resumedFrom)
+        let follower = try? HashFollower(file: partial.file, written: plan.writtenEnd)
         defer {
             follower?.stop()  // a download that failed: the follower ends here, joined, never left behind
             follower?.join()
         }
         do throws(DownloadError) {
-            let fetched = try fetch(plan, from: sources, size: size, into: partial, follower: follower, report: report)
+            let fetched = try fetch(plan, from: sources, size: size, into: partial, pieces: pieces, follower: follower, report: report)
             guard let fetched else {
                 folder.setAside(partial)  // what a resume brought stays for another peer
-                return .notOffered
+                return .done(.notOffered)
             }
             // The check: the hash listed, else the one the header announced, else the size alone.
             var check = Check.sizeOnly
@@ -117,22 +161,34 @@ public struct Downloader: Sendable {
                 let actual = follower?.finish() ?? hashWhole(partial)
                 guard let actual else { throw .local(.verifying, folder: folder.path, .wroteNothing) }
                 guard actual == expected else {
+                    if pieces != nil {
+                        // The kept bytes go back as they were; only the liars' bytes go.
+                        if kept.restore(into: partial.file) { folder.setAside(partial) } else { folder.discard(partial) }
+                        return .listWasFalse
+                    }
                     guard sources.count > 1 else {
                         throw .hashMismatch(sources[0].peer, expected: expected, actual: actual)  // caught below
                     }
                     folder.discard(partial)
                     report(.mismatch(sources: sources.count))
-                    return try downloadOneByOne(sources, report: report)
+                    return .done(try downloadOneByOne(sources, report: report))
                 }
                 check = .verified(actual)
             }
             try sync(partial)
             try checkNotCancelled(bytes: size, from: first.peer)
-            return .saved(savedName: try folder.commit(partial, as: first.name), bytes: size, check: check)
+            return .done(.saved(savedName: try folder.commit(partial, as: first.name), bytes: size, check: check))
         } catch {
             liars.record(error, name: first.name)
-            keepOrDiscard(partial, upTo: plan.contiguousEnd, error: error, report: report)
+            keepOrDiscard(partial, upTo: plan.contiguousEnd, kept: kept, error: error, report: report)
             throw error
+        }
+    }
+
+    /// Tells of each peer caught lying since `before`, by name and why.
+    private func reportCaught(since before: [PeerIdentity: String], report: (Event) -> Void) {
+        for (peer, why) in liars.all.sorted(by: { $0.key < $1.key }) where before[peer] == nil {
+            report(.caught(peer, why: why))
         }
     }
 
@@ -156,23 +212,38 @@ public struct Downloader: Sendable {
         return Array(same.prefix(Self.maxSources))
     }
 
-    /// The kept partial of this content if there is one, else a new partial;
-    /// refused when the rest does not fit in the folder's free space. Open
-    /// for writing at positions (a kept partial was open for appending).
+    /// The kept partial of this content if there is one, its pieces checked
+    /// against `pieces` (`KeptPieces`), else a new partial; refused when the
+    /// rest does not fit in the folder's free space. Open for writing at
+    /// positions (a kept partial was open for appending).
     private func startPartial(
         _ match: Search.Match,
         size: Int64,
+        pieces: PieceList?,
         report: (Event) -> Void
-    ) throws(DownloadError) -> PartialFile {
+    ) throws(DownloadError) -> (PartialFile, KeptPieces) {
         var partial: PartialFile
+        var kept = KeptPieces(size: size)
         if let content = match.sha256, let resumed = folder.resumePartial(content: content, size: size) {
             partial = resumed
+            kept = KeptPieces(size: size, resumedFrom: resumed.resumedFrom)
+            if let pieces {
+                if let checked = KeptPieces(file: resumed.file, kept: resumed.resumedFrom, pieces: pieces) {
+                    kept = checked
+                } else {
+                    // The list calls too much of it bad to risk: left as it is, the file fetched anew.
+                    folder.setAside(resumed)
+                    partial = try folder.createPartial(content: content)
+                    kept = KeptPieces(size: size)
+                }
+            }
         } else {
             partial = try folder.createPartial(content: match.sha256)
         }
         partial.label = KeptDownload(name: match.name, size: size)
-        if partial.resumedFrom > 0 { report(.resumed(from: partial.resumedFrom)) }
-        let needed = size - partial.resumedFrom
+        if kept.keptEnd > 0 { report(.resumed(from: kept.keptEnd)) }
+        if kept.badPieces > 0 { report(.repairing(pieces: kept.badPieces)) }
+        let needed = kept.missing.reduce(0) { $0 + Int64($1.count) }
         if let free = try? folder.directory.freeBytes(), free < needed {
             folder.setAside(partial)
             throw .noSpace(needed: needed, free: free)
@@ -183,7 +254,7 @@ public struct Downloader: Sendable {
             folder.setAside(partial)
             throw .local(.writing, folder: folder.path, error)
         }
-        return partial
+        return (partial, kept)
     }
 
     /// After a mismatch among several sources: each alone, checked alone,
@@ -196,19 +267,24 @@ public struct Downloader: Sendable {
     }
 
     /// A partial that broke off keeps its bytes up to the first hole, to be
-    /// resumed. A source whose header disagrees, or that cannot be reached,
-    /// never removes the bytes a kept partial held before this attempt.
-    /// Wrong bytes (a hash that does not match) discard it.
+    /// resumed. A failure never costs the bytes a kept partial held before
+    /// this attempt when it says nothing against them (a source that
+    /// disagrees, cannot be reached, lies or breaks off): kept pieces written
+    /// over are put back unless every one was fetched again whole.
+    /// Wrong bytes with no piece list to blame them on discard it.
     private func keepOrDiscard(
         _ partial: PartialFile,
         upTo end: Int64,
+        kept: KeptPieces,
         error: DownloadError,
         report: (Event) -> Void
     ) {
-        let end = error.leavesAResumablePartial ? end : partial.resumedFrom
-        guard error.leavesKeptBytesAlone, end > 0, (try? FileWriting.truncate(partial.file, to: end)) != nil,
-            folder.setAside(partial)
-        else {
+        var end = error.leavesAResumablePartial ? end : 0
+        if end < kept.keptEnd {
+            guard error.leavesKeptBytesAlone, kept.restore(into: partial.file) else { return folder.discard(partial) }
+            end = kept.keptEnd
+        }
+        guard end > 0, (try? FileWriting.truncate(partial.file, to: end)) != nil, folder.setAside(partial) else {
             return folder.discard(partial)
         }
         report(.kept(bytes: end))

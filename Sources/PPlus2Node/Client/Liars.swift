@@ -1,11 +1,12 @@
 import PPlus2Core
 import PPlus2POSIX
 
-/// The peers caught sending wrong bytes in this run: a source whose bytes did
-/// not match the SHA-256 it announced (for the file, or for a piece), or that sent more than the size it
-/// announced. Not asked again for any content until the peer restarts
-/// (libtorrent's ban of the peer that sent a bad piece), never offered by the
-/// console's "press Enter to try", shown in `/peers` with why.
+/// The peers caught lying in this run: a source whose bytes did not match
+/// the SHA-256 it announced (for the file, or for a piece), that sent more
+/// than the size it announced, or whose piece hashes were not the content's.
+/// Not asked again for any content until the peer restarts (libtorrent's ban
+/// of the peer that sent a bad piece), never offered by the console's "press
+/// Enter to try", shown in `/peers` with why.
 public final class Liars: Sendable {
     private let caught = Locked<[PeerIdentity: String]>([:])
 
@@ -30,6 +31,14 @@ public final class Liars: Sendable {
         guard let (peer, reason) = why else { return false }
         caught.withLock { $0[peer] = $0[peer] ?? reason }
         return true
+    }
+
+    /// Records `peer` as having announced piece hashes of `name` that are not
+    /// the content's: the file checked against them did not have its
+    /// SHA-256, or the file that did had other pieces.
+    func recordFalsePieces(_ peer: PeerIdentity, name: String) {
+        let reason = "announced piece hashes of \(VisibleName.text(name)) that are not those of its SHA-256"
+        caught.withLock { $0[peer] = $0[peer] ?? reason }
     }
 
     public func contains(_ peer: PeerIdentity) -> Bool { caught.withLock { $0[peer] != nil } }

@@ -21,22 +21,41 @@ final class RangePlan: @unchecked Sendable {
 
     /// The bytes `start..<size` in ranges of at most `rangeSize`, cut at its
     /// multiples (at least one range), for `sources` sources.
-    init(from start: Int64, size: Int64, rangeSize: Int64, sources: Int) {
-        self.start = start
+    convenience init(from start: Int64, size: Int64, rangeSize: Int64, sources: Int) {
+        self.init(missing: [start..<max(start, size)], size: size, rangeSize: rangeSize, sources: sources)
+    }
+
+    /// The `missing` bytes (in file order) in ranges of at most `rangeSize`,
+    /// cut at its multiples; every other byte of `0..<size` is already there
+    /// (a kept partial's good pieces).
+    init(missing: [Range<Int64>], size: Int64, rangeSize: Int64, sources: Int) {
         // Cut at multiples of `rangeSize` counted from the file's start, so a
         // resume's ranges stay aligned with the pieces of the file.
         let step = max(rangeSize, 1)
         var ranges: [Range<Int64>] = []
-        var lower = start
-        while lower < size {
-            let upper = min((lower / step + 1) * step, size)
-            ranges.append(lower..<upper)
-            lower = upper
+        for gap in missing {
+            var lower = gap.lowerBound
+            while lower < gap.upperBound {
+                let upper = min((lower / step + 1) * step, gap.upperBound)
+                ranges.append(lower..<upper)
+                lower = upper
+            }
         }
+        start = missing.first?.lowerBound ?? size
+        // What is there already counts as done, so the ends below count from byte 0.
+        var present: [Range<Int64>] = []
+        var end: Int64 = 0
+        for gap in missing {
+            if gap.lowerBound > end { present.append(end..<gap.lowerBound) }
+            end = max(end, gap.upperBound)
+        }
+        if size > end { present.append(end..<size) }
+        done = present
+        doneBytes = present.reduce(0) { $0 + Int64($1.count) }
         waiting = ranges
         // Nothing left to fetch (an empty file, a whole kept partial): one empty
         // range still asks, so the source confirms the version it offers.
-        if waiting.isEmpty { waiting = [start..<max(start, size)] }
+        if waiting.isEmpty { waiting = [start..<start] }
         activeSources = sources
     }
 
@@ -97,7 +116,8 @@ final class RangePlan: @unchecked Sendable {
         }
     }
 
-    /// Waits up to `seconds` for news; the bytes done so far and whether every source has ended.
+    /// Waits up to `seconds` for news; the bytes of the file there so far
+    /// (what was there before included) and whether every source has ended.
     func progress(waitingUpTo seconds: Double) -> (bytes: Int64, ended: Bool) {
         lock.withLock {
             if activeSources > 0 { _ = lock.wait(until: MonotonicClock.now + seconds) }
@@ -107,10 +127,10 @@ final class RangePlan: @unchecked Sendable {
 
     var isComplete: Bool { lock.withLock { waiting.isEmpty && inFlight == 0 } }
 
-    /// Where the bytes known written from `start` on stop: the end of the first hole.
+    /// Where the bytes known written from the file's start stop: the start of the first hole.
     var contiguousEnd: Int64 {
         lock.withLock {
-            var end = start
+            var end: Int64 = 0
             for range in done.sorted(by: { $0.lowerBound < $1.lowerBound }) where range.lowerBound == end {
                 end = range.upperBound
             }

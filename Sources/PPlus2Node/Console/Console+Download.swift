@@ -92,6 +92,11 @@ struct DownloadJob: Sendable {
                     say(
                         "\(VisibleName.text(match.name)) from \(count) peers did not match its SHA-256: fetching it again, one peer at a time"
                     )
+                case .repairing(let count):
+                    let pieces = count == 1 ? "1 piece" : "\(count) pieces"
+                    say("\(pieces) of the kept \(VisibleName.text(match.name)) did not match: fetching them again")
+                case .caught(let liar, let why):
+                    say("\(liar) \(why): it is not asked again in this run (/peers)")
                 }
             }
         }
