@@ -11,12 +11,12 @@ import Testing
     static let content = randomBytes(6 << 20, seed: 77)  // six ranges of 1 MiB
     static let digest = SHA256.hash(content)
 
-    func copies(of sources: [RangeSource]) -> [Search.Match] {
+    func copies(of ports: [UInt16]) -> [Search.Match] {
         let digest = Self.digest
-        return sources.map { source in
+        return ports.map { port in
             Search.Match(
                 name: "big.bin",
-                peer: PeerIdentity(address: .loopback, port: source.port)!,
+                peer: PeerIdentity(address: .loopback, port: port)!,
                 size: Int64(Self.content.count),
                 sha256: digest
             )
@@ -30,6 +30,15 @@ import Testing
         in folder: SharedFolder,
         liars: Liars = Liars()
     ) -> (Result<Downloader.Outcome, DownloadError>, [Downloader.Event]) {
+        download(fromPorts: sources.map(\.port), in: folder, liars: liars)
+    }
+
+    /// The same, from the peers on `ports` (fakes of any kind).
+    func download(
+        fromPorts ports: [UInt16],
+        in folder: SharedFolder,
+        liars: Liars = Liars()
+    ) -> (Result<Downloader.Outcome, DownloadError>, [Downloader.Event]) {
         var downloader = Downloader(
             client: PeerClient(timeout: 2 * sanitizerSlowdown),
             folder: folder,
@@ -39,7 +48,7 @@ import Testing
         downloader.liars = liars
         var events: [Downloader.Event] = []
         let outcome = Result { () throws(DownloadError) in
-            try downloader.download(copies: copies(of: sources)) { event in
+            try downloader.download(copies: copies(of: ports)) { event in
                 if case .progress = event { return }
                 events.append(event)
             }

@@ -6,9 +6,10 @@ import Synchronization
 /// A fake pplus2 peer that serves one file by the extension's ranges
 /// (`\u{1}get OFFSET LENGTH SHA256 NAME` on its port p+2), honestly or not:
 /// it can reset in the middle of its first range, stall on every range, or
-/// send wrong bytes in one range. With `announcesPieces`, it also answers
-/// `\u{1}pieces` with the true piece hashes of its content, as a pplus2 peer
-/// whose file changed after it was hashed would. For tests of multi-source downloads.
+/// send wrong bytes. With `announcesPieces`, it also answers `\u{1}pieces`
+/// with the piece hashes of what it serves: the true ones of its content, or,
+/// for `sendsInstead`, those of the other bytes (a liar whose lie holds
+/// together until the whole file's SHA-256). For tests of multi-source downloads.
 public final class RangeSource: @unchecked Sendable {
     public enum Behaviour: Sendable {
         case honest
@@ -20,12 +21,18 @@ public final class RangeSource: @unchecked Sendable {
         case corrupts
         /// Serves this many ranges whole, then resets every later one before its first byte.
         case resetsAfter(ranges: Int)
+        /// Announces the content's SHA-256 and serves these bytes (as many) instead.
+        case sendsInstead([UInt8])
+        /// Sends half of its first range with a byte changed, then resets; later ranges are whole.
+        case corruptsThenResets
     }
 
     public let port: UInt16
     public let content: [UInt8]
     /// Bytes of file content sent, in all.
     public var sentBytes: Int { sent.load(ordering: .relaxed) }
+    /// The ranges asked of it, in the order asked.
+    public var requests: [Range<Int64>] { asked.withLock { $0 } }
 
     private let behaviour: Behaviour
     /// The lines of its `\u{1}pieces` answer after the header; nil if it gives none.
@@ -33,6 +40,7 @@ public final class RangeSource: @unchecked Sendable {
     private let stopped = Atomic(false)
     private let sent = Atomic(0)
     private let served = Atomic(0)
+    private let asked = Mutex<[Range<Int64>]>([])
     private var threads: [ThreadHandle] = []
 
     public init(content: [UInt8], behaviour: Behaviour, announcesPieces: Bool = false) throws {
@@ -44,7 +52,9 @@ public final class RangeSource: @unchecked Sendable {
             size: Int64(content.count),
             blockFunction: HardwareSHA256.blockFunction ?? SHA256.portable
         )
-        content.withUnsafeBytes { hasher.update($0) }
+        var announced = content
+        if case .sendsInstead(let other) = behaviour { announced = other }
+        announced.withUnsafeBytes { hasher.update($0) }
         pieceLines =
             announcesPieces ? hasher.finish(size: Int64(content.count)).map { Extension.pieceLines($0.pieces) } : nil
         let listener = silent.sockets[2]
@@ -78,7 +88,9 @@ public final class RangeSource: @unchecked Sendable {
         }
         guard case .get(let offset, let length, _, _)? = Extension.parse(line) else { return }
         let end = min(Int64(content.count), offset + (length ?? Int64(content.count)))
+        asked.withLock { $0.append(offset..<end) }
         var body = Array(content[Int(offset)..<Int(end)])
+        if case .sendsInstead(let other) = behaviour { body = Array(other[Int(offset)..<Int(end)]) }
         let count = served.add(1, ordering: .relaxed).newValue
         let first = count == 1
         if case .resetsAfter(let ranges) = behaviour, count > ranges { return connection.abortOnClose() }
@@ -99,7 +111,13 @@ public final class RangeSource: @unchecked Sendable {
             return connection.abortOnClose()
         case .corrupts:
             if !body.isEmpty { body[0] ^= 0xFF }
-        case .resetsAfter: break
+        case .resetsAfter, .sendsInstead: break
+        case .corruptsThenResets where first:
+            body = Array(body.prefix(body.count / 2))
+            if !body.isEmpty { body[body.count / 2] ^= 0xFF }
+            send(body, on: connection)
+            return connection.abortOnClose()
+        case .corruptsThenResets: break
         }
         send(body, on: connection)
     }

@@ -111,10 +111,11 @@ public struct Downloader: Sendable {
             }
             reportCaught(since: before, report: report)
             return outcome
-        case .listWasFalse:
-            // Everyone who announced it lied; the others (if any) are tried.
+        case .listWasFalse(let mismatch):
+            // Everyone who announced it lied; the others, if any, are tried.
             for source in chosen ?? [] { liars.recordFalsePieces(source.peer, name: first.name) }
             reportCaught(since: before, report: report)
+            guard honest.contains(where: { !liars.contains($0.peer) }) else { throw mismatch }
             return try download(copies: honest, report: report)
         }
     }
@@ -123,7 +124,7 @@ public struct Downloader: Sendable {
     private enum Attempt {
         case done(Outcome)
         /// Every piece matched the list and the whole file is not the content.
-        case listWasFalse
+        case listWasFalse(DownloadError)
     }
 
     /// Fetches the content of `first` from `sources`, each byte checked
@@ -163,8 +164,12 @@ public struct Downloader: Sendable {
                 guard actual == expected else {
                     if pieces != nil {
                         // The kept bytes go back as they were; only the liars' bytes go.
-                        if kept.restore(into: partial.file) { folder.setAside(partial) } else { folder.discard(partial) }
-                        return .listWasFalse
+                        if kept.restore(into: partial.file), folder.setAside(partial) {
+                            report(.kept(bytes: kept.keptEnd))
+                        } else {
+                            folder.discard(partial)
+                        }
+                        return .listWasFalse(.hashMismatch(sources[0].peer, expected: expected, actual: actual))
                     }
                     guard sources.count > 1 else {
                         throw .hashMismatch(sources[0].peer, expected: expected, actual: actual)  // caught below
