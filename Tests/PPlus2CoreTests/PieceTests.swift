@@ -120,4 +120,20 @@ import Testing
         let orphan = Array("pplus2-hashes 2\n+\(digest)\n".utf8)
         #expect(throws: HashCacheFormat.Corruption.self) { try HashCacheFormat.decode(orphan) }
     }
+
+    /// Lists voted on: the list most sources gave first, a tie to the earliest
+    /// source's, sources without a list in no group.
+    @Test func theListMostSourcesGiveIsChosenAndATieGoesToTheEarliest() throws {
+        let size = 3 * Self.mebibyte
+        func list(_ seed: UInt8) throws -> PieceList {
+            try #require(PieceList(size: size, hashes: (0..<3).map { SHA256.hash([seed, UInt8($0)]) }))
+        }
+        let (a, b) = (try list(1), try list(2))
+        let vote = PieceVote([b, a, nil, a])
+        #expect(vote.chosen?.list == a && vote.chosen?.sources == [1, 3])
+        #expect(vote.groups.map(\.sources) == [[1, 3], [0]])
+        #expect(PieceVote([b, a]).chosen?.sources == [0], "a tie goes to the earliest source")
+        #expect(PieceVote([nil, a, b]).chosen?.sources == [1])
+        #expect(PieceVote([nil, nil]).chosen == nil)
+    }
 }

@@ -106,26 +106,30 @@ import Testing
         return Array((header + "\n").utf8) + Array(Self.content.prefix(1000))
     }
 
-    /// A source with no piece list sends junk, then resets: what it left is
-    /// judged at the next resume by an honest source's list, and the honest
-    /// source is never blamed for it.
-    @Test func junkLeftByABrokenOffSourceIsFoundAtTheResumeNotBlamedOnTheNext() throws {
+    /// A source with no piece list sends junk, then ends early: what it left
+    /// is judged at the next resume by an honest source's list, and the
+    /// honest source is never blamed for it.
+    @Test func junkLeftByASourceThatEndedEarlyIsFoundAtTheResumeNotBlamedOnTheNext() throws {
         let temporary = try TemporaryFolder()
         defer { temporary.remove() }
         let folder = try SharedFolder(path: temporary.path)
-        let junk = try RangeSource(content: Self.content, behaviour: .corruptsThenResets)
+        let junk = try RangeSource(content: Self.content, behaviour: .corruptsThenEndsEarly)
         defer { junk.stop() }
         let (first, _) = MultiSourceTests().download(from: [junk], in: folder)
-        guard case .failure = first else {
-            Issue.record("saved from a source that reset: \(first)")
+        guard case .failure(.cutShort) = first else {
+            Issue.record("expected a file cut short: \(first)")
             return
         }
+        let left = try #require(keptBytes(in: temporary.path))
+        #expect(left.count == 3 * Self.mebibyte && left != Array(Self.content.prefix(left.count)), "junk kept")
         let honest = try RangeSource(content: Self.content, behaviour: .honest, announcesPieces: true)
         defer { honest.stop() }
         let liars = Liars()
         let (second, events) = MultiSourceTests().download(from: [honest], in: folder, liars: liars)
         #expect(second.success?.savedFile == SavedFile(name: "big.bin", bytes: Int64(Self.content.count)), "\(events)")
         #expect(readFile(temporary.file("big.bin")).map { $0 == Self.content } == true, "saved byte-identical")
+        #expect(events.contains(.repairing(pieces: 1)), "\(events)")
+        #expect(honest.sentBytes == 4 * Self.mebibyte, "the bad piece and the rest")
         #expect(liars.all.isEmpty, "nobody blamed: \(liars.all)")
     }
 }

@@ -166,6 +166,53 @@ import Testing
         )
     }
 
+    /// A liar whose lie holds together (the right SHA-256, piece hashes of the
+    /// bytes it sends) among two honest sources: outvoted on its piece list,
+    /// it is sent no request for bytes, and once the file proves the honest
+    /// list right it is recorded.
+    @Test func aLiarOutvotedOnItsPieceListIsNotAskedForAByte() throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        let other = randomBytes(Self.content.count, seed: 79)
+        let sources = try [
+            RangeSource(content: Self.content, behaviour: .sendsInstead(other), announcesPieces: true),
+            RangeSource(content: Self.content, behaviour: .honest, announcesPieces: true),
+            RangeSource(content: Self.content, behaviour: .honest, announcesPieces: true),
+        ]
+        defer { for source in sources { source.stop() } }
+        let folder = try SharedFolder(path: temporary.path)
+        let liars = Liars()
+        let (outcome, events) = download(from: sources, in: folder, liars: liars)
+        #expect(outcome.success?.savedFile == SavedFile(name: "big.bin", bytes: Int64(Self.content.count)))
+        #expect(readFile(temporary.file("big.bin")).map { $0 == Self.content } == true, "saved byte-identical")
+        #expect(sources[0].requests.isEmpty, "asked \(sources[0].requests)")
+        let liar = PeerIdentity(address: .loopback, port: sources[0].port)!
+        #expect(liars.all[liar]?.contains("piece hashes") == true, "\(liars.all)")
+        #expect(events.contains { if case .caught(liar, _) = $0 { true } else { false } }, "\(events)")
+    }
+
+    /// One liar against one honest source, the liar first: a tie the piece
+    /// lists cannot settle. The liar's list is tried, the whole file's SHA-256
+    /// proves it false, the liar is recorded, and the honest source is used.
+    @Test func aTieOfPieceListsIsSettledByTheWholeFile() throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        let other = randomBytes(Self.content.count, seed: 80)
+        let sources = try [
+            RangeSource(content: Self.content, behaviour: .sendsInstead(other), announcesPieces: true),
+            RangeSource(content: Self.content, behaviour: .honest, announcesPieces: true),
+        ]
+        defer { for source in sources { source.stop() } }
+        let folder = try SharedFolder(path: temporary.path)
+        let liars = Liars()
+        let (outcome, _) = download(from: sources, in: folder, liars: liars)
+        #expect(outcome.success?.savedFile == SavedFile(name: "big.bin", bytes: Int64(Self.content.count)))
+        #expect(readFile(temporary.file("big.bin")).map { $0 == Self.content } == true, "saved byte-identical")
+        #expect(liars.contains(PeerIdentity(address: .loopback, port: sources[0].port)!))
+        #expect(!liars.contains(PeerIdentity(address: .loopback, port: sources[1].port)!))
+        #expect(sources[1].sentBytes == Self.content.count, "the honest source sent the file once")
+    }
+
     @Test func whenEverySourceFailsNothingIsSavedAndTheStartIsKept() throws {
         let temporary = try TemporaryFolder()
         defer { temporary.remove() }

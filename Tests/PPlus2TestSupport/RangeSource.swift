@@ -23,8 +23,8 @@ public final class RangeSource: @unchecked Sendable {
         case resetsAfter(ranges: Int)
         /// Announces the content's SHA-256 and serves these bytes (as many) instead.
         case sendsInstead([UInt8])
-        /// Sends half of its first range with a byte changed, then resets; later ranges are whole.
-        case corruptsThenResets
+        /// Sends half of its first range with a byte changed, then closes; later ranges are whole.
+        case corruptsThenEndsEarly
     }
 
     public let port: UInt16
@@ -112,12 +112,10 @@ public final class RangeSource: @unchecked Sendable {
         case .corrupts:
             if !body.isEmpty { body[0] ^= 0xFF }
         case .resetsAfter, .sendsInstead: break
-        case .corruptsThenResets where first:
+        case .corruptsThenEndsEarly where first:
             body = Array(body.prefix(body.count / 2))
             if !body.isEmpty { body[body.count / 2] ^= 0xFF }
-            send(body, on: connection)
-            return connection.abortOnClose()
-        case .corruptsThenResets: break
+        case .corruptsThenEndsEarly: break
         }
         send(body, on: connection)
     }
