@@ -18,6 +18,8 @@ final class FakeConsolePeer: ConsolePeer, Sendable {
     let failures: [PeerIdentity: DownloadError]
     /// Downloads of these names wait until they are cancelled.
     let waitForCancel: Set<String>
+    /// What every download reports before it ends.
+    let events: [Downloader.Event]
     /// What the console asked: the queries, and each download's copies.
     let asked = Locked((queries: [String](), downloads: [[Search.Match]]()))
 
@@ -25,8 +27,10 @@ final class FakeConsolePeer: ConsolePeer, Sendable {
         matches: [Search.Match],
         failures: [PeerIdentity: DownloadError] = [:],
         waitForCancel: Set<String> = [],
-        local: [SHA256Digest: String] = [:]
+        local: [SHA256Digest: String] = [:],
+        events: [Downloader.Event] = []
     ) {
+        self.events = events
         self.local = local
         self.matches = matches
         self.failures = failures
@@ -60,6 +64,7 @@ final class FakeConsolePeer: ConsolePeer, Sendable {
             }
             throw .stopping
         }
+        for event in events { report(event) }
         if let failure = failures[first.peer] { throw failure }
         report(.progress(bytes: first.size ?? 1, size: first.size))
         return .saved(savedName: first.name, bytes: first.size ?? 1, check: .unverified)
@@ -134,6 +139,27 @@ final class FakeConsolePeer: ConsolePeer, Sendable {
         _ = console.handle("")
         #expect(peer.asked.withLock { $0.downloads.last?.first?.peer } == Self.b)
         #expect(output.withLock { $0 }.contains { $0.hasPrefix("saved report.pdf") })
+    }
+
+    /// A source caught lying during a download that the others complete:
+    /// the console names it, and says nothing against the peer picked.
+    @Test func theConsoleNamesTheLiarCaughtNotTheHonestPeer() {
+        let why = "sent piece 2 of 6 of report.pdf unlike the SHA-256 it announced for it"
+        let peer = FakeConsolePeer(
+            matches: [
+                Search.Match(name: "report.pdf", peer: Self.a, size: 100, sha256: Self.digest),
+                Search.Match(name: "report.pdf", peer: Self.b, size: 100, sha256: Self.digest),
+            ],
+            events: [.sources(2), .repairing(pieces: 2), .caught(Self.b, why: why)]
+        )
+        let (console, output) = Self.console(peer)
+        _ = console.handle("report")
+        _ = console.handle("1")
+        let lines = output.withLock { $0 }
+        #expect(lines.contains("127.0.0.3:5000 \(why): it is not asked again in this run (/peers)"), "\(lines)")
+        #expect(lines.contains("2 pieces of the kept report.pdf did not match: fetching them again"), "\(lines)")
+        #expect(!lines.contains { $0.contains("127.0.0.2:5000") && $0.contains("not asked again") })
+        #expect(lines.contains { $0.hasPrefix("saved report.pdf") })
     }
 
     @Test func aTerminalRunsDownloadsBesideItAndCancelsOneByItsNumber() {

@@ -138,20 +138,22 @@ public struct Downloader: Sendable {
         report: (Event) -> Void
     ) throws(DownloadError) -> Attempt {
         let (partial, kept) = try startPartial(first, size: size, pieces: pieces, report: report)
-        // One source: the rest of the file as one range. Several: ranges to share out.
-        let plan = RangePlan(
-            missing: kept.missing,
-            size: size,
-            rangeSize: sources.count > 1 ? max(rangeSize, PieceList.pieceSize(forSize: size)) : max(size, 1),
-            sources: sources.count
-        )
+        let plan = plan(kept.missing, size: size, sources: sources.count)
         let follower = try? HashFollower(file: partial.file, written: plan.writtenEnd)
         defer {
             follower?.stop()  // a download that failed: the follower ends here, joined, never left behind
             follower?.join()
         }
         do throws(DownloadError) {
-            let fetched = try fetch(plan, from: sources, size: size, into: partial, pieces: pieces, follower: follower, report: report)
+            let fetched = try fetch(
+                plan,
+                from: sources,
+                size: size,
+                into: partial,
+                pieces: pieces,
+                follower: follower,
+                report: report
+            )
             guard let fetched else {
                 folder.setAside(partial)  // what a resume brought stays for another peer
                 return .done(.notOffered)
@@ -162,21 +164,15 @@ public struct Downloader: Sendable {
                 let actual = follower?.finish() ?? hashWhole(partial)
                 guard let actual else { throw .local(.verifying, folder: folder.path, .wroteNothing) }
                 guard actual == expected else {
-                    if pieces != nil {
-                        // The kept bytes go back as they were; only the liars' bytes go.
-                        if kept.restore(into: partial.file), folder.setAside(partial) {
-                            report(.kept(bytes: kept.keptEnd))
-                        } else {
-                            folder.discard(partial)
-                        }
-                        return .listWasFalse(.hashMismatch(sources[0].peer, expected: expected, actual: actual))
-                    }
-                    guard sources.count > 1 else {
-                        throw .hashMismatch(sources[0].peer, expected: expected, actual: actual)  // caught below
-                    }
-                    folder.discard(partial)
-                    report(.mismatch(sources: sources.count))
-                    return .done(try downloadOneByOne(sources, report: report))
+                    let mismatch = DownloadError.hashMismatch(sources[0].peer, expected: expected, actual: actual)
+                    return try mismatched(
+                        mismatch,
+                        partial,
+                        kept: kept,
+                        pieces: pieces,
+                        sources: sources,
+                        report: report
+                    )
                 }
                 check = .verified(actual)
             }
@@ -188,6 +184,39 @@ public struct Downloader: Sendable {
             keepOrDiscard(partial, upTo: plan.contiguousEnd, kept: kept, error: error, report: report)
             throw error
         }
+    }
+
+    /// One source: each missing stretch as one range. Several: ranges of
+    /// `rangeSize` (at least a piece) to share out.
+    private func plan(_ missing: [Range<Int64>], size: Int64, sources: Int) -> RangePlan {
+        let step = sources > 1 ? max(rangeSize, PieceList.pieceSize(forSize: size)) : max(size, 1)
+        return RangePlan(missing: missing, size: size, rangeSize: step, sources: sources)
+    }
+
+    /// The whole file is not the content. Checked against a piece list: the
+    /// list was false, the kept bytes go back as they were and only the
+    /// liars' bytes go. Without one, from one source: that source lied; from
+    /// several: each is tried alone.
+    private func mismatched(
+        _ mismatch: DownloadError,
+        _ partial: PartialFile,
+        kept: KeptPieces,
+        pieces: PieceList?,
+        sources: [Search.Match],
+        report: (Event) -> Void
+    ) throws(DownloadError) -> Attempt {
+        if pieces != nil {
+            if kept.restore(into: partial.file), folder.setAside(partial) {
+                report(.kept(bytes: kept.keptEnd))
+            } else {
+                folder.discard(partial)
+            }
+            return .listWasFalse(mismatch)
+        }
+        guard sources.count > 1 else { throw mismatch }  // caught by the caller: recorded, the partial discarded
+        folder.discard(partial)
+        report(.mismatch(sources: sources.count))
+        return .done(try downloadOneByOne(sources, report: report))
     }
 
     /// Tells of each peer caught lying since `before`, by name and why.

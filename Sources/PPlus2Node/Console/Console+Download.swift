@@ -73,6 +73,23 @@ struct DownloadJob: Sendable {
     /// Set when the peer quits: the quit says one line for all, not one each.
     let isQuiet = Locked(false)
 
+    /// Says what a download met on its way: a whole-file refetch, kept
+    /// pieces fetched again, a liar caught.
+    private func announce(_ event: Downloader.Event) {
+        switch event {
+        case .mismatch(let count):
+            say(
+                "\(VisibleName.text(match.name)) from \(count) peers did not match its SHA-256: fetching it again, one peer at a time"
+            )
+        case .repairing(let count):
+            let pieces = count == 1 ? "1 piece" : "\(count) pieces"
+            say("\(pieces) of the kept \(VisibleName.text(match.name)) did not match: fetching them again")
+        case .caught(let liar, let why):
+            say("\(liar) \(why): it is not asked again in this run (/peers)")
+        default: break
+        }
+    }
+
     /// Runs the download to its end; `progress` hears of its bytes and sources.
     func run(progress: (@Sendable (Downloader.Event) -> Void)?) {
         var kept: Int64?
@@ -88,15 +105,7 @@ struct DownloadJob: Sendable {
                     progress?(event)
                 case .resumed(let offset): resumedFrom = offset
                 case .kept(let bytes): kept = bytes
-                case .mismatch(let count):
-                    say(
-                        "\(VisibleName.text(match.name)) from \(count) peers did not match its SHA-256: fetching it again, one peer at a time"
-                    )
-                case .repairing(let count):
-                    let pieces = count == 1 ? "1 piece" : "\(count) pieces"
-                    say("\(pieces) of the kept \(VisibleName.text(match.name)) did not match: fetching them again")
-                case .caught(let liar, let why):
-                    say("\(liar) \(why): it is not asked again in this run (/peers)")
+                case .mismatch, .repairing, .caught: announce(event)
                 }
             }
         }
