@@ -160,10 +160,10 @@ def timed(command):
 
 
 def build(work):
-    if not all(shutil.which(tool) for tool in ("socat", "curl", "openssl")):
-        print("installing socat, curl and openssl from Debian's packages...", file=sys.stderr)
+    if not all(shutil.which(tool) for tool in ("socat", "curl", "openssl", "rsync")):
+        print("installing socat, curl, openssl and rsync from Debian's packages...", file=sys.stderr)
         subprocess.run(["apt-get", "update", "-qq"], check=True)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "socat", "curl", "openssl"], check=True,
+        subprocess.run(["apt-get", "install", "-y", "-qq", "socat", "curl", "openssl", "rsync"], check=True,
                        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
     print("building pplus2 (release) and the C tools...", file=sys.stderr)
     for product in ("pplus2", "pplus2-sha256"):

@@ -26,7 +26,7 @@ def wait_for_hash_cache(folder, files, timeout=120):
     while time.monotonic() < deadline:
         try:
             with open(os.path.join(folder, ".pplus2-hashes"), "rb") as lines:
-                if sum(1 for _ in lines) == files + 1:
+                if sum(1 for line in lines if not line.startswith(b"+")) == files + 1:  # "+" lines: piece hashes
                     return
         except OSError:
             pass
@@ -133,6 +133,99 @@ def multi_source(binary, work, runs):
             subprocess.run(["ip", "netns", "delete", namespace], stderr=subprocess.DEVNULL)
 
 
+
+
+def liar_after_hashing(binary, folder, name, consistent=False):
+    """A pplus2 peer sharing `name` in `folder` hashes it and stops; one byte of
+    each MiB of the file is then changed in place and its modification time put
+    back, so that, restarted, it announces the old SHA-256 and piece hashes from
+    its cache and serves other bytes: a liar that does not know it lies. With
+    `consistent`, the cache's piece hashes are replaced by those of the changed
+    bytes: a liar whose list holds together until the whole file's SHA-256."""
+    peer = Peer(binary, folder, "--gossip-interval", "3600")
+    wait_for_hash_cache(folder, 1)
+    peer.stop()
+    path = os.path.join(folder, name)
+    before = os.stat(path)
+    with open(path, "r+b") as data:
+        for offset in range(1000, before.st_size, MIB):
+            data.seek(offset)
+            byte = data.read(1)
+            data.seek(offset)
+            data.write(bytes([byte[0] ^ 0xFF]))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    if consistent:
+        cache = os.path.join(folder, ".pplus2-hashes")
+        with open(cache, "rb") as lines:
+            kept = [line for line in lines if not line.startswith(b"+")]
+        with open(path, "rb") as data:
+            pieces = [hashlib.sha256(block).hexdigest() for block in iter(lambda: data.read(MIB), b"")]
+        assert before.st_size <= 256 * MIB, "pieces of 1 MiB up to 256 MiB"
+        with open(cache, "wb") as out:
+            out.write(b"".join(kept) + "".join(f"+{piece}\n" for piece in pieces).encode())
+    return Peer(binary, folder, "--gossip-interval", "3600")
+
+
+def written_bytes(pid):
+    """Bytes a process wrote by system calls (sockets and sendfile included): /proc/PID/io's wchar."""
+    with open(f"/proc/{pid}/io") as io:
+        return next(int(line.split()[1]) for line in io if line.startswith("wchar:"))
+
+
+def liar_cost(binary, work, runs):
+    """A 256 MiB download from pplus2 peers on loopback: 3 honest ones; 2 honest
+    and a liar whose file changed after it was hashed (pieces unlike its list);
+    2 honest and a liar whose list holds together (outvoted); that liar and 1
+    honest peer (a tie, settled by the whole file) against 1 honest peer. Each:
+    median seconds and the MiB the liar sent, each download by a fresh console."""
+    name = "liar.bin"
+    original = os.path.join(work, "liars", "original", name)
+    os.makedirs(os.path.dirname(original), exist_ok=True)
+    make_file(original, 256 * MIB)
+    peers = []
+    try:
+        honest = []
+        for k in range(2):
+            folder = os.path.join(work, "liars", f"honest-{k}")
+            os.makedirs(folder, exist_ok=True)
+            os.link(original, os.path.join(folder, name))
+            peers.append(Peer(binary, folder, "--gossip-interval", "3600"))
+            wait_for_hash_cache(folder, 1)
+            honest.append(f"127.0.0.1:{peers[-1].port}")
+        liars = {}
+        for kind in ("pieces", "consistent"):
+            folder = os.path.join(work, "liars", f"liar-{kind}")
+            os.makedirs(folder, exist_ok=True)
+            shutil.copyfile(original, os.path.join(folder, name))
+            peers.append(liar_after_hashing(binary, folder, name, consistent=kind == "consistent"))
+            liars[kind] = peers[-1]
+        third = os.path.join(work, "liars", "honest-2")
+        os.makedirs(third, exist_ok=True)
+        os.link(original, os.path.join(third, name))
+        peers.append(Peer(binary, third, "--gossip-interval", "3600"))
+        wait_for_hash_cache(third, 1)
+        honest.append(f"127.0.0.1:{peers[-1].port}")
+
+        def case(label, bootstraps, liar=None):
+            times, sent = [], []
+            for run in range(runs):
+                before = written_bytes(liar.pid) if liar else 0
+                folder = os.path.join(work, "liars", f"down-{label}-{run}")
+                times.append(fetch_from_copies(binary, work, name, folder, bootstraps))
+                sent.append((written_bytes(liar.pid) - before) if liar else 0)
+            return statistics.median(times), max(sent)
+
+        return {
+            "honest 3": case("honest3", honest),
+            "honest 1": case("honest1", honest[:1]),
+            "pieces": case("pieces", [f"127.0.0.1:{liars['pieces'].port}"] + honest[:2], liars["pieces"]),
+            "outvoted": case("outvoted", [f"127.0.0.1:{liars['consistent'].port}"] + honest[:2],
+                             liars["consistent"]),
+            "tie": case("tie", [f"127.0.0.1:{liars['consistent'].port}"] + honest[:1], liars["consistent"]),
+        }
+    finally:
+        for peer in peers:
+            peer.stop()
 
 
 def sha256_speed(tools, work, runs):
