@@ -181,7 +181,9 @@ extension Downloader {
             throw .changed(peer, size: header.size, sha256: header.sha256)
         }
         guard header.body.count <= range.count else { throw .tooLong(peer, size: size) }
-        var check = pieces.map { PieceCheck(pieces: $0, range: range, file: partial.file, peer: peer) }
+        let check = pieces.flatMap { PieceCheck(pieces: $0, range: range, file: partial.file, peer: peer) }
+        var finished = false
+        defer { if !finished { check?.abandon() } }
         var written = range.lowerBound
         func landed() throws(DownloadError) {
             try check?.advance(to: written)
@@ -201,7 +203,9 @@ extension Downloader {
         if try stream.receive(into: partial, with: mover, room: 1, total: written) != nil {
             throw .tooLong(peer, size: size)
         }
-        check?.finish()
+        finished = true
+        try check?.finish()
+        progress(range.upperBound)
         return (header.sha256, check?.provedAPiece ?? false)
     }
 }
