@@ -43,6 +43,7 @@ extension Downloader {
                         size: size,
                         into: partial,
                         pieces: pieces,
+                        follower: follower,
                         maxFailures: maxFailures
                     ) {
                         error in
@@ -82,6 +83,7 @@ extension Downloader {
         size: Int64,
         into partial: PartialFile,
         pieces: PieceList?,
+        follower: HashFollower?,
         maxFailures: Int,
         failed record: (DownloadError) -> Void,
         announced: (SHA256Digest?) -> Void
@@ -104,6 +106,7 @@ extension Downloader {
                 ) { position in
                     written = position
                     plan.wrote(range, upTo: position)
+                    follower?.advance(to: plan.writtenEnd)  // the whole file's hash follows at once
                 }
                 announced(sha256)
                 plan.finished(range)

@@ -22,10 +22,11 @@ final class HashFollower: ThreadOwner, @unchecked Sendable {
         try thread.start(name: "hash-follow") { [self] in run() }
     }
 
-    /// The writer has written `count` bytes in all.
+    /// The writer has written `count` bytes in all (several writers may
+    /// tell in any order: the furthest counts).
     func advance(to count: Int64) {
         lock.withLock {
-            written = count
+            written = max(written, count)
             lock.signal()
         }
     }
