@@ -40,7 +40,7 @@ import Testing
         liars: Liars = Liars()
     ) -> (Result<Downloader.Outcome, DownloadError>, [Downloader.Event]) {
         var downloader = Downloader(
-            client: PeerClient(timeout: 2 * sanitizerSlowdown),
+            client: PeerClient(timeout: 4 * sanitizerSlowdown),  // a list asked under the load of parallel tests
             folder: folder,
             maxSize: 1 << 30
         )
