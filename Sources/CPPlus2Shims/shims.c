@@ -19,6 +19,10 @@ int cpplus2_rename_noreplace(int dirfd, const char *from, const char *to) {
     return renameat2(dirfd, from, dirfd, to, RENAME_NOREPLACE);
 }
 
+int cpplus2_rename_noreplace_into(int fromdir, const char *from, int todir, const char *to) {
+    return renameat2(fromdir, from, todir, to, RENAME_NOREPLACE);
+}
+
 int cpplus2_accept_nonblocking(int fd) {
     return accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 }

@@ -44,6 +44,8 @@ public enum DownloadError: Error, Equatable, Sendable, CustomStringConvertible {
     case local(LocalStep, folder: String, IOFailure)
     /// Every candidate name, `name (1).ext` to `name (999).ext`, is taken.
     case noFreeName(String)
+    /// The path cannot be saved here: a folder of it is a file or a symbolic link.
+    case unsafePath(String, String)
     /// The answer grew past the size limit, or announced a size past it.
     case tooLarge(Int64)
     /// The announced size does not fit in the folder's free space.
@@ -111,6 +113,7 @@ public enum DownloadError: Error, Equatable, Sendable, CustomStringConvertible {
         case .local(.saving(let name), let folder, let failure): "cannot save \(name) in \(folder): \(failure.reason)"
         case .local(.verifying, let folder, let failure): "cannot read back the file in \(folder): \(failure.reason)"
         case .noFreeName(let name): "no free name for \(name)"
+        case .unsafePath(let name, let why): "\(VisibleName.text(name)) cannot be saved here: \(why)"
         case .tooLarge(let limit):
             "the file is larger than the limit of \(Formatting.bytes(limit)) (--max-download-size)"
         case .noSpace(let needed, let free):

@@ -52,10 +52,16 @@ public struct Folder: Sendable {
         return (opened.file, opened.status.size)
     }
 
-    /// `openRegularFile`, with the opened file's status: its version.
+    /// `openRegularFile`, with the opened file's status: its version. A
+    /// relative path (`a/b/c.txt`) is opened beneath this folder, never
+    /// through a symbolic link in any component (`parent(of:)`).
     public func openRegularFileWithStatus(
         _ name: String
     ) throws(IOFailure) -> (file: FileDescriptor, status: FileStatus) {
+        if name.utf8.contains(UInt8(ascii: "/")) {
+            let (folder, last) = try parent(of: name)
+            return try folder.openRegularFileWithStatus(last)
+        }
         let raw = try Sys.openAt(descriptor.rawValue, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY)
         let file = FileDescriptor(adopting: raw)
         let info = try Sys.fstat(raw)
@@ -212,8 +218,16 @@ public struct Folder: Sendable {
     }
 
     /// The entry `name` now (one `fstatat`, not following a symbolic link);
-    /// nil if there is none.
+    /// nil if there is none. A relative path is looked at in its folder,
+    /// reached by `subfolder` (nil if a component is not a real folder).
     public func entry(named name: [UInt8]) -> Entry? {
+        if let slash = name.lastIndex(of: UInt8(ascii: "/")) {
+            guard let folder = try? subfolder(String(decoding: name[..<slash], as: UTF8.self)),
+                var entry = folder.entry(named: Array(name[(slash + 1)...]))
+            else { return nil }
+            entry.nameBytes = name
+            return entry
+        }
         guard !name.contains(0) else { return nil }
         let info = (name + [0]).withUnsafeBufferPointer { bytes in
             bytes.withMemoryRebound(to: CChar.self) { try? Sys.lstatAt(descriptor.rawValue, $0.baseAddress!) }
@@ -242,7 +256,7 @@ public struct Folder: Sendable {
         }
 
         /// The raw name: file names are bytes, not always valid UTF-8.
-        public let nameBytes: [UInt8]
+        public internal(set) var nameBytes: [UInt8]
         public let kind: Kind
         public let status: FileStatus
 

@@ -82,7 +82,7 @@ func checkExtension(_ bytes: [UInt8]) {
         precondition(Array(Extension.getHeader(size: header.size, sha256: header.sha256).utf8) == bytes)
     }
     if let answer = QueryAnswer(parsingExtended: bytes) {
-        precondition(answer.entries.allSatisfy { SharedFileName.isValid($0.name) && ($0.size ?? -1) >= 0 })
+        precondition(answer.entries.allSatisfy { SharedPath.isValid($0.name) && ($0.size ?? -1) >= 0 })
     }
     if let entries = try? HashCacheFormat.decode(bytes) {
         precondition((try? HashCacheFormat.decode(HashCacheFormat.encode(entries))) == entries)

@@ -16,16 +16,26 @@ struct ConsoleInputTests {
         #expect(ConsoleInput.parse("/nope x", isPicking: false) == .command(.unknown("/nope")))
         #expect(
             ConsoleInput.parse("/browse 10.0.0.7:5000", isPicking: false)
-                == .command(.browse(HostPort("10.0.0.7:5000")!))
+                == .command(.browse(HostPort("10.0.0.7:5000")!, folder: nil))
         )
         #expect(
             ConsoleInput.parse("/browse peer.lan:5000 ", isPicking: true)
-                == .command(.browse(HostPort("peer.lan:5000")!))
+                == .command(.browse(HostPort("peer.lan:5000")!, folder: nil))
+        )
+        // A folder: the rest of the line, spaces kept, a trailing slash dropped.
+        #expect(
+            ConsoleInput.parse("/browse peer.lan:5000  Album 3/Disc  1/", isPicking: false)
+                == .command(.browse(HostPort("peer.lan:5000")!, folder: "Album 3/Disc  1"))
+        )
+        #expect(
+            ConsoleInput.parse("/download-folder 10.0.0.7:5000 lab", isPicking: true)
+                == .command(.downloadFolder(HostPort("10.0.0.7:5000")!, folder: "lab"))
         )
     }
 
     @Test(arguments: [
-        "/browse", "/browse x", "/browse 1.2.3.4:0", "/browse a:1 b:2", "/peers now", "/quit 1", "/files x", "/help me",
+        "/browse", "/browse x", "/browse 1.2.3.4:0", "/browse a:1 ../up", "/browse a:1 /etc", "/download-folder a:1",
+        "/download-folder a:1 .git", "/download-folder lab", "/peers now", "/quit 1", "/files x", "/help me",
     ])
     func commandsWithWrongArgumentsSayHow(line: String) {
         guard case .command(.misused(let message)) = ConsoleInput.parse(line, isPicking: false) else {

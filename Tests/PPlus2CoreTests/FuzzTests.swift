@@ -253,7 +253,7 @@ struct FuzzTests {
             if let answer = QueryAnswer(parsingExtended: bytes) {
                 #expect(answer.isExtended && answer.entries.count <= QueryAnswer.maxLines)
                 for entry in answer.entries {
-                    #expect(SharedFileName.isValid(entry.name) && (entry.size ?? -1) >= 0)
+                    #expect(SharedPath.isValid(entry.name) && (entry.size ?? -1) >= 0)
                 }
             }
             if let entries = try? HashCacheFormat.decode(bytes) {

@@ -67,8 +67,14 @@ struct LineEditorTests {
     @Test func tabCompletesOrListsTheCandidates() {
         var editor = LineEditor()
         let names = ConsoleCommand.names
-        type("/do\t", into: &editor, completions: names)
+        type("/downloads\t", into: &editor, completions: names)
         #expect(editor.line == "/downloads")
+        var common = LineEditor()
+        type("/do\t", into: &common, completions: names)
+        #expect(common.line == "/download", "the common part of /download-folder and /downloads")
+        var pe = LineEditor()
+        type("/pe\t", into: &pe, completions: names)
+        #expect(pe.line == "/peers")
         var other = LineEditor()
         type("/b\t", into: &other, completions: names)
         #expect(other.line == "/browse ")

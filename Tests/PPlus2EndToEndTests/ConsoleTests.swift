@@ -249,9 +249,9 @@ struct ConsoleTests {
         #expect(tmux.waitForScreen(again, containing: "/help for commands", timeout: 10) != nil)
         tmux.keys(again, "Up", "Up", "Enter")
         #expect(tmux.waitForScreen(again, containing: "no matches for \"zzq\"", timeout: 10) != nil)
-        tmux.typeWithoutEnter(again, "/do")
+        tmux.typeWithoutEnter(again, "/pe")
         tmux.keys(again, "Tab")
-        #expect(tmux.waitForScreen(again, containing: "> /downloads", timeout: 5) != nil)
+        #expect(tmux.waitForScreen(again, containing: "> /peers", timeout: 5) != nil)
         tmux.keys(again, "C-u", "C-d")
         #expect(tmux.waitForScreen(again, containing: "[exited", timeout: 5) != nil || tmux.isGone(again))
     }

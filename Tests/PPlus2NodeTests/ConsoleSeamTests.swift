@@ -45,7 +45,7 @@ final class FakeConsolePeer: ConsolePeer, Sendable {
         return result
     }
 
-    func resolve(_ address: HostPort) -> PeerIdentity? { nil }
+    func resolve(_ address: HostPort) -> PeerIdentity? { PeerIdentity(address.description) }
     func waitForFirstContact() {}
     func keptDownloads() -> [KeptDownload] { [] }
 
@@ -160,6 +160,32 @@ final class FakeConsolePeer: ConsolePeer, Sendable {
         #expect(lines.contains("2 pieces of the kept report.pdf did not match: fetching them again"), "\(lines)")
         #expect(!lines.contains { $0.contains("127.0.0.2:5000") && $0.contains("not asked again") })
         #expect(lines.contains { $0.hasPrefix("saved report.pdf") })
+    }
+
+    /// `/browse HOST:PORT FOLDER` numbers the files directly in it and names
+    /// its sub-folders; `/download-folder` downloads every file under it.
+    @Test func aFolderIsBrowsedAndDownloadedWhole() {
+        let names = ["lab/syllabus.txt", "lab/week1/ex1.py", "lab/week2/ex2.py", "lab/week2/extra/n.md", "lab2/x.txt"]
+        let peer = FakeConsolePeer(
+            matches: names.map { Search.Match(name: $0, peer: Self.a, size: 10, sha256: SHA256.hash(Array($0.utf8))) }
+        )
+        let (console, output) = Self.console(peer)
+        _ = console.handle("/browse 127.0.0.2:5000 lab")
+        let lines = output.withLock { $0 }
+        #expect(peer.asked.withLock { $0.queries } == ["lab/"])
+        #expect(lines.contains("  1) lab/syllabus.txt  [127.0.0.2:5000]  10"), "\(lines)")
+        #expect(!lines.contains { $0.contains("ex1.py") })
+        #expect(lines.contains("  folders in lab: week1/ (1 file), week2/ (2 files)"), "\(lines)")
+        _ = console.handle("1")
+        #expect(peer.asked.withLock { $0.downloads.last?.first?.name } == "lab/syllabus.txt")
+
+        _ = console.handle("/download-folder 127.0.0.2:5000 lab")
+        let fetched = peer.asked.withLock { $0.downloads.dropFirst().map { $0[0].name } }
+        #expect(fetched == Array(names.prefix(4)), "every file under lab/, not lab2/")
+        #expect(
+            output.withLock { $0 }.contains("downloading lab: 4 files, 40 B from 127.0.0.2:5000"),
+            "\(output.withLock { $0 })"
+        )
     }
 
     @Test func aTerminalRunsDownloadsBesideItAndCancelsOneByItsNumber() {

@@ -188,6 +188,8 @@ struct SwarmTests {
         #expect(TemporaryFolder.names(in: cFolder).isEmpty)
     }
 
+    /// A plain peer's match (no size) is a top-level name; a pplus2 peer's
+    /// may be a path (FolderTreeTests), never one that could escape.
     @Test func refusesANameFromTheNetworkThatIsNotASharedFileName() throws {
         let temporary = try TemporaryFolder()
         defer { temporary.remove() }

@@ -179,3 +179,52 @@ def index_memory(binary, work, count):
     peer.stop()
     shutil.rmtree(folder, ignore_errors=True)
     return peak
+
+
+def tree_at_scale(binary, work, count):
+    """A tree of 100,000 empty files in 1,000 folders (`d-123/file-000123.txt`,
+    100 a folder), asked by the extension's `\\x01find` (plain P+2 sees only the
+    top level): latencies quiet and under a file added or removed in a
+    sub-folder every 100 ms; the time for a new file in a sub-folder, and in a
+    new sub-folder, to show; the time to the readiness line; peak RSS."""
+    folder = os.path.join(work, "tree")
+    for index in range(100_000):
+        sub = os.path.join(folder, f"d-{index % 1000:03d}")
+        if index < 1000:
+            os.makedirs(sub, exist_ok=True)
+        open(os.path.join(sub, f"file-{index:06d}.txt"), "w").close()
+    started = time.monotonic()
+    peer = Peer(binary, folder)
+    ready = time.monotonic() - started
+    port = peer.port + 1
+    queries = [f"\x01find {(index * 7919) % 100_000:06d}." for index in range(count)]
+    request(port, queries[0])
+    figures = {"quiet": timed_queries(port, queries)}
+    stop_churn = threading.Event()
+
+    def churn():
+        index = 0
+        while not stop_churn.wait(0.1):
+            path = os.path.join(folder, f"d-{index % 1000:03d}", f"churn-{index // 2}.txt")
+            open(path, "w").close() if index % 2 == 0 else os.remove(path)
+            index += 1
+
+    churner = threading.Thread(target=churn)
+    churner.start()
+    figures["changing"] = timed_queries(port, queries)
+    stop_churn.set()
+    churner.join()
+    appear = []
+    for index in range(20):
+        sub = f"d-{(index * 37) % 1000:03d}" if index % 2 else f"new-{index}-{random.randrange(1 << 30)}"
+        os.makedirs(os.path.join(folder, sub), exist_ok=True)
+        name = f"{sub}/fresh-{index}-{random.randrange(1 << 30)}.txt"
+        open(os.path.join(folder, name), "w").close()
+        started = time.monotonic()
+        while name.encode() not in request(port, "\x01find " + name.split("/")[1]) and time.monotonic() - started < 5:
+            pass
+        appear.append(time.monotonic() - started)
+    peak = status_kib(peer.pid, "VmHWM")
+    peer.stop()
+    shutil.rmtree(folder, ignore_errors=True)
+    return figures, sorted(appear), ready, peak

@@ -7,6 +7,8 @@
 
 /// renameat2(dirfd, from, dirfd, to, RENAME_NOREPLACE): fails with EEXIST instead of replacing.
 int cpplus2_rename_noreplace(int dirfd, const char *from, const char *to);
+/// renameat2(fromdir, from, todir, to, RENAME_NOREPLACE): the same, from one folder into another.
+int cpplus2_rename_noreplace_into(int fromdir, const char *from, int todir, const char *to);
 
 /// accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC).
 int cpplus2_accept_nonblocking(int fd);

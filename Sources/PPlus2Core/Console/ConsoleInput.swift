@@ -63,8 +63,12 @@ public enum ConsoleCommand: Equatable, Sendable {
     case files
     case help
     case quit
-    /// `/browse HOST:PORT`: every file of one peer.
-    case browse(HostPort)
+    /// `/browse HOST:PORT [FOLDER]`: the files of one peer, or of one of its
+    /// folders (its sub-folders named beside).
+    case browse(HostPort, folder: String?)
+    /// `/download-folder HOST:PORT FOLDER`: every file of that folder of one
+    /// peer, its structure kept.
+    case downloadFolder(HostPort, folder: String)
     /// `/more`: the next page of a terminal's listing.
     case more
     /// `/downloads`: what runs, with its progress.
@@ -101,24 +105,51 @@ public enum ConsoleCommand: Equatable, Sendable {
             }
             self = .cancel(number)
         case "/browse":
-            guard arguments.count == 1, let address = HostPort(arguments.first!) else {
-                self = .misused("usage: /browse HOST:PORT, for example /browse 10.0.0.7:5000")
+            guard let (address, folder) = Self.addressAndFolder(line), SharedPath.isValid(folder ?? "x") else {
+                self = .misused("usage: /browse HOST:PORT [FOLDER], for example /browse 10.0.0.7:5000 Album 3")
                 return
             }
-            self = .browse(address)
+            self = .browse(address, folder: folder)
+        case "/download-folder":
+            guard let (address, folder) = Self.addressAndFolder(line), let folder, SharedPath.isValid(folder) else {
+                self = .misused(
+                    "usage: /download-folder HOST:PORT FOLDER, for example /download-folder 10.0.0.7:5000 lab"
+                )
+                return
+            }
+            self = .downloadFolder(address, folder: folder)
         default: self = .unknown(name)
         }
     }
 
+    /// `/command HOST:PORT [FOLDER]`: the address, and the rest of the line
+    /// (spaces kept, a trailing `/` dropped) if any.
+    static func addressAndFolder(_ line: String) -> (HostPort, String?)? {
+        let text = line.trimmingSpaces()
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        guard let afterName = text.firstIndex(where: isSpace) else { return nil }
+        let rest = text[afterName...].trimmingSpaces()
+        let end = rest.firstIndex(where: isSpace) ?? rest.endIndex
+        guard let address = HostPort(String(rest[..<end])) else { return nil }
+        var folder = rest[end...].trimmingSpaces()
+        while folder.hasSuffix("/") { folder.removeLast() }
+        return (address, folder.isEmpty ? nil : folder)
+    }
+
     /// The commands, for Tab completion (with the space of those that take an argument).
-    public static let names = ["/browse ", "/cancel", "/downloads", "/files", "/help", "/more", "/peers", "/quit"]
+    public static let names = [
+        "/browse ", "/cancel", "/download-folder ", "/downloads", "/files", "/help", "/more", "/peers", "/quit",
+    ]
 
     /// One line per command, for `/help`.
     public static let summary = """
         Type a search and press Enter: every known peer is asked, matches are numbered.
         Then type a number to download that match into the shared folder, or Enter to skip.
         An empty search lists every file of every peer.
-          /browse HOST:PORT   every file of one peer, numbered like a search
+          /browse HOST:PORT [FOLDER]
+                              the files of one peer (or of one of its folders), numbered like a search
+          /download-folder HOST:PORT FOLDER
+                              download a whole folder of one peer, its sub-folders kept, each file verified
           /peers              known peers: state, last contact, how each was learned
           /files              the files this peer shares
           /more               the next page of a long listing (on a terminal)

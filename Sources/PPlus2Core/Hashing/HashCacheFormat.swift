@@ -137,7 +137,7 @@ public enum HashCacheFormat {
             let modified = Int64(String(decoding: fields[1], as: UTF8.self)),
             let inode = UInt64(String(decoding: fields[2], as: UTF8.self)),
             let sha256 = SHA256Digest(hex: String(decoding: fields[3], as: UTF8.self)),
-            let name = SharedFileName.validated(utf8: fields[4])
+            let name = SharedPath.validated(utf8: fields[4])
         else { return nil }
         return Entry(name: name, size: size, modified: modified, inode: inode, sha256: sha256)
     }

@@ -133,8 +133,9 @@ public struct QueryAnswer: Sendable, Equatable {
     public init() {}
 
     public static func makeSplitter() -> AnswerLines {
-        // An extended line adds up to 20 + 1 + 64 + 1 bytes before the name.
-        AnswerLines(maxLineBytes: SharedFileName.maxBytes + 86, maxLines: maxLines, maxBytes: maxBytes)
+        // An extended line adds up to 20 + 1 + 64 + 1 bytes before the name,
+        // which may be a relative path (pplus2 peers' folders).
+        AnswerLines(maxLineBytes: SharedPath.maxBytes + 86, maxLines: maxLines, maxBytes: maxBytes)
     }
 
     /// Parses a whole plain answer held in memory: one name a line. (The

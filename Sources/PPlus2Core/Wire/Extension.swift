@@ -125,7 +125,7 @@ public enum Extension {
     public static func parseMatchLine(_ line: some Collection<UInt8>) -> QueryAnswer.Entry? {
         let fields = line.split(separator: UInt8(ascii: " "), maxSplits: 2, omittingEmptySubsequences: false)
         guard fields.count == 3, let size = number(fields[0]), let sha256 = hash(fields[1]),
-            let name = SharedFileName.validated(utf8: fields[2])
+            let name = SharedPath.validated(utf8: fields[2])
         else { return nil }
         return QueryAnswer.Entry(name: name, size: size, sha256: sha256.value)
     }

@@ -230,7 +230,11 @@ public struct Downloader: Sendable {
 
     /// Refuses, before the first byte, what could never be saved.
     private func admit(_ match: Search.Match) throws(DownloadError) {
-        guard SharedFileName.isValid(match.name) else { throw .invalidName }
+        // A path only from a pplus2 peer (it told a size): plain P+2 has no folders.
+        guard match.size == nil ? SharedFileName.isValid(match.name) : SharedPath.isValid(match.name) else {
+            throw .invalidName
+        }
+        if let problem = folder.pathProblem(for: match.name) { throw .unsafePath(match.name, problem) }
         guard folder.freeName(for: match.name) != nil else { throw .noFreeName(match.name) }
         if let size = match.size, size > maxSize { throw .tooLarge(maxSize) }
     }

@@ -85,3 +85,27 @@ extension Console {
         isPicking = true
     }
 }
+
+/// What one folder of a peer holds, from the matches of a search for its
+/// path: the files directly in it, and its sub-folders with how many files
+/// each holds (at any depth).
+struct FolderListing {
+    var files: [Search.Match] = []
+    var folders: [(name: String, files: Int)] = []
+
+    init(_ matches: [Search.Match], in folder: String) {
+        let prefix = folder + "/"
+        var counts: [String: Int] = [:]
+        for match in matches where match.name.hasPrefix(prefix) {
+            let rest = match.name.dropFirst(prefix.count)
+            if let slash = rest.firstIndex(of: "/") {
+                counts[String(rest[..<slash]), default: 0] += 1
+            } else {
+                files.append(match)
+            }
+        }
+        folders = counts.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }.map {
+            (name: $0.key, files: $0.value)
+        }
+    }
+}

@@ -128,13 +128,58 @@ public final class Console {
         show(result, nothing: nothing)
     }
 
-    private func browse(_ address: HostPort) {
+    /// `/browse HOST:PORT [FOLDER]`: every file of one peer; with a folder,
+    /// its files numbered like a search, and its sub-folders named below.
+    private func browse(_ address: HostPort, folder: String?) {
         isPicking = false
         guard let target = peer.resolve(address) else {
             error("/browse: \(address) is not a reachable peer address")
             return
         }
-        show(peer.search("", only: [target]), nothing: "\(target) shares no files")
+        guard let folder else { return show(peer.search("", only: [target]), nothing: "\(target) shares no files") }
+        var result = peer.search(folder + "/", only: [target])
+        let inside = FolderListing(result.matches, in: folder)
+        result.matches = inside.files
+        show(
+            result,
+            nothing: inside.folders.isEmpty
+                ? "\(target) has no folder \(VisibleName.text(folder))"
+                : "no file directly in \(VisibleName.text(folder))"
+        )
+        if !inside.folders.isEmpty {
+            let named = inside.folders.map {
+                "\(VisibleName.text($0.name))/ (\($0.files) file\($0.files == 1 ? "" : "s"))"
+            }
+            say("  folders in \(VisibleName.text(folder)): " + named.joined(separator: ", "))
+            say(
+                "  (/browse \(address) \(VisibleName.text(folder))/NAME looks inside one; /download-folder \(address) \(VisibleName.text(folder)) fetches it all)"
+            )
+        }
+    }
+
+    /// `/download-folder HOST:PORT FOLDER`: every file under the folder, each
+    /// a download of its own (verified, resumable, queued past the running
+    /// ones), saved under the same path here.
+    private func downloadFolder(_ address: HostPort, folder: String) {
+        isPicking = false
+        guard let target = peer.resolve(address) else {
+            error("/download-folder: \(address) is not a reachable peer address")
+            return
+        }
+        let result = peer.search(folder + "/", only: [target])
+        let files = result.matches.filter { $0.name.hasPrefix(folder + "/") }
+        if let failure = result.failures.first {
+            return error("/download-folder: no answer from \(failure.peer) (\(failure.failure.reason))")
+        }
+        guard !files.isEmpty else { return error("\(target) has no file in a folder \(VisibleName.text(folder))") }
+        let bytes = files.reduce(Int64(0)) { $0 + ($1.size ?? 0) }
+        let cut =
+            result.cutMatches > 0 || result.cutIsLowerBound
+            ? " (the answer was cut: /download-folder again for the rest)" : ""
+        say(
+            "downloading \(VisibleName.text(folder)): \(files.count) file\(files.count == 1 ? "" : "s"), \(Formatting.bytes(bytes)) from \(target)\(cut)"
+        )
+        for file in files { download(file, alternatives: []) }
     }
 
     /// Lists a search's matches, numbered from 1, then who did not answer.
@@ -185,7 +230,8 @@ public final class Console {
         case .peers: listPeers()
         case .files: listFiles()
         case .help: say(ConsoleCommand.summary)
-        case .browse(let address): browse(address)
+        case .browse(let address, let folder): browse(address, folder: folder)
+        case .downloadFolder(let address, let folder): downloadFolder(address, folder: folder)
         case .more:
             if screen.isTerminal { showMore() } else { say("/more pages a terminal's listing; a pipe gets every line") }
         case .downloads:

@@ -19,7 +19,8 @@ public enum StartupText {
         let waiting = restored > 0 ? "none (starting from the saved peers)" : "none (waiting to be contacted)"
         var lines = [
             "this peer: \(peer.identity) (peers \(port), query \(port + 1), download \(port + 2))",
-            "shared folder: \(peer.folder.path) (\(files) file\(files == 1 ? "" : "s"))" + watchNote(peer),
+            "shared folder: \(peer.folder.path) (\(treeText(files: files, peer.folder.index.treeSummary)))"
+                + watchNote(peer),
             "bootstrap peers: \(bootstraps.isEmpty ? waiting : bootstraps)",
         ]
         if restored > 0 { lines.append("saved peers: \(restored) from the last run") }
@@ -38,6 +39,38 @@ public enum StartupText {
                 let whole = download.size > 0 ? " of \(Formatting.bytes(download.size))" : ""
                 return "  \(VisibleName.text(download.name)): \(Formatting.bytes(download.kept))\(whole)"
             }
+    }
+
+    /// `12 files in 3 folders; left out: 2 symbolic links, 1 hidden`: what
+    /// the tree offers (folders counted with the top one), and what was not
+    /// offered and why.
+    static func treeText(
+        files: Int,
+        _ tree: (folders: Int, skipped: FolderTree.Skipped, watchFailure: IOFailure?)
+    )
+        -> String
+    {
+        func count(_ number: Int, _ one: String, _ many: String) -> String? {
+            number == 0 ? nil : "\(number) \(number == 1 ? one : many)"
+        }
+        var text = count(files, "file", "files") ?? "0 files"
+        if tree.folders > 0 { text += " in \(tree.folders + 1) folders" }
+        let skipped = tree.skipped
+        let reasons = [
+            count(skipped.symbolicLinks, "symbolic link", "symbolic links"),
+            count(skipped.hidden, "hidden", "hidden"),
+            count(skipped.tooDeep, "folder too deep", "folders too deep").map {
+                $0 + " (\(SharedPath.maxComponents) levels at most)"
+            },
+            count(skipped.pastFolderLimit, "folder", "folders").map { $0 + " past \(FolderTree.maxFolders)" },
+            count(skipped.badNames, "bad name", "bad names"),
+            count(skipped.other, "special file", "special files"),
+        ].compactMap { $0 }
+        if !reasons.isEmpty { text += "; left out: " + reasons.joined(separator: ", ") }
+        if let failure = tree.watchFailure {
+            text += "; not every folder watched (\(failure.reason)): listed every 5 s"
+        }
+        return text
     }
 
     /// Why the folder is not watched (inotify), if it is not: changes then

@@ -21,7 +21,7 @@ struct DownloadService: Service {
 
     func answer(_ request: String, from caller: UInt32) -> Answer {
         guard Extension.isExtended(request) else {
-            guard let (file, status) = open(request) else { return refusal(request) }
+            guard let (file, status) = open(request, paths: false) else { return refusal(request, paths: false) }
             log.debug("download \"\(request)\" to \(IPv4Address(caller)): \(status.size) bytes")
             return .file(header: [], file: file, status: status, offset: 0, count: status.size, name: request)
         }
@@ -37,7 +37,7 @@ struct DownloadService: Service {
             log.debug("download: ignored an extended request it does not know")
             return .nothing
         }
-        guard let (file, status) = open(name) else { return refusal(name) }
+        guard let (file, status) = open(name, paths: true) else { return refusal(name, paths: true) }
         let known = hashes.sha256(of: status)
         let header = Array((Extension.getHeader(size: status.size, sha256: known) + "\n").utf8)
         // Another version than asked for, or past the end: the header alone tells the caller.
@@ -51,7 +51,7 @@ struct DownloadService: Service {
     /// The header, then the piece lines if the file is the version asked
     /// for and its pieces are hashed; the header alone otherwise.
     private func pieces(of name: String, ifItIs wanted: SHA256Digest) -> Answer {
-        guard SharedFileName.isValid(name), let status = folder.offeredStatus(of: name) else { return .nothing }
+        guard SharedPath.isValid(name), let status = folder.offeredStatus(of: name) else { return .nothing }
         let known = hashes.sha256(of: status)
         var lines = [Extension.getHeader(size: status.size, sha256: known)]
         if known == wanted, let pieces = hashes.pieces(of: status) { lines += Extension.pieceLines(pieces) }
@@ -60,14 +60,17 @@ struct DownloadService: Service {
 
     /// Nothing for a name not offered; a reset for an offered file the
     /// process has no descriptor left to open.
-    private func refusal(_ name: String) -> Answer {
-        let offered = SharedFileName.isValid(name) && folder.offeredSize(of: name) != nil
-        return offered ? .refuse : .nothing
+    private func refusal(_ name: String, paths: Bool) -> Answer {
+        let valid = paths ? SharedPath.isValid(name) : SharedFileName.isValid(name)
+        return valid && folder.offeredSize(of: name) != nil ? .refuse : .nothing
     }
 
-    private func open(_ name: String) -> (FileDescriptor, FileStatus)? {
+    /// `paths`: a relative path of the tree may be asked for (the extension).
+    private func open(_ name: String, paths: Bool) -> (FileDescriptor, FileStatus)? {
+        // In a sub-folder, only what the index offers (not past the tree's bounds).
+        if paths && !SharedPath.isTopLevel(name.utf8) && folder.offeredStatus(of: name) == nil { return nil }
         do {
-            let opened = try folder.openForServing(name)
+            let opened = try folder.openForServing(name, paths: paths)
             return (opened.file, opened.status)
         } catch {
             log.debug("download \"\(name)\": not served (\(error.reason))")

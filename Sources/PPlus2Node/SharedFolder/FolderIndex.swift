@@ -46,6 +46,9 @@ final class FolderIndex: ThreadOwner {
     private let listedStamp: Folder.ChangeStamp?
     /// Why the folder is not watched, if it is not.
     let watchProblem: IOFailure?
+    /// What the last listing of the tree found beside the files: its
+    /// sub-folders, what it left out, and whether every folder is watched.
+    private let lastListing: Locked<(folders: Int, skipped: FolderTree.Skipped, watchFailure: IOFailure?)>
 
     /// Watches the folder, then lists it: what changes meanwhile is news the
     /// thread applies once started. `watching: false` takes the fallback (tests).
@@ -61,8 +64,16 @@ final class FolderIndex: ThreadOwner {
             watchProblem = error
         }
         listedStamp = directory.changeStamp()  // before the listing: a change during it shows as a change
-        current = Locked((Self.listing(of: directory), 0))
+        let tree = FolderTree(listing: directory, watch: watch)
+        current = Locked((tree.index, 0))
+        lastListing = Locked((tree.folders.count, tree.skipped, tree.watchFailure))
         wake = try NonBlockingPipe()
+    }
+
+    /// How many sub-folders the last listing followed, what it left out, and
+    /// why a folder could not be watched (it is then listed again every 5 s).
+    var treeSummary: (folders: Int, skipped: FolderTree.Skipped, watchFailure: IOFailure?) {
+        lastListing.withLock { $0 }
     }
 
     /// The open shared folder (the one at its path since it last came back).
@@ -93,6 +104,7 @@ final class FolderIndex: ThreadOwner {
         var watch = self.watch
         var fallback = Fallback(stamp: listedStamp)
         var wasRemoved = false
+        var relistedAt = MonotonicClock.now
         while !thread.isStopping {
             var waiting = PollSet()
             waiting.addReadable(wake.readEnd)
@@ -123,7 +135,12 @@ final class FolderIndex: ThreadOwner {
             }
             let events = (try? active.readEvents()) ?? [.overflow]
             if events.contains(.folderGone) { watch = nil }
-            apply(events)
+            apply(events, watch: active)
+            // Some folder has no watch: the tree is listed again every few seconds.
+            if treeSummary.watchFailure != nil && MonotonicClock.now - relistedAt >= Fallback.relistInterval {
+                relistedAt = MonotonicClock.now
+                relist(directory, watch: active)
+            }
         }
     }
 
@@ -135,24 +152,25 @@ final class FolderIndex: ThreadOwner {
         guard directory.isRemoved, let found = try? Folder.open(existing: path) else { return nil }
         let watch = try? FolderWatch(found)
         folder.withLock { $0 = found }
-        let index = Self.listing(of: found)
-        replace(with: index)
-        log.warning("the shared folder \(path) is back: \(index.count) file\(index.count == 1 ? "" : "s") offered")
+        relist(found, watch: watch)
+        let count = snapshot.count
+        log.warning("the shared folder \(path) is back: \(count) file\(count == 1 ? "" : "s") offered")
         return (found, watch)
     }
 
-    /// Applies one batch of the kernel's news.
-    private func apply(_ events: [FolderWatch.Event]) {
+    /// Applies one batch of the kernel's news: entries looked at again; a
+    /// folder that appeared, went or moved, or lost news, lists the tree again.
+    private func apply(_ events: [FolderWatch.Event], watch: FolderWatch) {
         let directory = self.directory
-        if events.contains(.overflow) || events.contains(.folderGone) {
-            return replace(with: Self.listing(of: directory))
+        if events.contains(.overflow) || events.contains(.folderGone) || events.contains(.foldersChanged) {
+            return relist(directory, watch: events.contains(.folderGone) ? nil : watch)
         }
         var names = Set<[UInt8]>()
         for event in events {
             switch event {
             case .changed(let name), .removed(let name):
-                if SharedFileName.validated(utf8: name) != nil { names.insert(name) }
-            case .overflow, .folderGone: break  // handled above
+                if SharedPath.validated(utf8: name) != nil { names.insert(name) }
+            case .overflow, .folderGone, .foldersChanged: break  // handled above
             }
         }
         guard !names.isEmpty else { return }
@@ -171,14 +189,18 @@ final class FolderIndex: ThreadOwner {
         current.withLock { $0 = (index, $0.generation + 1) }
     }
 
-    /// The offered files, listed from the folder.
+    /// Lists the tree again, watching every folder found (`watch`) and no
+    /// longer the ones gone.
+    private func relist(_ directory: Folder, watch: FolderWatch?) {
+        let tree = FolderTree(listing: directory, watch: watch)
+        watch?.keepOnly(tree.folders)
+        lastListing.withLock { $0 = (tree.folders.count, tree.skipped, tree.watchFailure) }
+        replace(with: tree.index)
+    }
+
+    /// The offered files of the tree, listed (without watching).
     static func listing(of directory: Folder) -> NameIndex {
-        var builder = NameIndex.Builder()
-        try? directory.forEachEntry { name, kind, status in
-            guard kind == .regular, SharedFileName.validated(utf8: name) != nil else { return }
-            builder.add(name: name, status: status)
-        }
-        return builder.build()
+        FolderTree(listing: directory).index
     }
 
     /// When to list the folder again without a watch.

@@ -65,18 +65,23 @@ struct NameBlock: Sendable {
 
     /// Appends to `hits` the positions (plus `base`) of the names whose folded
     /// form contains `needle`, until `hits` holds `limit`.
-    func collectMatches(of needle: [UInt8], base: Int, limit: Int, into hits: inout [Int]) {
+    func collectMatches(of needle: [UInt8], base: Int, limit: Int, topLevelOnly: Bool, into hits: inout [Int]) {
         guard needle.count < longestFolded else { return }  // no name here is that long
         folded.withUnsafeBytes { haystack in
             needle.withUnsafeBytes { needle in
                 var from = 0
                 while hits.count < limit, let offset = ByteSearch.firstOffset(of: needle, in: haystack, from: from) {
                     let position = self.position(holding: offset)
-                    hits.append(base + position)
+                    if !topLevelOnly || isTopLevel(position) { hits.append(base + position) }
                     from = Int(foldedStarts[position + 1])  // the next name
                 }
             }
         }
+    }
+
+    /// Whether the name at `position` is a file directly inside the folder (no `/`).
+    func isTopLevel(_ position: Int) -> Bool {
+        !nameBytes(at: position).contains(UInt8(ascii: "/"))
     }
 
     /// The name whose folded form holds the byte at `offset`: the last one starting at or before it.

@@ -165,13 +165,21 @@ struct NameIndex: Sendable {
     }
 
     /// The positions of the names that contain the folded query, in name
-    /// order, at most `limit`.
-    func matches(_ matcher: NameMatcher, limit: Int) -> [Int] {
+    /// order, at most `limit`; with `topLevelOnly`, only names of files
+    /// directly inside the folder (what plain P+2 offers).
+    func matches(_ matcher: NameMatcher, limit: Int, topLevelOnly: Bool = false) -> [Int] {
         let needle = matcher.foldedQueryUTF8
-        if needle.isEmpty { return Array(0..<min(limit, count)) }
+        if needle.isEmpty && !topLevelOnly { return Array(0..<min(limit, count)) }
         var hits: [Int] = []
         for (number, block) in blocks.enumerated() where hits.count < limit {
-            block.collectMatches(of: needle, base: number == 0 ? 0 : ends[number - 1], limit: limit, into: &hits)
+            let base = number == 0 ? 0 : ends[number - 1]
+            if needle.isEmpty {
+                for position in 0..<block.count where hits.count < limit && block.isTopLevel(position) {
+                    hits.append(base + position)
+                }
+            } else {
+                block.collectMatches(of: needle, base: base, limit: limit, topLevelOnly: topLevelOnly, into: &hits)
+            }
         }
         return hits
     }

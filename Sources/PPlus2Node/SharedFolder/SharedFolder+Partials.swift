@@ -68,17 +68,27 @@ extension SharedFolder {
 
     /// Gives a complete partial file its final name: `wanted` if free, else the
     /// first free `stem (k).ext`. Never replaces a file. Returns the name used.
+    /// A relative path (`Album 3/01 Intro.flac`) lands in its folder, the
+    /// missing folders created beneath the shared folder, never through a
+    /// symbolic link (`Folder.makeSubfolders`).
     public func commit(_ partial: PartialFile, as wanted: String) throws(DownloadError) -> String {
+        let (folderPath, leaf) = Self.splitPath(wanted)
         let outcome: Result<String, DownloadError> = partials.withLock { partials in
             guard !partials.isClosed, partials.active[partial.name] != nil else { return .failure(.stopping) }
+            let target: Folder
+            do throws(IOFailure) {
+                target = folderPath.isEmpty ? directory : try directory.makeSubfolders(folderPath)
+            } catch {
+                return .failure(.local(.saving(as: wanted), folder: path, error))
+            }
             for attempt in 0...999 {
-                let candidate = Self.candidateName(for: wanted, attempt: attempt)
+                let candidate = Self.candidateName(for: leaf, attempt: attempt)
                 switch Result(catching: { () throws(IOFailure) in
-                    try directory.renameWithoutReplacing(partial.name, to: candidate)
+                    try directory.renameWithoutReplacing(partial.name, into: target, as: candidate)
                 }) {
                 case .success(true):
                     partials.active[partial.name] = nil
-                    return .success(candidate)
+                    return .success(folderPath.isEmpty ? candidate : folderPath + "/" + candidate)
                 case .success(false):
                     continue  // taken: try the next name
                 case .failure(let failure):
@@ -213,9 +223,34 @@ extension SharedFolder {
     /// candidate not taken (the commit still never replaces a file, and takes
     /// the next one if another appeared meanwhile); nil if all 1000 are.
     public func freeName(for wanted: String) -> String? {
-        (0...999).lazy.map { Self.candidateName(for: wanted, attempt: $0) }.first { candidate in
+        let (folderPath, leaf) = Self.splitPath(wanted)
+        let prefix = folderPath.isEmpty ? "" : folderPath + "/"
+        return (0...999).lazy.map { prefix + Self.candidateName(for: leaf, attempt: $0) }.first { candidate in
             directory.entry(named: Array(candidate.utf8)) == nil
         }
+    }
+
+    /// Why `wanted` (a valid relative path) cannot be saved here: a component
+    /// of its folder that is a file or a symbolic link in this folder; nil if
+    /// it can (its folders exist as real folders, or will be created).
+    public func pathProblem(for wanted: String) -> String? {
+        var walked = ""
+        for component in SharedPath.components(Self.splitPath(wanted).folder) {
+            walked += (walked.isEmpty ? "" : "/") + component
+            guard let entry = directory.entry(named: Array(walked.utf8)) else { return nil }  // created when saved
+            switch entry.kind {
+            case .directory: continue
+            case .symbolicLink: return "\(walked) is a symbolic link here"
+            default: return "\(walked) is a file here"
+            }
+        }
+        return nil
+    }
+
+    /// `a/b/c.txt` → (`a/b`, `c.txt`); `c.txt` → (``, `c.txt`).
+    static func splitPath(_ path: String) -> (folder: String, leaf: String) {
+        guard let slash = path.lastIndex(of: "/") else { return ("", path) }
+        return (String(path[..<slash]), String(path[path.index(after: slash)...]))
     }
 
     /// `report.pdf` → (`report`, `.pdf`); `archive.tar.gz` → (`archive.tar`, `.gz`);

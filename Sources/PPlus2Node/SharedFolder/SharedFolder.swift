@@ -86,23 +86,33 @@ public final class SharedFolder: ThreadOwner {
 
     /// The names that match `query`, in byte order, at most `limit`. A query that
     /// starts with a control character matches nothing (reserved for extensions).
+    /// Plain P+2: only files directly inside the folder.
     public func search(_ query: String, limit: Int) -> [String] {
         if let first = query.unicodeScalars.first, first.value < 0x20 || first.value == 0x7F { return [] }
-        return matchingFiles(query, limit: limit).map(\.name)
+        return matchingFiles(query, limit: limit, topLevelOnly: true).map(\.name)
     }
 
-    /// The offered files whose names match `query`, in byte order, at most `limit`.
-    public func matchingFiles(_ query: String, limit: Int) -> [OfferedFile] {
+    /// The offered files whose paths match `query`, in byte order, at most
+    /// `limit`: the whole tree (the extension), or with `topLevelOnly` the
+    /// files directly inside (plain P+2).
+    public func matchingFiles(_ query: String, limit: Int, topLevelOnly: Bool = false) -> [OfferedFile] {
         let snapshot = index.snapshot
-        return snapshot.matches(NameMatcher(query: query), limit: limit).map { OfferedFile(snapshot.entry(at: $0)) }
+        return snapshot.matches(NameMatcher(query: query), limit: limit, topLevelOnly: topLevelOnly).map {
+            OfferedFile(snapshot.entry(at: $0))
+        }
     }
 
     // MARK: Serving
 
-    /// Opens an offered file for reading. Anything else (a name that breaks the
-    /// rules, a folder, a link, a FIFO, a missing file) throws.
-    public func openForServing(_ name: String) throws(ServingRefusal) -> (file: FileDescriptor, status: FileStatus) {
-        guard SharedFileName.isValid(name) else { throw .notOffered }
+    /// Opens an offered file for reading: a top-level name (plain P+2), or
+    /// with `paths` a relative path of the tree (the extension), opened
+    /// beneath the folder through real folders only. Anything else (a name
+    /// that breaks the rules, a folder, a link, a FIFO, a missing file) throws.
+    public func openForServing(
+        _ name: String,
+        paths: Bool = false
+    ) throws(ServingRefusal) -> (file: FileDescriptor, status: FileStatus) {
+        guard paths ? SharedPath.isValid(name) : SharedFileName.isValid(name) else { throw .notOffered }
         do {
             return try directory.openRegularFileWithStatus(name)
         } catch {

@@ -66,6 +66,19 @@ extension Sys {
         _ = try call("linkat") { Glibc.linkat(dir, from, dir, to, 0) }
     }
 
+    /// `renameat2(RENAME_NOREPLACE)` from one folder into another.
+    static func renameNoReplace(_ fromDir: CInt, _ from: String, into toDir: CInt, _ to: String) throws(IOFailure) {
+        _ = try call("renameat2") { cpplus2_rename_noreplace_into(fromDir, from, toDir, to) }
+    }
+
+    static func linkAt(_ fromDir: CInt, _ from: String, into toDir: CInt, _ to: String) throws(IOFailure) {
+        _ = try call("linkat") { Glibc.linkat(fromDir, from, toDir, to, 0) }
+    }
+
+    static func makeDirectoryAt(_ dir: CInt, _ name: String, mode: mode_t) throws(IOFailure) {
+        _ = try call("mkdirat") { Glibc.mkdirat(dir, name, mode) }
+    }
+
     static func unlinkAt(_ dir: CInt, _ name: String) throws(IOFailure) {
         _ = try call("unlinkat") { Glibc.unlinkat(dir, name, 0) }
     }
@@ -136,8 +149,13 @@ extension Sys {
         try call("inotify_init1") { Glibc.inotify_init1(CInt(IN_NONBLOCK | IN_CLOEXEC)) }
     }
 
-    static func inotifyAddWatch(_ fd: CInt, _ path: String, _ mask: UInt32) throws(IOFailure) {
-        _ = try call("inotify_add_watch", fd: fd) { Glibc.inotify_add_watch(fd, path, mask) }
+    /// Returns the watch descriptor.
+    static func inotifyAddWatch(_ fd: CInt, _ path: String, _ mask: UInt32) throws(IOFailure) -> CInt {
+        try call("inotify_add_watch", fd: fd) { Glibc.inotify_add_watch(fd, path, mask) }
+    }
+
+    static func inotifyRemoveWatch(_ fd: CInt, _ watch: CInt) {
+        _ = Glibc.inotify_rm_watch(fd, watch)
     }
 }
 
