@@ -7,8 +7,8 @@ import Glibc
 /// Each folder of the tree has a watch of its own (`watch(_:as:)`); events
 /// name entries by their relative path (`a/b/c.txt`). What they mean is left
 /// to the reader, who looks at the entry again (`Folder.entry(named:)`). A
-/// folder created, removed or renamed inside the tree is `.foldersChanged`:
-/// the reader lists the tree again and watches its folders anew. The kernel's
+/// folder created or moved in is `.folderAdded` (the reader lists it and
+/// watches it), one removed or moved away `.folderRemoved`. The kernel's
 /// queue is bounded (`fs.inotify.max_queued_events`): past it, events are lost
 /// and `.overflow` says so.
 public final class FolderWatch: Sendable {
@@ -22,8 +22,11 @@ public final class FolderWatch: Sendable {
         case changed([UInt8])
         /// The entry is gone (removed, or renamed away).
         case removed([UInt8])
-        /// A folder inside appeared, went or was renamed: list the tree again.
-        case foldersChanged
+        /// A folder appeared at this path (created, or moved in): list it and watch it.
+        case folderAdded([UInt8])
+        /// The folder at this path went (removed, or moved away): its files go
+        /// too, and its watches are forgotten (`forget`).
+        case folderRemoved([UInt8])
         /// Events were lost: list the folder again.
         case overflow
         /// The folder itself was removed or moved away: the watch is over.
@@ -55,6 +58,17 @@ public final class FolderWatch: Sendable {
     public func keepOnly(_ paths: Set<String>) {
         folders.withLock { folders in
             for (watch, path) in folders where watch != top && !paths.contains(path) {
+                Sys.inotifyRemoveWatch(descriptor.rawValue, watch)
+                folders[watch] = nil
+            }
+        }
+    }
+
+    /// Stops watching the folder `path` and every folder under it (it went).
+    public func forget(_ path: String) {
+        folders.withLock { folders in
+            for (watch, watched) in folders
+            where watch != top && (watched == path || watched.hasPrefix(path + "/")) {
                 Sys.inotifyRemoveWatch(descriptor.rawValue, watch)
                 folders[watch] = nil
             }
@@ -118,13 +132,12 @@ public final class FolderWatch: Sendable {
                 continue
             }
             guard !name.isEmpty, let prefix = folder(watch) else { continue }  // news of a folder itself
+            let path = prefix.isEmpty ? name : Array(prefix.utf8) + [UInt8(ascii: "/")] + name
             if mask & UInt32(bitPattern: IN_ISDIR) != 0 {
-                if mask & UInt32(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO) != 0 {
-                    events.append(.foldersChanged)
-                }
+                if mask & UInt32(IN_CREATE | IN_MOVED_TO) != 0 { events.append(.folderAdded(path)) }
+                if mask & UInt32(IN_DELETE | IN_MOVED_FROM) != 0 { events.append(.folderRemoved(path)) }
                 continue
             }
-            let path = prefix.isEmpty ? name : Array(prefix.utf8) + [UInt8(ascii: "/")] + name
             if mask & UInt32(IN_DELETE | IN_MOVED_FROM) != 0 {
                 events.append(.removed(path))
             } else {

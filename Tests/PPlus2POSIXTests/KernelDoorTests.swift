@@ -128,10 +128,10 @@ import Testing
 /// The records `inotify(7)` reads: each event's name, NUL-padded, and the
 /// flags that say what to do with it.
 @Suite struct FolderWatchParsingTests {
-    func record(mask: Int32, name: String, padding: Int = 4) -> [UInt8] {
+    func record(mask: Int32, name: String, padding: Int = 4, watch: UInt32 = 1) -> [UInt8] {
         var bytes: [UInt8] = []
         let name = Array(name.utf8) + [UInt8](repeating: 0, count: name.isEmpty ? 0 : padding)
-        for word in [UInt32(1), UInt32(bitPattern: mask), 0, UInt32(name.count)] {
+        for word in [watch, UInt32(bitPattern: mask), 0, UInt32(name.count)] {
             bytes += [0, 8, 16, 24].map { UInt8(truncatingIfNeeded: word >> UInt32($0)) }
         }
         return bytes + name
@@ -151,6 +151,23 @@ import Testing
         // A record cut short ends the batch: nothing is made up from half a record.
         let cut = record(mask: IN_CREATE, name: "a") + record(mask: IN_CREATE, name: "abc").dropLast(2)
         #expect(FolderWatch.parse(cut[...]) == [.changed([UInt8(ascii: "a")])])
+    }
+
+    /// Events of a sub-folder's watch name entries by their path; folders
+    /// that appear or go are news of their own; a sub-folder's own removal
+    /// is not the top folder gone.
+    @Test func aSubFolderWatchNamesEntriesByPath() {
+        let folders: [CInt: String] = [1: "", 2: "a/b"]
+        let bytes =
+            record(mask: IN_CLOSE_WRITE, name: "c.txt", watch: 2)
+            + record(mask: IN_CREATE | IN_ISDIR, name: "d", watch: 2)
+            + record(mask: IN_MOVED_FROM | IN_ISDIR, name: "a") + record(mask: IN_DELETE_SELF, name: "", watch: 2)
+            + record(mask: IN_CREATE, name: "x", watch: 9)
+        #expect(
+            FolderWatch.parse(bytes[...], top: 1) { folders[$0] } == [
+                .changed(Array("a/b/c.txt".utf8)), .folderAdded(Array("a/b/d".utf8)), .folderRemoved(Array("a".utf8)),
+            ]
+        )
     }
 }
 

@@ -159,30 +159,53 @@ final class FolderIndex: ThreadOwner {
     }
 
     /// Applies one batch of the kernel's news: entries looked at again; a
-    /// folder that appeared, went or moved, or lost news, lists the tree again.
+    /// folder that appeared listed and watched, one that went taken out with
+    /// its files; lost news lists the tree again.
     private func apply(_ events: [FolderWatch.Event], watch: FolderWatch) {
         let directory = self.directory
-        if events.contains(.overflow) || events.contains(.folderGone) || events.contains(.foldersChanged) {
+        if events.contains(.overflow) || events.contains(.folderGone) {
             return relist(directory, watch: events.contains(.folderGone) ? nil : watch)
         }
+        let index = snapshot  // only this thread replaces it
+        var changes: [[UInt8]: FileStatus?] = [:]
         var names = Set<[UInt8]>()
         for event in events {
             switch event {
             case .changed(let name), .removed(let name):
                 if SharedPath.validated(utf8: name) != nil { names.insert(name) }
-            case .overflow, .folderGone, .foldersChanged: break  // handled above
+            case .folderRemoved(let path):
+                let prefix = String(decoding: path, as: UTF8.self)
+                watch.forget(prefix)
+                for name in index.names(under: path) + changes.keys.filter({ Self.isUnder($0, path) }) {
+                    changes[name] = .some(nil)
+                }
+            case .folderAdded(let path):
+                guard let folder = SharedPath.validated(utf8: path),
+                    SharedPath.components(folder).count < SharedPath.maxComponents,
+                    watch.count <= FolderTree.maxFolders
+                else { continue }
+                let tree = FolderTree(listing: directory, from: folder, watch: watch)
+                for position in 0..<tree.index.count {
+                    let (name, status) = tree.index.entry(at: position)
+                    changes[Array(name.utf8)] = .some(status)
+                }
+            case .overflow, .folderGone: break  // handled above
             }
         }
-        guard !names.isEmpty else { return }
-        let index = snapshot  // only this thread replaces it
-        var changes: [[UInt8]: FileStatus?] = [:]
+        lastListing.withLock { $0.folders = watch.count - 1 }
         for name in names {
             // What the entry is now decides, whatever the events said on the way.
             let entry = directory.entry(named: name)
             let status = entry?.kind == .regular ? entry?.status : nil
-            if index.status(of: name) != status { changes[name] = .some(status) }
+            if index.status(of: name) != status || changes[name] != nil { changes[name] = .some(status) }
         }
         if !changes.isEmpty { replace(with: index.applying(changes)) }
+    }
+
+    /// Whether `name` is inside the folder `path`.
+    static func isUnder(_ name: some Collection<UInt8>, _ path: [UInt8]) -> Bool {
+        name.count > path.count && name.starts(with: path)
+            && name[name.index(name.startIndex, offsetBy: path.count)] == UInt8(ascii: "/")
     }
 
     private func replace(with index: NameIndex) {

@@ -38,10 +38,12 @@ struct FolderTree {
     /// A folder could not be watched (no inotify watches left).
     var watchFailure: IOFailure?
 
-    /// Lists `top` and its sub-folders, watching each with `watch` if given.
-    init(listing top: Folder, watch: FolderWatch? = nil) {
+    /// Lists `top` and its sub-folders (or only the sub-folder `start` and
+    /// its own), watching each with `watch` if given.
+    init(listing top: Folder, from start: String = "", watch: FolderWatch? = nil) {
         var builder = NameIndex.Builder()
-        var pending = [""]
+        var pending = [start]
+        if !start.isEmpty { folders.insert(start) }
         while let path = pending.popLast() {
             // A folder gone since it was seen is skipped.
             guard let folder = path.isEmpty ? top : try? top.subfolder(path) else { continue }

@@ -159,6 +159,16 @@ struct NameIndex: Sendable {
         return low
     }
 
+    /// The names inside the folder `folder` (a relative path), at any depth.
+    func names(under folder: [UInt8]) -> [[UInt8]] {
+        var found: [[UInt8]] = []
+        for position in 0..<count {
+            let name = nameBytes(at: position)
+            if FolderIndex.isUnder(name, folder) { found.append(Array(name)) }
+        }
+        return found
+    }
+
     /// The status of `name`, if the index holds it.
     func status(of name: [UInt8]) -> FileStatus? {
         blocks.isEmpty ? nil : blocks[block(for: name)].status(of: name)
