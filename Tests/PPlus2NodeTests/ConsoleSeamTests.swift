@@ -20,6 +20,8 @@ final class FakeConsolePeer: ConsolePeer, Sendable {
     let waitForCancel: Set<String>
     /// What every download reports before it ends.
     let events: [Downloader.Event]
+    /// Answer lines every search refused.
+    let invalidNames: Int
     /// What the console asked: the queries, and each download's copies.
     let asked = Locked((queries: [String](), downloads: [[Search.Match]]()))
 
@@ -28,9 +30,11 @@ final class FakeConsolePeer: ConsolePeer, Sendable {
         failures: [PeerIdentity: DownloadError] = [:],
         waitForCancel: Set<String> = [],
         local: [SHA256Digest: String] = [:],
-        events: [Downloader.Event] = []
+        events: [Downloader.Event] = [],
+        invalidNames: Int = 0
     ) {
         self.events = events
+        self.invalidNames = invalidNames
         self.local = local
         self.matches = matches
         self.failures = failures
@@ -41,6 +45,7 @@ final class FakeConsolePeer: ConsolePeer, Sendable {
         asked.withLock { $0.queries.append(query) }
         var result = Search.Result(query: query)
         result.matches = matches
+        result.invalidNames = invalidNames
         result.askedPeers = knownPeerCount
         return result
     }
@@ -186,6 +191,13 @@ final class FakeConsolePeer: ConsolePeer, Sendable {
             output.withLock { $0 }.contains("downloading lab: 4 files, 40 B from 127.0.0.2:5000"),
             "\(output.withLock { $0 })"
         )
+    }
+
+    @Test func namesRefusedFromTheNetworkAreSaidOnALine() {
+        let peer = FakeConsolePeer(matches: [], invalidNames: 3)
+        let (console, output) = Self.console(peer)
+        _ = console.handle("x")
+        #expect(output.withLock { $0 }.contains { $0.hasPrefix("  3 names were refused: not a valid name or path") })
     }
 
     @Test func aTerminalRunsDownloadsBesideItAndCancelsOneByItsNumber() {

@@ -130,7 +130,9 @@ import Testing
         let downloader = try startPeer(in: mine)
         defer { shutDown(downloader) }
         let peer = PeerIdentity(address: .loopback, port: liar.port)!
-        #expect(downloader.search("", only: [peer]).matches.map(\.name) == ["good/file.txt"])
+        let listed = downloader.search("", only: [peer])
+        #expect(listed.matches.map(\.name) == ["good/file.txt"])
+        #expect(listed.invalidNames == hostile.count - 1, "each hostile line counted, for the console to say")
         for name in hostile.dropLast() {
             let match = Search.Match(name: name, peer: peer, size: 1, sha256: digest)
             #expect(throws: DownloadError.invalidName) { try downloader.download(match) }

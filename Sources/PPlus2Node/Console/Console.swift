@@ -204,6 +204,15 @@ public final class Console {
                 : "  \(result.failures.count) peers did not answer (\(named), ...): /peers shows them"
             say(screen.paint(line, .red))
         }
+        if result.invalidNames > 0 {
+            let count = result.invalidNames == 1 ? "1 name was" : "\(result.invalidNames) names were"
+            say(
+                screen.paint(
+                    "  \(count) refused: not a valid name or path (`..`, absolute, hidden, a control character, too deep); never listed, never written",
+                    .red
+                )
+            )
+        }
         if result.cutMatches > 0 || result.cutIsLowerBound {
             let count = result.cutIsLowerBound ? "at least \(result.cutMatches)" : "\(result.cutMatches)"
             say("  (\(count) more matches were cut by the answer limits: narrow the query)")
