@@ -113,6 +113,37 @@ import Testing
         }
     }
 
+    /// The console of a second peer, on a pipe: `/browse` one folder, then
+    /// `/download-folder` it; every file arrives verified, in its folders.
+    @Test func aFolderIsDownloadedWholeByTheConsole() throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        let lab = try makeLab(temporary)
+        let server = try startPeer(in: lab)
+        defer { shutDown(server) }
+        let mine = try temporary.folder("mine")
+        let downloader = try startPeer(in: mine, bootstraps: [server.identity])
+        defer { shutDown(downloader) }
+        #expect(
+            waitUntil(timeout: 10) {
+                server.search("week2/", only: [server.identity]).matches.allSatisfy { $0.sha256 != nil }
+            }
+        )
+        let output = Locked<[String]>([])
+        let screen = ConsoleScreen(isTerminal: false, usesColour: false) { text, _ in
+            output.withLock { $0 += text.split(separator: "\n").map(String.init) }
+        }
+        let console = Console(peer: downloader, screen: screen)
+        _ = console.handle("/browse \(server.identity) week2")
+        #expect(output.withLock { $0 }.contains("  folders in week2: extra/ (1 file)"), "\(output.withLock { $0 })")
+        _ = console.handle("/download-folder \(server.identity) week2")
+        let lines = output.withLock { $0 }
+        #expect(lines.filter { $0.hasPrefix("saved week2/") && $0.contains("verified") }.count == 2, "\(lines)")
+        #expect(readFile(mine + "/week2/ex2.py") == Array("print(2)".utf8))
+        #expect(readFile(mine + "/week2/extra/notes.md") == Array("notes".utf8))
+        #expect(readFile(mine + "/week1/ex1.py") == nil, "only the folder asked for")
+    }
+
     /// A fake extended peer that lists hostile paths: none is listed, and a
     /// match made of one anyway is refused before a byte.
     @Test func hostilePathsAreNeverListedNorWritten() throws {
