@@ -65,10 +65,10 @@ def cpu_seconds(pid):
 class Peer:
     """A pplus2 process on 127.0.0.1 with free ports; its console on pipes."""
 
-    def __init__(self, binary, folder, *arguments, console=False, launcher=()):
+    def __init__(self, binary, folder, *arguments, console=False, launcher=(), bind="127.0.0.1"):
         os.makedirs(folder, exist_ok=True)
         self.started = time.monotonic()
-        command = [*launcher, binary, "--port", "0", "--bind", "127.0.0.1", "--dir", folder, *arguments]
+        command = [*launcher, binary, "--port", "0", "--bind", bind, "--dir", folder, *arguments]
         if not console:
             command.append("--no-console")
         self.process = spawn(

@@ -41,7 +41,10 @@ def fetch_from_copies(binary, work, name, folder, bootstraps, launcher=()):
     arguments = ["--gossip-interval", "3600"]
     for bootstrap in bootstraps:
         arguments += ["--bootstrap", bootstrap]
-    console = Peer(binary, folder, *arguments, console=True, launcher=launcher)
+    # In a namespace of its own the console must not bind 127.0.0.1: its
+    # connections go out from that address, which cannot reach the sources.
+    console = Peer(binary, folder, *arguments, console=True, launcher=launcher,
+                   bind="0.0.0.0" if launcher else "127.0.0.1")
     try:
         console.send(name)
         console.wait_for(rf"^{len(bootstraps)} match", 30)
