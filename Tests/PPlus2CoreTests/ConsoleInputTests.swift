@@ -36,6 +36,7 @@ struct ConsoleInputTests {
     @Test(arguments: [
         "/browse", "/browse x", "/browse 1.2.3.4:0", "/browse a:1 ../up", "/browse a:1 /etc", "/download-folder a:1",
         "/download-folder a:1 .git", "/download-folder lab", "/peers now", "/quit 1", "/files x", "/help me",
+        "/resume x", "/resume 0", "/resume 1 2",
     ])
     func commandsWithWrongArgumentsSayHow(line: String) {
         guard case .command(.misused(let message)) = ConsoleInput.parse(line, isPicking: false) else {

@@ -122,7 +122,7 @@ import Testing
         let (peer, folder) = try Self.peerWithAKeptPartial(in: temporary)
         defer { shutDown(peer) }
         #expect(peer.keptDownloads() == [KeptDownload(name: "big.bin", size: 200_000, kept: Int64(Self.cut))])
-        #expect(StartupText.keptLines(peer.keptDownloads()).last == "  big.bin: 68.4 KiB of 195.3 KiB")
+        #expect(StartupText.keptLines(peer.keptDownloads()).last == "  1) big.bin: 68.4 KiB of 195.3 KiB")
 
         let second = try Self.fakeServer(body: Array(Self.content[Self.cut...]))
         defer { second.stop() }
@@ -130,6 +130,34 @@ import Testing
         #expect(try peer.download(rest).savedFile == SavedFile(name: "big.bin", bytes: 200_000))
         #expect(peer.keptDownloads().isEmpty)
         #expect(TemporaryFolder.names(in: folder) == ["big.bin"])
+    }
+
+    /// `/resume` lists the kept downloads numbered; `/resume 1` finds a
+    /// known peer offering that content and goes on from the kept bytes.
+    @Test func resumeByNumberFromTheConsole() throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        let server = try startPeer(in: makeFolder(temporary, "server", files: ["big.bin": Self.content]))
+        defer { shutDown(server) }
+        let mine = try makeFolder(temporary, "mine")
+        try writeFile(mine + "/" + Self.keptName(), Array(Self.content[..<Self.cut]))
+        try writeFile(mine + "/" + HiddenFile.keptLabel(Self.digest).name, Array("200000 big.bin\n".utf8))
+        let peer = try startPeer(in: mine, bootstraps: [server.identity])
+        defer { shutDown(peer) }
+        #expect(waitUntil(timeout: 10) { server.search("big", only: [server.identity]).matches.first?.sha256 != nil })
+        let output = Locked<[String]>([])
+        let screen = ConsoleScreen(isTerminal: false, usesColour: false) { text, _ in
+            output.withLock { $0 += text.split(separator: "\n").map(String.init) }
+        }
+        let console = Console(peer: peer, screen: screen)
+        _ = console.handle("/resume")
+        #expect(output.withLock { $0 }.contains("  1) big.bin: 68.4 KiB of 195.3 KiB"), "\(output.withLock { $0 })")
+        _ = console.handle("/resume 2")
+        #expect(output.withLock { $0 }.last == "no kept download numbered 2: /resume lists them")
+        _ = console.handle("/resume 1")
+        #expect(output.withLock { $0 }.contains { $0.hasPrefix("saved big.bin") && $0.contains("verified") })
+        #expect(readFile(mine + "/big.bin").map { $0 == Self.content } == true)
+        #expect(peer.keptDownloads().isEmpty)
     }
 
     @Test func theRightSizeWithWrongBytesSavesNothing() throws {

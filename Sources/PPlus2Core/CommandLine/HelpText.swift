@@ -34,7 +34,7 @@ extension Options {
             "  an empty line after one     skip",
             "  /browse HOST:PORT [FOLDER]  list one peer's files, or one of its folders",
             "  /download-folder HOST:PORT FOLDER  download a whole folder, structure kept",
-            "  /peers  /files  /more  /downloads  /cancel [N]  /help  /quit",
+            "  /peers  /files  /more  /downloads  /cancel [N]  /resume [N]  /help  /quit",
             "  on a terminal: a line editor (history, Tab), Ctrl-C cancels, Ctrl-D quits",
             "",
             "ENVIRONMENT:",

@@ -75,6 +75,9 @@ public enum ConsoleCommand: Equatable, Sendable {
     case downloads
     /// `/cancel [N]`: stops download N of `/downloads` (nil: the newest).
     case cancel(Int?)
+    /// `/resume [N]`: the kept downloads, numbered; with N, resumes that one
+    /// from any known peer offering its content.
+    case resume(Int?)
     /// A known command used wrongly: the one-line error to show.
     case misused(String)
     /// A `/word` that is not a command; never sent as a query.
@@ -104,6 +107,16 @@ public enum ConsoleCommand: Equatable, Sendable {
                 return
             }
             self = .cancel(number)
+        case "/resume":
+            guard let argument = arguments.first else {
+                self = .resume(nil)
+                return
+            }
+            guard arguments.count == 1, let number = Int(argument), number > 0 else {
+                self = .misused("usage: /resume [N], N a number of the kept downloads (/resume lists them)")
+                return
+            }
+            self = .resume(number)
         case "/browse":
             guard let (address, folder) = Self.addressAndFolder(line), SharedPath.isValid(folder ?? "x") else {
                 self = .misused("usage: /browse HOST:PORT [FOLDER], for example /browse 10.0.0.7:5000 Album 3")
@@ -139,6 +152,7 @@ public enum ConsoleCommand: Equatable, Sendable {
     /// The commands, for Tab completion (with the space of those that take an argument).
     public static let names = [
         "/browse ", "/cancel", "/download-folder ", "/downloads", "/files", "/help", "/more", "/peers", "/quit",
+        "/resume",
     ]
 
     /// One line per command, for `/help`.
@@ -155,6 +169,7 @@ public enum ConsoleCommand: Equatable, Sendable {
           /more               the next page of a long listing (on a terminal)
           /downloads          downloads running, with their progress (on a terminal they run beside the console)
           /cancel [N]         stop download N of /downloads (the newest without N; Ctrl-C too)
+          /resume [N]         the broken-off downloads kept, numbered; with N, resume that one
           /help               this help
           /quit               stop this peer
         """

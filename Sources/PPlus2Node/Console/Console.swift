@@ -157,6 +157,32 @@ public final class Console {
         }
     }
 
+    /// `/resume [N]`: the kept downloads, numbered as the start summary and
+    /// `/downloads` list them; with N, that one is asked of every known peer
+    /// (by the last component of its name) and resumed from the copies of its
+    /// content (its size and SHA-256), as if picked again.
+    private func resume(_ number: Int?) {
+        isPicking = false
+        let kept = peer.keptDownloads()
+        guard let number else {
+            let lines = StartupText.keptLines(kept)
+            return say(lines.isEmpty ? "no download is kept to resume" : lines.joined(separator: "\n"))
+        }
+        guard kept.indices.contains(number - 1), let content = kept[number - 1].content else {
+            return error("no kept download numbered \(number): /resume lists them")
+        }
+        let download = kept[number - 1]
+        let leaf = String(download.name.split(separator: "/").last ?? Substring(download.name))
+        peer.waitForFirstContact()
+        let copies = peer.search(leaf, only: nil).matches.filter { $0.sha256 == content && $0.size == download.size }
+        guard let first = copies.first else {
+            return error(
+                "no known peer offers \(VisibleName.text(download.name)) now (its SHA-256 \(content.prefix)…): it stays kept; /resume \(number) again later"
+            )
+        }
+        self.download(first, alternatives: Array(copies.dropFirst()))
+    }
+
     /// `/download-folder HOST:PORT FOLDER`: every file under the folder, each
     /// a download of its own (verified, resumable, queued past the running
     /// ones), saved under the same path here.
@@ -241,6 +267,7 @@ public final class Console {
         case .help: say(ConsoleCommand.summary)
         case .browse(let address, let folder): browse(address, folder: folder)
         case .downloadFolder(let address, let folder): downloadFolder(address, folder: folder)
+        case .resume(let number): resume(number)
         case .more:
             if screen.isTerminal { showMore() } else { say("/more pages a terminal's listing; a pipe gets every line") }
         case .downloads:

@@ -34,10 +34,10 @@ public enum StartupText {
     public static func keptLines(_ kept: [KeptDownload]) -> [String] {
         guard !kept.isEmpty else { return [] }
         let count = kept.count == 1 ? "1 download" : "\(kept.count) downloads"
-        return ["kept to resume: \(count) (pick the same file again: it goes on from where it stopped)"]
-            + kept.map { download in
+        return ["kept to resume: \(count) (/resume N, or pick the same file again: it goes on from where it stopped)"]
+            + kept.enumerated().map { number, download in
                 let whole = download.size > 0 ? " of \(Formatting.bytes(download.size))" : ""
-                return "  \(VisibleName.text(download.name)): \(Formatting.bytes(download.kept))\(whole)"
+                return "  \(number + 1)) \(VisibleName.text(download.name)): \(Formatting.bytes(download.kept))\(whole)"
             }
     }
 

@@ -204,6 +204,7 @@ extension SharedFolder {
                 label = KeptDownload(name: String(line[line.index(after: space)...]), size: size)
             }
             label.kept = status.size
+            label.content = content
             return label
         }
     }
@@ -281,6 +282,12 @@ public struct KeptDownload: Sendable, Equatable {
     public let size: Int64
     /// Bytes kept (0 in a label: read off the kept file when listed).
     public var kept: Int64 = 0
+    /// The content it will be (its SHA-256), when listed; not part of its equality.
+    public var content: SHA256Digest?
+
+    public static func == (left: KeptDownload, right: KeptDownload) -> Bool {
+        left.name == right.name && left.size == right.size && left.kept == right.kept
+    }
 
     public init(name: String, size: Int64, kept: Int64 = 0) {
         self.name = name
