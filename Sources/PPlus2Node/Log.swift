@@ -1,7 +1,8 @@
 import PPlus2POSIX
 
 /// Messages about the peer's own work, on standard error, one line each.
-/// Serving activity is `debug` (shown with verbose on); problems are `warning`.
+/// Each request served is `debug` (shown with verbose on); what was served,
+/// summed up at most every 10 s, is `notice`; problems are `warning`.
 public struct Log: Sendable {
     public var isVerbose: Bool
     /// Where lines go; standard error unless a test captures them.
@@ -21,6 +22,11 @@ public struct Log: Sendable {
     }
 
     public func warning(_ message: String) {
+        sink(message)
+    }
+
+    /// News the person at the console wants without asking (what was served).
+    public func notice(_ message: String) {
         sink(message)
     }
 }

@@ -42,6 +42,9 @@ public struct Transfer: Sendable {
     public private(set) var fileLeft: Int64
     /// Where the file's range ends: a transfer that stops short of it was cut.
     public let fileEnd: Int64
+    /// The bytes of the file the transfer carries, in all.
+    public var fileCount: Int64 { fileEnd - fileStart }
+    private let fileStart: Int64
     /// Bytes handed to the kernel so far (bytes and file).
     public private(set) var written: Int64 = 0
     public private(set) var lastProgress: Double
@@ -53,6 +56,7 @@ public struct Transfer: Sendable {
         self.fileOffset = fileOffset
         self.fileLeft = fileCount
         fileEnd = fileOffset + fileCount
+        fileStart = fileOffset
         self.isList = isList
         self.rules = rules
         started = now

@@ -84,6 +84,7 @@ extension EventLoop {
             return end(slot, reset: true)
         }
         log.debug("download \"\(file.name)\" to \(IPv4Address(slot.address)): \(transfer.written) bytes")
+        served.add(name: file.name, bytes: transfer.fileCount, caller: slot.address, now: MonotonicClock.now)
         end(slot, reset: false)
     }
 }

@@ -89,6 +89,8 @@ final class EventLoop: @unchecked Sendable {
     /// less a margin for the peer's own files.
     let descriptorBudget: Int
     var buffer = [UInt8](repeating: 0, count: RequestLineReader.maxLineBytes + 2)
+    /// What was served since the console was last told.
+    var served = ServedTally()
 
     init(
         endpoints: [Server.Endpoint],
@@ -120,7 +122,8 @@ final class EventLoop: @unchecked Sendable {
             resumeAccepting(now: now)
             // Deadlines to watch only while connections are held: an idle loop sleeps.
             let isIdle = slots.isEmpty && acceptingResumesAt == -Double.infinity
-            let timeout = !writable.isEmpty ? 0 : isIdle ? 60 : min(max(0, nextCheck - now), 1)
+            var timeout = !writable.isEmpty ? 0 : isIdle ? 60 : min(max(0, nextCheck - now), 1)
+            if let due = served.dueAt { timeout = min(timeout, max(0, due - now)) }
             writable.removeAll(keepingCapacity: true)
             for ready in poll.wait(timeout: timeout) {
                 if ready.token == Self.wakeToken {
@@ -144,6 +147,7 @@ final class EventLoop: @unchecked Sendable {
                 placeFreed = false
                 startQueued()
             }
+            if let line = served.line(now: MonotonicClock.now) { log.notice(line) }
             if MonotonicClock.now >= nextCheck {
                 checkDeadlines()
                 startQueued()
