@@ -193,6 +193,31 @@ final class FakeConsolePeer: ConsolePeer, Sendable {
         )
     }
 
+    /// Four downloads with long and wide names share an 80-column status
+    /// line: each keeps its number and its percentage, none is cut off.
+    @Test func aStatusLineOfFourDownloadsFitsTheTerminal() {
+        let peer = FakeConsolePeer(matches: [])
+        let screen = ConsoleScreen(isTerminal: false, usesColour: false) { _, _ in }
+        let names = ["dataset 2025 (raw) – 大きい.bin", "big-video-of-the-lab-meeting.mkv", "zeros-D.img", "photos.tar"]
+        let running = names.enumerated().map { index, name in
+            let match = Search.Match(name: name, peer: Self.a, size: 1000, sha256: nil)
+            let job = DownloadJob(match: match, alternatives: [], peer: peer, screen: screen, retries: Locked([]))
+            var item = DownloadJobs.Running(number: index + 8, job: job, started: 0)
+            item.bytes = 420
+            item.size = 1000
+            item.lastGrowth = 9.5
+            return item
+        }
+        let line = DownloadJobs.statusLine(running, now: 10, width: 79)
+        #expect(DisplayWidth.of(line) <= 79, "\(line)")
+        #expect(
+            (8...11).allSatisfy { line.contains("[\($0)] ") } && line.components(separatedBy: "42%").count == 5,
+            "\(line)"
+        )
+        let one = DownloadJobs.statusLine([running[2]], now: 10, width: 79)
+        #expect(one.hasPrefix("[10] zeros-D.img: 420 B of 1000 B (42%)"), "one download: in full: \(one)")
+    }
+
     @Test func namesRefusedFromTheNetworkAreSaidOnALine() {
         let peer = FakeConsolePeer(matches: [], invalidNames: 3)
         let (console, output) = Self.console(peer)

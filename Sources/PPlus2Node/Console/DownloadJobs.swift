@@ -8,7 +8,8 @@ import PPlus2POSIX
 final class DownloadJobs: Sendable {
     static let maxRunning = 4
 
-    private struct Running {
+    /// A download running, as its status shows it.
+    struct Running {
         let number: Int
         let job: DownloadJob
         let started: Double
@@ -179,7 +180,7 @@ final class DownloadJobs: Sendable {
             }
             guard now - state.lastDraw >= 0.1 else { return nil }
             state.lastDraw = now
-            return Self.statusLine(state.running, now: now)
+            return Self.statusLine(state.running, now: now, width: screen.width - 1)
         }
         if let status { screen.setStatus(status) }
     }
@@ -193,14 +194,56 @@ final class DownloadJobs: Sendable {
                 let job = state.waiting.removeFirst()
                 next = (job, Self.enter(job, into: &state))
             }
-            return (state.running.isEmpty ? nil : Self.statusLine(state.running, now: MonotonicClock.now), next)
+            return (
+                state.running.isEmpty
+                    ? nil : Self.statusLine(state.running, now: MonotonicClock.now, width: screen.width - 1), next
+            )
         }
         screen.setStatus(status)
         if let (job, number) = next, let problem = launch(job, number: number) { screen.say(problem) }
     }
 
-    private static func statusLine(_ running: [Running], now: Double) -> String {
-        running.map { "[\($0.number)] " + progress(of: $0, now: now) }.joined(separator: "   ")
+    /// Every running download on one line that fits `width` columns: each
+    /// in full if they all fit, else each in short (`[3] big-vid… 42% 120.5 MiB/s`)
+    /// with its name cut to an equal share of the width, so that the last
+    /// one is never cut off.
+    static func statusLine(_ running: [Running], now: Double, width: Int = .max) -> String {
+        let full = running.map { "[\($0.number)] " + progress(of: $0, now: now) }.joined(separator: "   ")
+        guard DisplayWidth.of(full) > width, !running.isEmpty else { return full }
+        let share = (width - 2 * (running.count - 1)) / running.count
+        return running.map { item in
+            let tail = " " + brief(item, now: now)
+            let room = share - DisplayWidth.of("[\(item.number)] ") - DisplayWidth.of(tail)
+            let name = VisibleName.text(item.job.match.name)
+            let shown =
+                room < 2 ? "" : DisplayWidth.of(name) <= room ? name : prefix(of: name, columns: room - 1) + "…"
+            return "[\(item.number)] " + shown + tail
+        }.joined(separator: "  ")
+    }
+
+    /// The longest start of `text` that takes at most `columns` columns.
+    private static func prefix(of text: String, columns: Int) -> String {
+        var used = 0
+        var kept = ""
+        for character in text {
+            used += DisplayWidth.of(character)
+            if used > columns { break }
+            kept.append(character)
+        }
+        return kept
+    }
+
+    /// `42% 120.5 MiB/s`, `34.4 MiB stalled`: a download's state in short.
+    private static func brief(_ running: Running, now: Double) -> String {
+        var text = Formatting.bytes(running.bytes)
+        if let size = running.size, size > 0 { text = "\(running.bytes * 100 / size)%" }
+        let elapsed = now - running.started
+        if now - running.lastGrowth >= stalledAfter {
+            text += " stalled"
+        } else if elapsed >= 0.5 {
+            text += " " + Formatting.rate(bytes: running.bytes, seconds: elapsed)
+        }
+        return text
     }
 
     /// Seconds without a byte after which a download shows as stalled.
