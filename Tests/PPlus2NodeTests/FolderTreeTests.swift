@@ -34,6 +34,22 @@ import Testing
         return lab
     }
 
+    /// A peer sharing the lab, and one sharing `mine` that knows it.
+    func serverAndDownloader(_ temporary: TemporaryFolder) throws -> (Peer, Peer, String) {
+        let server = try startPeer(in: makeLab(temporary))
+        let mine = try temporary.folder("mine")
+        do {
+            return (server, try startPeer(in: mine, bootstraps: [server.identity]), mine)
+        } catch {
+            shutDown(server)
+            throw error
+        }
+    }
+
+    func shutDown(_ peers: Peer...) {
+        for peer in peers { PPlus2NodeTests.shutDown(peer) }
+    }
+
     @Test func aTreeIsOfferedByPathToPPlus2PeersAndByItsTopToPlainOnes() throws {
         let temporary = try TemporaryFolder()
         defer { temporary.remove() }
@@ -81,12 +97,8 @@ import Testing
     @Test func aDownloadKeepsTheStructureAndNeverGoesThroughALink() throws {
         let temporary = try TemporaryFolder()
         defer { temporary.remove() }
-        let lab = try makeLab(temporary)
-        let server = try startPeer(in: lab)
-        defer { shutDown(server) }
-        let mine = try temporary.folder("mine")
-        let downloader = try startPeer(in: mine)
-        defer { shutDown(downloader) }
+        let (server, downloader, mine) = try serverAndDownloader(temporary)
+        defer { shutDown(server, downloader) }
         #expect(waitUntil(timeout: 10) { server.search("notes", only: [server.identity]).matches.first?.sha256 != nil })
         let match = try #require(downloader.search("notes", only: [server.identity]).matches.first)
         let outcome = try downloader.download(match)
@@ -118,22 +130,14 @@ import Testing
     @Test func aFolderIsDownloadedWholeByTheConsole() throws {
         let temporary = try TemporaryFolder()
         defer { temporary.remove() }
-        let lab = try makeLab(temporary)
-        let server = try startPeer(in: lab)
-        defer { shutDown(server) }
-        let mine = try temporary.folder("mine")
-        let downloader = try startPeer(in: mine, bootstraps: [server.identity])
-        defer { shutDown(downloader) }
+        let (server, downloader, mine) = try serverAndDownloader(temporary)
+        defer { shutDown(server, downloader) }
         #expect(
             waitUntil(timeout: 10) {
                 server.search("week2/", only: [server.identity]).matches.allSatisfy { $0.sha256 != nil }
             }
         )
-        let output = Locked<[String]>([])
-        let screen = ConsoleScreen(isTerminal: false, usesColour: false) { text, _ in
-            output.withLock { $0 += text.split(separator: "\n").map(String.init) }
-        }
-        let console = Console(peer: downloader, screen: screen)
+        let (console, output) = pipeConsole(downloader)
         _ = console.handle("/browse \(server.identity) week2")
         #expect(output.withLock { $0 }.contains("  folders in week2: extra/ (1 file)"), "\(output.withLock { $0 })")
         _ = console.handle("/download-folder \(server.identity) week2")

@@ -49,3 +49,12 @@ func shutDown(_ peer: Peer) {
     peer.stop()
     peer.join()
 }
+
+/// A console on a pipe for `peer`, and the lines it printed so far.
+func pipeConsole(_ peer: any ConsolePeer) -> (Console, Locked<[String]>) {
+    let output = Locked<[String]>([])
+    let screen = ConsoleScreen(isTerminal: false, usesColour: false) { text, _ in
+        output.withLock { $0 += text.split(separator: "\n").map(String.init) }
+    }
+    return (Console(peer: peer, screen: screen), output)
+}

@@ -166,6 +166,28 @@ import Testing
         )
     }
 
+    /// A liar that announces the right SHA-256 and the piece hashes of the
+    /// other bytes it sends (its lie holds together), then `honest` sources.
+    func sourcesWithAConsistentLiar(honest: Int) throws -> [RangeSource] {
+        let other = randomBytes(Self.content.count, seed: 79)
+        return try [RangeSource(content: Self.content, behaviour: .sendsInstead(other), announcesPieces: true)]
+            + (0..<honest).map { _ in try RangeSource(content: Self.content, behaviour: .honest, announcesPieces: true)
+            }
+    }
+
+    /// Downloads from `sources` into `temporary`, expects the file saved
+    /// byte-identical, and returns the events.
+    func downloadSavesTheFile(
+        from sources: [RangeSource],
+        in temporary: TemporaryFolder,
+        liars: Liars
+    ) throws -> [Downloader.Event] {
+        let (outcome, events) = download(from: sources, in: try SharedFolder(path: temporary.path), liars: liars)
+        #expect(outcome.success?.savedFile == SavedFile(name: "big.bin", bytes: Int64(Self.content.count)))
+        #expect(readFile(temporary.file("big.bin")).map { $0 == Self.content } == true, "saved byte-identical")
+        return events
+    }
+
     /// A liar whose lie holds together (the right SHA-256, piece hashes of the
     /// bytes it sends) among two honest sources: outvoted on its piece list,
     /// it is sent no request for bytes, and once the file proves the honest
@@ -173,18 +195,10 @@ import Testing
     @Test func aLiarOutvotedOnItsPieceListIsNotAskedForAByte() throws {
         let temporary = try TemporaryFolder()
         defer { temporary.remove() }
-        let other = randomBytes(Self.content.count, seed: 79)
-        let sources = try [
-            RangeSource(content: Self.content, behaviour: .sendsInstead(other), announcesPieces: true),
-            RangeSource(content: Self.content, behaviour: .honest, announcesPieces: true),
-            RangeSource(content: Self.content, behaviour: .honest, announcesPieces: true),
-        ]
+        let sources = try sourcesWithAConsistentLiar(honest: 2)
         defer { for source in sources { source.stop() } }
-        let folder = try SharedFolder(path: temporary.path)
         let liars = Liars()
-        let (outcome, events) = download(from: sources, in: folder, liars: liars)
-        #expect(outcome.success?.savedFile == SavedFile(name: "big.bin", bytes: Int64(Self.content.count)))
-        #expect(readFile(temporary.file("big.bin")).map { $0 == Self.content } == true, "saved byte-identical")
+        let events = try downloadSavesTheFile(from: sources, in: temporary, liars: liars)
         #expect(sources[0].requests.isEmpty, "asked \(sources[0].requests)")
         let liar = PeerIdentity(address: .loopback, port: sources[0].port)!
         #expect(liars.all[liar]?.contains("piece hashes") == true, "\(liars.all)")
@@ -197,17 +211,10 @@ import Testing
     @Test func aTieOfPieceListsIsSettledByTheWholeFile() throws {
         let temporary = try TemporaryFolder()
         defer { temporary.remove() }
-        let other = randomBytes(Self.content.count, seed: 80)
-        let sources = try [
-            RangeSource(content: Self.content, behaviour: .sendsInstead(other), announcesPieces: true),
-            RangeSource(content: Self.content, behaviour: .honest, announcesPieces: true),
-        ]
+        let sources = try sourcesWithAConsistentLiar(honest: 1)
         defer { for source in sources { source.stop() } }
-        let folder = try SharedFolder(path: temporary.path)
         let liars = Liars()
-        let (outcome, _) = download(from: sources, in: folder, liars: liars)
-        #expect(outcome.success?.savedFile == SavedFile(name: "big.bin", bytes: Int64(Self.content.count)))
-        #expect(readFile(temporary.file("big.bin")).map { $0 == Self.content } == true, "saved byte-identical")
+        _ = try downloadSavesTheFile(from: sources, in: temporary, liars: liars)
         #expect(liars.contains(PeerIdentity(address: .loopback, port: sources[0].port)!))
         #expect(!liars.contains(PeerIdentity(address: .loopback, port: sources[1].port)!))
         #expect(sources[1].sentBytes == Self.content.count, "the honest source sent the file once")

@@ -145,11 +145,7 @@ import Testing
         let peer = try startPeer(in: mine, bootstraps: [server.identity])
         defer { shutDown(peer) }
         #expect(waitUntil(timeout: 10) { server.search("big", only: [server.identity]).matches.first?.sha256 != nil })
-        let output = Locked<[String]>([])
-        let screen = ConsoleScreen(isTerminal: false, usesColour: false) { text, _ in
-            output.withLock { $0 += text.split(separator: "\n").map(String.init) }
-        }
-        let console = Console(peer: peer, screen: screen)
+        let (console, output) = pipeConsole(peer)
         _ = console.handle("/resume")
         #expect(output.withLock { $0 }.contains("  1) big.bin: 68.4 KiB of 195.3 KiB"), "\(output.withLock { $0 })")
         _ = console.handle("/resume 2")

@@ -24,11 +24,7 @@ import Testing
         let plainPeer = PeerIdentity(address: .loopback, port: plain.port)!
         let downloader = try startPeer(in: makeFolder(temporary, "mine"), bootstraps: [plainPeer, pplus2.identity])
         defer { shutDown(downloader) }
-        let output = Locked<[String]>([])
-        let screen = ConsoleScreen(isTerminal: false, usesColour: false) { text, _ in
-            output.withLock { $0 += text.split(separator: "\n").map(String.init) }
-        }
-        let console = Console(peer: downloader, screen: screen)
+        let (console, output) = pipeConsole(downloader)
         _ = console.handle("report final")
         let lines = output.withLock { $0 }
         let listed = lines.filter { $0.hasPrefix("  ") && $0.contains(") ") }

@@ -93,6 +93,27 @@ def timed_queries(port, queries, clients=1):
     return sorted(took)
 
 
+def timed_while_churning(port, queries, name_of, folder):
+    """`timed_queries` while a file is added or removed every 100 ms: the
+    file `name_of(index)` in `folder` created at even steps, removed at odd."""
+    stop_churn = threading.Event()
+
+    def churn():
+        index = 0
+        while not stop_churn.wait(0.1):
+            path = os.path.join(folder, name_of(index))
+            open(path, "w").close() if index % 2 == 0 else os.remove(path)
+            index += 1
+
+    churner = threading.Thread(target=churn)
+    churner.start()
+    try:
+        return timed_queries(port, queries)
+    finally:
+        stop_churn.set()
+        churner.join()
+
+
 def percentile(values, fraction):
     return values[min(len(values) - 1, int(len(values) * fraction))]
 
@@ -109,20 +130,7 @@ def folder_at_scale(binary, work, mixed, count):
     request(port, "warm-up")
     ascii_queries = [f"{(index * 7919) % 100_000:05d}." for index in range(count)]
     figures = {"quiet": timed_queries(port, ascii_queries)}
-    stop_churn = threading.Event()
-
-    def churn():  # a file added or removed every 100 ms
-        index = 0
-        while not stop_churn.wait(0.1):
-            path = os.path.join(folder, f"churn-{index // 2}.txt")
-            open(path, "w").close() if index % 2 == 0 else os.remove(path)
-            index += 1
-
-    churner = threading.Thread(target=churn)
-    churner.start()
-    figures["changing"] = timed_queries(port, ascii_queries)
-    stop_churn.set()
-    churner.join()
+    figures["changing"] = timed_while_churning(port, ascii_queries, lambda index: f"churn-{index // 2}.txt", folder)
     figures["8 clients"] = timed_queries(port, ascii_queries, clients=8)
     figures["non-ASCII"] = timed_queries(port, [f"é-{(index * 7919) % 10_000:04d}" for index in range(count)])
     appear = []
@@ -200,20 +208,8 @@ def tree_at_scale(binary, work, count):
     queries = [f"\x01find {(index * 7919) % 100_000:06d}." for index in range(count)]
     request(port, queries[0])
     figures = {"quiet": timed_queries(port, queries)}
-    stop_churn = threading.Event()
-
-    def churn():
-        index = 0
-        while not stop_churn.wait(0.1):
-            path = os.path.join(folder, f"d-{index % 1000:03d}", f"churn-{index // 2}.txt")
-            open(path, "w").close() if index % 2 == 0 else os.remove(path)
-            index += 1
-
-    churner = threading.Thread(target=churn)
-    churner.start()
-    figures["changing"] = timed_queries(port, queries)
-    stop_churn.set()
-    churner.join()
+    figures["changing"] = timed_while_churning(
+        port, queries, lambda index: f"d-{(index // 2) % 1000:03d}/churn-{index // 2}.txt", folder)
     appear = []
     for index in range(20):
         sub = f"d-{(index * 37) % 1000:03d}" if index % 2 else f"new-{index}-{random.randrange(1 << 30)}"
