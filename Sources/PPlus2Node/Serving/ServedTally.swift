@@ -1,12 +1,14 @@
 import PPlus2Core
 
-/// What the peer served, summed up for the console: one line at once for the
-/// first file served after a quiet spell, then at most one line every
-/// `interval` seconds for all that was served meanwhile, so a busy peer
-/// (a thousand callers, a file fetched in a hundred ranges) never floods the
-/// console. Kept by the event loop's thread alone.
+/// What the peer served, summed up for the console: one line a second after
+/// the first file served after a quiet spell (the ranges of one download
+/// that follow at once are in it), then at most one line every `interval`
+/// seconds for all that was served meanwhile, so a busy peer (a thousand
+/// callers, a file fetched in a hundred ranges) never floods the console.
+/// Kept by the event loop's thread alone.
 struct ServedTally {
     static let interval = 10.0
+    static let grace = 1.0
 
     private var bytes: Int64 = 0
     private var transfers = 0
@@ -28,7 +30,7 @@ struct ServedTally {
     }
 
     /// When the next line is due; nil when nothing waits to be said.
-    var dueAt: Double? { firstAt.map { max($0, lastLineAt + Self.interval) } }
+    var dueAt: Double? { firstAt.map { max($0 + Self.grace, lastLineAt + Self.interval) } }
 
     /// The line to say now, if one is due; the tally starts again.
     mutating func line(now: Double) -> String? {
