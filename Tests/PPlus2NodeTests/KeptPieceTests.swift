@@ -132,4 +132,32 @@ import Testing
         #expect(honest.sentBytes == 4 * Self.mebibyte, "the bad piece and the rest")
         #expect(liars.all.isEmpty, "nobody blamed: \(liars.all)")
     }
+
+    /// A cancel that comes as the last bytes land wins over the completion:
+    /// nothing takes the name, and the whole file is kept to resume in no time.
+    @Test func aCancelAtTheLastByteWinsOverTheName() throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        let source = try RangeSource(content: Self.content, behaviour: .honest, announcesPieces: true)
+        defer { source.stop() }
+        let cancellation = DownloadCancellation()
+        let downloader = Downloader(
+            client: PeerClient(timeout: 4 * sanitizerSlowdown),
+            folder: try SharedFolder(path: temporary.path),
+            maxSize: 1 << 30,
+            cancellation: cancellation
+        )
+        let match = MultiSourceTests().copies(of: [source.port])[0]
+        let outcome = Result { () throws(DownloadError) in
+            try downloader.download(copies: [match]) { event in
+                if case .progress(let bytes, let size) = event, bytes == size { cancellation.cancel() }
+            }
+        }
+        guard case .failure(.cancelled) = outcome else {
+            Issue.record("expected the cancel to win: \(outcome)")
+            return
+        }
+        #expect(!TemporaryFolder.names(in: temporary.path).contains("big.bin"))
+        #expect(keptBytes(in: temporary.path)?.count == Self.content.count, "the whole file kept to resume")
+    }
 }
