@@ -198,6 +198,11 @@ public final class Peer: ThreadOwner {
         )
         downloader.stallRule = configuration.stallRule
         downloader.liars = liars
+        // A verified file is offered with its hash at once, never read again for it.
+        downloader.verified = { [folder, hashes] name, sha256, pieces in
+            guard let entry = folder.directory.entry(named: Array(name.utf8)), entry.kind == .regular else { return }
+            hashes.adopt(entry.status, sha256: sha256, pieces: pieces)
+        }
         let outcome = try downloader.download(copies: copies, report: report)
         if case .saved = outcome, let first = copies.first { peers.recordSuccess(first.peer) }
         return outcome

@@ -1,3 +1,4 @@
+import Foundation
 import PPlus2Core
 import PPlus2POSIX
 import PPlus2TestSupport
@@ -159,5 +160,28 @@ import Testing
         }
         #expect(!TemporaryFolder.names(in: temporary.path).contains("big.bin"))
         #expect(keptBytes(in: temporary.path)?.count == Self.content.count, "the whole file kept to resume")
+    }
+
+    /// A file saved verified is offered with its SHA-256 and pieces at once,
+    /// and the folder's hasher does not read it again.
+    @Test func aVerifiedDownloadIsOfferedWithItsHashWithoutBeingReadAgain() throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        let source = try RangeSource(content: Self.content, behaviour: .honest, announcesPieces: true)
+        defer { source.stop() }
+        let peer = try startPeer(in: temporary.path)
+        defer { shutDown(peer) }
+        let match = MultiSourceTests().copies(of: [source.port])[0]
+        #expect(try peer.download(match).savedFile == SavedFile(name: "big.bin", bytes: Int64(Self.content.count)))
+        #expect(waitUntil(timeout: 5) { peer.folder.offeredStatus(of: "big.bin") != nil })
+        let status = try #require(peer.folder.offeredStatus(of: "big.bin"))
+        #expect(peer.hashes.sha256(of: status) == Self.digest)
+        #expect(peer.hashes.pieces(of: status)?.count == 6)
+        #expect(
+            wireRequest(port: peer.port + 1, line: "\u{1}find big").lines.last
+                == "\(Self.content.count) \(Self.digest) big.bin"
+        )
+        usleep(1_500_000)  // the hasher's passes run within a second of the index's change
+        #expect(peer.hashes.filesHashed == 0, "not read again")
     }
 }

@@ -37,6 +37,10 @@ public struct Downloader: Sendable {
     public var liars = Liars()
     /// The most peers one download fetches from at once.
     public static let maxSources = 4
+    /// Told of each file saved verified: its name as saved, its SHA-256 and
+    /// the piece list it was checked against (if any), so that the folder's
+    /// hasher need not read it again.
+    public var verified: (@Sendable (String, SHA256Digest, PieceList?) -> Void)?
 
     public init(client: PeerClient, folder: SharedFolder, maxSize: Int64, cancellation: DownloadCancellation? = nil) {
         self.client = client
@@ -178,7 +182,9 @@ public struct Downloader: Sendable {
             }
             try sync(partial)
             try checkNotCancelled(bytes: size, from: first.peer)
-            return .done(.saved(savedName: try folder.commit(partial, as: first.name), bytes: size, check: check))
+            let savedName = try folder.commit(partial, as: first.name)
+            if case .verified(let digest) = check { verified?(savedName, digest, pieces) }
+            return .done(.saved(savedName: savedName, bytes: size, check: check))
         } catch {
             liars.record(error, name: first.name)
             keepOrDiscard(partial, upTo: plan.contiguousEnd, kept: kept, error: error, report: report)

@@ -25,6 +25,11 @@ final class FileHashes: ThreadOwner {
     private let table = Locked(HashTable())
     /// The piece hashes of the files of more than one piece, by version.
     private let pieceTable = Locked<[FileStatus: [SHA256Digest]]>([:])
+    /// Hashes adopted from verified downloads since the cache was saved.
+    private let adoptedSinceSave = Locked(false)
+    /// Files read and hashed by the passes (tests).
+    var filesHashed: Int { hashedCount.withLock { $0 } }
+    private let hashedCount = Locked(0)
 
     init(folder: SharedFolder, log: Log) {
         self.folder = folder
@@ -43,6 +48,18 @@ final class FileHashes: ThreadOwner {
             return sha256(of: status).flatMap { PieceList(size: status.size, hashes: [$0]) }
         }
         return pieceTable.withLock { $0[status] }.flatMap { PieceList(size: status.size, hashes: $0) }
+    }
+
+    /// A file this peer just saved from a verified download: its SHA-256 and
+    /// piece list were checked against the content as it landed, so it is
+    /// not read again to be offered with them (kept in the cache at the next
+    /// pass). A list that is not this size's is ignored.
+    func adopt(_ status: FileStatus, sha256: SHA256Digest, pieces: PieceList?) {
+        table.withLock { $0.insert(sha256, for: status) }
+        if let pieces, pieces.size == status.size, pieces.count > 1 {
+            pieceTable.withLock { $0[status] = pieces.hashes }
+        }
+        adoptedSinceSave.withLock { $0 = true }
     }
 
     /// Whether this version still needs hashing (its hash, or its pieces).
@@ -101,12 +118,18 @@ final class FileHashes: ThreadOwner {
         if forgotten > 0 && isFirst {
             log.warning("the hash cache held \(forgotten) entries for files changed or gone since: hashing again")
         }
-        var changed = forgotten > 0
+        var changed =
+            forgotten > 0
+            || adoptedSinceSave.withLock { adopted in
+                defer { adopted = false }
+                return adopted
+            }
         var buffer: [UInt8] = []
         for (position, status) in index.statuses.enumerated() {
             guard !thread.isStopping else { break }
             if isKnown(status) { continue }
             guard let hashed = hash(index.name(at: position), expecting: status, with: &buffer) else { continue }
+            hashedCount.withLock { $0 += 1 }
             table.withLock { $0.insert(hashed.sha256, for: status) }
             if hashed.pieces.count > 1 { pieceTable.withLock { $0[status] = hashed.pieces.hashes } }
             changed = true
