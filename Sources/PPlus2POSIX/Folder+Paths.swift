@@ -29,8 +29,14 @@ extension Folder {
     /// The folder holding the last component of `name` (opened by
     /// `subfolder`), and that component.
     public func parent(of name: String) throws(IOFailure) -> (Folder, String) {
-        guard let slash = name.lastIndex(of: "/") else { return (self, name) }
-        return (try subfolder(name[..<slash]), String(name[name.index(after: slash)...]))
+        let (folder, leaf) = Self.split(name)
+        return (folder.isEmpty ? self : try subfolder(folder), leaf)
+    }
+
+    /// `a/b/c.txt` → (`a/b`, `c.txt`); `c.txt` → (``, `c.txt`).
+    public static func split(_ path: String) -> (folder: String, leaf: String) {
+        guard let slash = path.lastIndex(of: "/") else { return ("", path) }
+        return (String(path[..<slash]), String(path[path.index(after: slash)...]))
     }
 
     /// Moves `from` (in this folder) to `to` in `folder` (a sub-folder),

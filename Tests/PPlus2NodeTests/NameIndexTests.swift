@@ -57,6 +57,21 @@ import Testing
             #expect(index.matches(matcher, limit: 2) == Array(expected.prefix(2)), "query \(query), limit 2")
         }
     }
+
+    /// The names under a folder, found by a binary search across blocks of
+    /// 3 names, are exactly those a filter over every name finds (`a/` not
+    /// `a-b/`, `ab/` or `a` itself).
+    @Test(arguments: [3, NameIndex.defaultBlockSize])
+    func namesUnderAFolderAreThoseAFilterFinds(blockSize: Int) {
+        let names = [
+            "a", "a-b/x", "a/1", "a/2/3", "a/2/4", "a/b", "a/c/d/e", "ab/x", "b/a/1", "z", "a.txt", "a0/x",
+        ]
+        let index = NameIndex(names.map { (name: Array($0.utf8), status: status(1)) }, blockSize: blockSize)
+        for folder in ["a", "a/2", "b", "b/a", "c", "a/c/d"] {
+            let expected = names.filter { $0.hasPrefix(folder + "/") }.sorted().map { Array($0.utf8) }
+            #expect(index.names(under: Array(folder.utf8)) == expected, "under \(folder)")
+        }
+    }
 }
 
 /// The compact hash table answers what a dictionary answers, through batches,

@@ -52,6 +52,12 @@ public enum SharedPath {
         passesByteRules(path.utf8)
     }
 
+    /// A name to serve or save: a relative path with `folders` (between
+    /// pplus2 peers), else a top-level name (plain P+2 has no folders).
+    public static func isValid(_ name: String, folders: Bool) -> Bool {
+        folders ? isValid(name) : SharedFileName.isValid(name)
+    }
+
     /// Applies the rules to raw bytes; valid UTF-8 is checked too.
     public static func validated(utf8 bytes: some Collection<UInt8>) -> String? {
         guard passesByteRules(bytes) else { return nil }

@@ -3,9 +3,10 @@ import PPlus2POSIX
 
 // Stage 3 of a download: the ranges of the file, each one `\u{1}get OFFSET
 // LENGTH SHA256 NAME` on a connection of its own, the body moved into the
-// partial at its offset and, when the source gave its piece list, each piece
+// partial at its offset and, with the download's piece list, each piece
 // checked as it lands (`PieceCheck`): a bad piece is fetched again from
-// another source and its sender recorded as a liar. One thread a source takes ranges from the plan until
+// another source and its sender recorded as a liar. One thread a source
+// takes ranges from the plan until
 // none is left (a faster source takes more of them); a range whose source
 // fails goes back to the others with what was written kept; a source that
 // failed twice (once, when it is the only one) stops asking.

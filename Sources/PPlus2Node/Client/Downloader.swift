@@ -13,8 +13,9 @@ import PPlus2POSIX
 ///    ranges of `rangeSize` shared out by a `RangePlan`; each range is one
 ///    connection (`DownloadStream`: request, header, body into the partial at
 ///    its offset, clean end), each piece checked as it lands against the
-///    source's own piece list (`PieceCheck`), while a `HashFollower` hashes
-///    behind the checked writes;
+///    piece list most sources announced (`PieceVote`, `PieceCheck`), while a
+///    `HashFollower` hashes behind the checked writes; a kept partial is
+///    checked piece by piece first (`KeptPieces`);
 /// 4. the check: exactly the announced size, and the announced SHA-256;
 /// 5. the commit: synced, then renamed to its name (or `name (1).ext`...);
 ///    a break-off keeps the partial to resume, anything else discards it.
@@ -237,9 +238,7 @@ public struct Downloader: Sendable {
     /// Refuses, before the first byte, what could never be saved.
     private func admit(_ match: Search.Match) throws(DownloadError) {
         // A path only from a pplus2 peer (it told a size): plain P+2 has no folders.
-        guard match.size == nil ? SharedFileName.isValid(match.name) : SharedPath.isValid(match.name) else {
-            throw .invalidName
-        }
+        guard SharedPath.isValid(match.name, folders: match.size != nil) else { throw .invalidName }
         if let problem = folder.pathProblem(for: match.name) { throw .unsafePath(match.name, problem) }
         guard folder.freeName(for: match.name) != nil else { throw .noFreeName(match.name) }
         if let size = match.size, size > maxSize { throw .tooLarge(maxSize) }

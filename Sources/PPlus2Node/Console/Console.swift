@@ -172,7 +172,7 @@ public final class Console {
             return error("no kept download numbered \(number): /resume lists them")
         }
         let download = kept[number - 1]
-        let leaf = String(download.name.split(separator: "/").last ?? Substring(download.name))
+        let leaf = Folder.split(download.name).leaf
         peer.waitForFirstContact()
         let copies = peer.search(leaf, only: nil).matches.filter { $0.sha256 == content && $0.size == download.size }
         guard let first = copies.first else {

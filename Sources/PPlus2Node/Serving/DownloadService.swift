@@ -61,8 +61,7 @@ struct DownloadService: Service {
     /// Nothing for a name not offered; a reset for an offered file the
     /// process has no descriptor left to open.
     private func refusal(_ name: String, paths: Bool) -> Answer {
-        let valid = paths ? SharedPath.isValid(name) : SharedFileName.isValid(name)
-        return valid && folder.offeredSize(of: name) != nil ? .refuse : .nothing
+        SharedPath.isValid(name, folders: paths) && folder.offeredSize(of: name) != nil ? .refuse : .nothing
     }
 
     /// `paths`: a relative path of the tree may be asked for (the extension).

@@ -203,9 +203,8 @@ final class FolderIndex: ThreadOwner {
     }
 
     /// Whether `name` is inside the folder `path`.
-    static func isUnder(_ name: some Collection<UInt8>, _ path: [UInt8]) -> Bool {
-        name.count > path.count && name.starts(with: path)
-            && name[name.index(name.startIndex, offsetBy: path.count)] == UInt8(ascii: "/")
+    private static func isUnder(_ name: [UInt8], _ path: [UInt8]) -> Bool {
+        name.starts(with: path + [UInt8(ascii: "/")])
     }
 
     private func replace(with index: NameIndex) {

@@ -159,12 +159,25 @@ struct NameIndex: Sendable {
         return low
     }
 
-    /// The names inside the folder `folder` (a relative path), at any depth.
+    /// The names inside the folder `folder` (a relative path), at any depth:
+    /// in byte order they stand together after `folder/`, so one binary search
+    /// finds the first and the walk stops at the first name not inside.
     func names(under folder: [UInt8]) -> [[UInt8]] {
+        guard !blocks.isEmpty else { return [] }
+        let prefix = folder + [UInt8(ascii: "/")]
         var found: [[UInt8]] = []
-        for position in 0..<count {
-            let name = nameBytes(at: position)
-            if FolderIndex.isUnder(name, folder) { found.append(Array(name)) }
+        var number = block(for: prefix)
+        var position = blocks[number].lowerBound(prefix)
+        while number < blocks.count {
+            let block = blocks[number]
+            while position < block.count {
+                let name = block.nameBytes(at: position)
+                guard name.starts(with: prefix) else { return found }
+                found.append(Array(name))
+                position += 1
+            }
+            number += 1
+            position = 0
         }
         return found
     }

@@ -72,7 +72,7 @@ extension SharedFolder {
     /// missing folders created beneath the shared folder, never through a
     /// symbolic link (`Folder.makeSubfolders`).
     public func commit(_ partial: PartialFile, as wanted: String) throws(DownloadError) -> String {
-        let (folderPath, leaf) = Self.splitPath(wanted)
+        let (folderPath, leaf) = Folder.split(wanted)
         let outcome: Result<String, DownloadError> = partials.withLock { partials in
             guard !partials.isClosed, partials.active[partial.name] != nil else { return .failure(.stopping) }
             let target: Folder
@@ -224,7 +224,7 @@ extension SharedFolder {
     /// candidate not taken (the commit still never replaces a file, and takes
     /// the next one if another appeared meanwhile); nil if all 1000 are.
     public func freeName(for wanted: String) -> String? {
-        let (folderPath, leaf) = Self.splitPath(wanted)
+        let (folderPath, leaf) = Folder.split(wanted)
         let prefix = folderPath.isEmpty ? "" : folderPath + "/"
         return (0...999).lazy.map { prefix + Self.candidateName(for: leaf, attempt: $0) }.first { candidate in
             directory.entry(named: Array(candidate.utf8)) == nil
@@ -236,7 +236,7 @@ extension SharedFolder {
     /// it can (its folders exist as real folders, or will be created).
     public func pathProblem(for wanted: String) -> String? {
         var walked = ""
-        for component in SharedPath.components(Self.splitPath(wanted).folder) {
+        for component in SharedPath.components(Folder.split(wanted).folder) {
             walked += (walked.isEmpty ? "" : "/") + component
             guard let entry = directory.entry(named: Array(walked.utf8)) else { return nil }  // created when saved
             switch entry.kind {
@@ -246,12 +246,6 @@ extension SharedFolder {
             }
         }
         return nil
-    }
-
-    /// `a/b/c.txt` → (`a/b`, `c.txt`); `c.txt` → (``, `c.txt`).
-    static func splitPath(_ path: String) -> (folder: String, leaf: String) {
-        guard let slash = path.lastIndex(of: "/") else { return ("", path) }
-        return (String(path[..<slash]), String(path[path.index(after: slash)...]))
     }
 
     /// `report.pdf` → (`report`, `.pdf`); `archive.tar.gz` → (`archive.tar`, `.gz`);

@@ -112,7 +112,7 @@ public final class SharedFolder: ThreadOwner {
         _ name: String,
         paths: Bool = false
     ) throws(ServingRefusal) -> (file: FileDescriptor, status: FileStatus) {
-        guard paths ? SharedPath.isValid(name) : SharedFileName.isValid(name) else { throw .notOffered }
+        guard SharedPath.isValid(name, folders: paths) else { throw .notOffered }
         do {
             return try directory.openRegularFileWithStatus(name)
         } catch {
