@@ -62,8 +62,8 @@ public enum DownloadError: Error, Equatable, Sendable, CustomStringConvertible {
     case tooLong(PeerIdentity, size: Int64)
     /// The whole file arrived but its SHA-256 is not the one announced.
     case hashMismatch(PeerIdentity, expected: SHA256Digest, actual: SHA256Digest)
-    /// A piece from the peer does not have the SHA-256 the peer itself
-    /// announced for it (`\u{1}pieces`): piece `piece` (from 0) of `count`.
+    /// A piece from the peer does not match the piece list the peer itself
+    /// announced (`\u{1}chain`): piece `piece` (from 0) of `count`.
     case badPiece(PeerIdentity, piece: Int, count: Int)
     /// The peer is shutting down.
     case stopping

@@ -1,9 +1,9 @@
 import PPlus2Core
 import Testing
 
-/// Piece hashes: how a file is cut, the one-pass hasher against SHA-256 of
-/// each slice, the `\u{1}pieces` lines read only as written, and the hash
-/// cache keeping them.
+/// Piece lists: how a file is cut, the one-pass hasher's chaining values
+/// against SHA-256 of the whole, each piece checked alone, the `\u{1}chain`
+/// lines read only as written, and the hash cache keeping them.
 @Suite struct PieceTests {
     /// A deterministic filler (the core tests do not link the test support).
     static func bytes(_ count: Int) -> [UInt8] {
@@ -33,8 +33,8 @@ import Testing
     @Test func rangesCoverTheFileOnceAndFindTheirPiece() throws {
         let size = Int64(5_000_000)
         let digest = SHA256.hash([])
-        let list = try #require(PieceList(size: size, hashes: Array(repeating: digest, count: 5)))
-        #expect(PieceList(size: size, hashes: Array(repeating: digest, count: 4)) == nil)
+        let list = try #require(PieceList(size: size, chain: Array(repeating: digest, count: 5)))
+        #expect(PieceList(size: size, chain: Array(repeating: digest, count: 4)) == nil)
         var end: Int64 = 0
         for index in 0..<list.count {
             let range = list.range(ofPiece: index)
@@ -48,10 +48,12 @@ import Testing
         #expect(list.pieceStart(atOrBefore: size) == 4 << 20)
     }
 
-    /// Fed in chunks of any size, the hasher gives the SHA-256 of the whole and
-    /// of each piece's slice.
-    @Test(arguments: [0, 1, (1 << 20) - 1, 1 << 20, 2_500_000])
-    func theHasherAgreesWithSHA256OfEachSlice(size: Int) throws {
+    /// Fed in chunks of any size, the hasher gives the SHA-256 of the whole,
+    /// and each value of its list is where SHA-256 stands after that piece:
+    /// going on from it through the rest of the file gives the whole file's
+    /// SHA-256, and each piece goes from its start value to its end value.
+    @Test(arguments: [0, 1, (1 << 20) - 1, 1 << 20, 2_500_000, 3 << 20])
+    func theHasherChainsTheWholeFilesSHA256(size: Int) throws {
         let data = Self.bytes(size)
         for chunk in [4096, 333_333, 1 << 20] {
             var hasher = PieceHasher(size: Int64(size))
@@ -63,12 +65,45 @@ import Testing
             }
             let finished = hasher.finish(size: Int64(size))
             let result = try #require(finished)
-            #expect(result.sha256 == SHA256.hash(data))
+            let whole = SHA256.hash(data)
+            #expect(result.sha256 == whole && result.pieces.sha256 == whole && result.pieces.isBound(to: whole))
             for index in 0..<result.pieces.count {
                 let range = result.pieces.range(ofPiece: index)
-                #expect(result.pieces.hashes[index] == SHA256.hash(data[Int(range.lowerBound)..<Int(range.upperBound)]))
+                if index < result.pieces.count - 1 {
+                    var rest = SHA256(
+                        continuingFrom: result.pieces.chain[index],
+                        after: range.upperBound,
+                        blockFunction: SHA256.portable
+                    )
+                    rest.update(Array(data[Int(range.upperBound)...]))
+                    #expect(rest.finish() == whole, "piece \(index) of \(size)")
+                }
+                var piece = result.pieces.hasher(forPiece: index, blockFunction: SHA256.portable)
+                piece.update(Array(data[Int(range.lowerBound)..<Int(range.upperBound)]))
+                #expect(result.pieces.ends(&piece, piece: index), "piece \(index) of \(size)")
             }
         }
+    }
+
+    /// A byte changed in one piece fails that piece alone; a list whose last
+    /// value is not the content's SHA-256 is not bound to it.
+    @Test func aChangedByteFailsItsPieceAlone() throws {
+        let size = 3 << 20
+        let data = Self.bytes(size)
+        var hasher = PieceHasher(size: Int64(size))
+        data.withUnsafeBytes { hasher.update($0) }
+        let finished = hasher.finish(size: Int64(size))
+        let pieces = try #require(finished).pieces
+        var changed = data
+        changed[(1 << 20) + 5] ^= 1
+        let results = (0..<pieces.count).map { index in
+            let range = pieces.range(ofPiece: index)
+            var piece = pieces.hasher(forPiece: index, blockFunction: SHA256.portable)
+            piece.update(Array(changed[Int(range.lowerBound)..<Int(range.upperBound)]))
+            return pieces.ends(&piece, piece: index)
+        }
+        #expect(results == [true, false, true])
+        #expect(!pieces.isBound(to: SHA256.hash(changed)))
     }
 
     @Test func theHasherRefusesBytesOfAnotherSize() {
@@ -92,12 +127,14 @@ import Testing
         var upper = body
         upper[body.count - 2] = UInt8(ascii: "A")
         #expect(Extension.parsePieceLines(upper, size: size) == nil, "hex is lowercase")
-        let request = Extension.piecesRequest(sha256: pieces.hashes[0], name: "a b.bin")
-        #expect(Extension.parse(request) == .pieces(sha256: pieces.hashes[0], name: "a b.bin"))
-        #expect(Extension.parse("\u{1}pieces - a.bin") == nil, "a piece list is asked of one version")
+        let request = Extension.piecesRequest(sha256: pieces.sha256, name: "a b.bin")
+        #expect(Extension.parse(request) == .pieces(sha256: pieces.sha256, name: "a b.bin"))
+        #expect(Extension.parse("\u{1}chain - a.bin") == nil, "a piece list is asked of one version")
+        let older = "\u{1}pieces \(pieces.sha256) a.bin"
+        #expect(Extension.parse(older) == nil, "the lists of pieces' own SHA-256 are not served: another meaning")
     }
 
-    @Test func theHashCacheKeepsPiecesAndStillReadsVersionOne() throws {
+    @Test func theHashCacheKeepsPiecesAndReadsOlderVersionsHashesOnly() throws {
         let digest = SHA256.hash(Array("x".utf8))
         let entries = [
             HashCacheFormat.Entry(
@@ -113,11 +150,16 @@ import Testing
             HashCacheFormat.Entry(name: "small.txt", size: 1, modified: 7, inode: 10, sha256: digest),
         ]
         #expect(try HashCacheFormat.decode(HashCacheFormat.encode(entries)) == entries)
-        let older = Array("pplus2-hashes 1\n1 7 10 \(digest) small.txt\n".utf8)
-        #expect(try HashCacheFormat.decode(older) == [entries[1]])
-        let wrongCount = Array("pplus2-hashes 2\n\(3 << 20) 7 9 \(digest) big.bin\n+\(digest)\n".utf8)
+        let first = Array("pplus2-hashes 1\n1 7 10 \(digest) small.txt\n".utf8)
+        #expect(try HashCacheFormat.decode(first) == [entries[1]])
+        // Version 2's piece lines are each piece's own SHA-256: dropped, the hashes kept.
+        let second = "pplus2-hashes 2\n\(3 << 20) 7 9 \(digest) big.bin\n" + String(repeating: "+\(digest)\n", count: 3)
+        var withoutPieces = entries[0]
+        withoutPieces.pieces = []
+        #expect(try HashCacheFormat.decode(Array(second.utf8)) == [withoutPieces])
+        let wrongCount = Array("pplus2-hashes 3\n\(3 << 20) 7 9 \(digest) big.bin\n+\(digest)\n".utf8)
         #expect(throws: HashCacheFormat.Corruption.self) { try HashCacheFormat.decode(wrongCount) }
-        let orphan = Array("pplus2-hashes 2\n+\(digest)\n".utf8)
+        let orphan = Array("pplus2-hashes 3\n+\(digest)\n".utf8)
         #expect(throws: HashCacheFormat.Corruption.self) { try HashCacheFormat.decode(orphan) }
     }
 
@@ -126,7 +168,7 @@ import Testing
     @Test func theListMostSourcesGiveIsChosenAndATieGoesToTheEarliest() throws {
         let size = 3 * Self.mebibyte
         func list(_ seed: UInt8) throws -> PieceList {
-            try #require(PieceList(size: size, hashes: (0..<3).map { SHA256.hash([seed, UInt8($0)]) }))
+            try #require(PieceList(size: size, chain: (0..<3).map { SHA256.hash([seed, UInt8($0)]) }))
         }
         let (a, b) = (try list(1), try list(2))
         let vote = PieceVote([b, a, nil, a])

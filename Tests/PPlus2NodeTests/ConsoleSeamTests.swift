@@ -149,7 +149,7 @@ final class FakeConsolePeer: ConsolePeer, Sendable {
     /// A source caught lying during a download that the others complete:
     /// the console names it, and says nothing against the peer picked.
     @Test func theConsoleNamesTheLiarCaughtNotTheHonestPeer() {
-        let why = "sent piece 2 of 6 of report.pdf unlike the SHA-256 it announced for it"
+        let why = "sent piece 2 of 6 of report.pdf unlike the piece list it announced"
         let peer = FakeConsolePeer(
             matches: [
                 Search.Match(name: "report.pdf", peer: Self.a, size: 100, sha256: Self.digest),

@@ -38,18 +38,24 @@ import Testing
         }
     }
 
-    /// `\u{1}pieces SHA256 NAME`: the header, then the SHA-256 of each piece,
-    /// as computed in the hashing pass; kept in the hash cache across restarts.
-    @Test func piecesAnswersTheHashOfEachPiece() throws {
+    /// `\u{1}chain SHA256 NAME`: the header, then where SHA-256 stands at the
+    /// end of each piece (the last: the file's SHA-256), as computed in the
+    /// hashing pass; kept in the hash cache across restarts. The older
+    /// `\u{1}pieces` (each piece's own SHA-256) gets nothing.
+    @Test func chainAnswersTheChainingValueAtEachPiecesEnd() throws {
         let temporary = try TemporaryFolder()
         defer { temporary.remove() }
         let content = randomBytes(2_500_000, seed: 5)
         let digest = SHA256.hash(content)
-        let expected = (0..<3).map { index in
-            SHA256.hash(content[(index << 20)..<min((index + 1) << 20, content.count)])
+        var running = SHA256()
+        var expected: [SHA256Digest] = []
+        for index in 0..<2 {
+            running.update(Array(content[(index << 20)..<((index + 1) << 20)]))
+            expected.append(try #require(running.chainingValue))
         }
+        expected.append(digest)
         var (peer, folder) = try hashedPeer(temporary, files: ["data.bin": content, "small.txt": [1, 2]])
-        func pieces(_ text: String) -> WireAnswer { wireRequest(port: peer.port + 2, line: "\u{1}pieces " + text) }
+        func pieces(_ text: String) -> WireAnswer { wireRequest(port: peer.port + 2, line: "\u{1}chain " + text) }
         let header = Extension.getHeader(size: 2_500_000, sha256: digest)
         let whole = [header, "1048576 3"] + expected.map(\.description)
         #expect(pieces("\(digest) data.bin").lines == whole)
@@ -60,13 +66,14 @@ import Testing
         for silent in ["\(digest) nothere", "- data.bin", "\(digest)", "\(digest) ../data.bin"] {
             #expect(pieces(silent).bytes.isEmpty, "\(silent)")
         }
+        #expect(wireRequest(port: peer.port + 2, line: "\u{1}pieces \(digest) data.bin").bytes.isEmpty)
         // The cache holds them; restarted, the peer answers them at once.
         shutDown(peer)
         peer = try startPeer(in: folder)
         defer { shutDown(peer) }
         #expect(
             readFile(folder + "/" + HiddenFile.hashCache.name).map { String(decoding: $0, as: UTF8.self) }?
-                .contains("+\(expected[2])") == true
+                .contains("+\(expected[1])") == true
         )
         #expect(pieces("\(digest) data.bin").lines == whole)
     }

@@ -188,8 +188,8 @@ import Testing
         return events
     }
 
-    /// A liar whose lie holds together (the right SHA-256, piece hashes of the
-    /// bytes it sends) among two honest sources: outvoted on its piece list,
+    /// A liar whose lie holds together (the right SHA-256, a list that goes
+    /// through the bytes it sends) among two honest sources: outvoted on its piece list,
     /// it is sent no request for bytes, and once the file proves the honest
     /// list right it is recorded.
     @Test func aLiarOutvotedOnItsPieceListIsNotAskedForAByte() throws {
@@ -201,14 +201,14 @@ import Testing
         let events = try downloadSavesTheFile(from: sources, in: temporary, liars: liars)
         #expect(sources[0].requests.isEmpty, "asked \(sources[0].requests)")
         let liar = PeerIdentity(address: .loopback, port: sources[0].port)!
-        #expect(liars.all[liar]?.contains("piece hashes") == true, "\(liars.all)")
+        #expect(liars.all[liar]?.contains("piece list") == true, "\(liars.all)")
         #expect(events.contains { if case .caught(liar, _) = $0 { true } else { false } }, "\(events)")
     }
 
-    /// One liar against one honest source, the liar first: a tie the piece
-    /// lists cannot settle. The liar's list is tried, the whole file's SHA-256
-    /// proves it false, the liar is recorded, and the honest source is used.
-    @Test func aTieOfPieceListsIsSettledByTheWholeFile() throws {
+    /// One liar against one honest source, the liar first: a tie the vote
+    /// cannot settle. The liar's list is tried; its last piece cannot reach
+    /// the content's SHA-256, which proves it a liar, and the honest source is used.
+    @Test func aTieOfPieceListsIsSettledByTheLastPiece() throws {
         let temporary = try TemporaryFolder()
         defer { temporary.remove() }
         let sources = try sourcesWithAConsistentLiar(honest: 1)
@@ -218,6 +218,29 @@ import Testing
         #expect(liars.contains(PeerIdentity(address: .loopback, port: sources[0].port)!))
         #expect(!liars.contains(PeerIdentity(address: .loopback, port: sources[1].port)!))
         #expect(sources[1].sentBytes == Self.content.count, "the honest source sent the file once")
+    }
+
+    /// A list that does not end at the content's SHA-256 is not that
+    /// content's: its source is recorded before a byte, even in a tie.
+    @Test func aListNotBoundToTheContentIsRefusedBeforeAByte() throws {
+        let temporary = try TemporaryFolder()
+        defer { temporary.remove() }
+        let other = randomBytes(Self.content.count, seed: 80)
+        let sources = try [
+            RangeSource(
+                content: Self.content,
+                behaviour: .sendsInstead(other),
+                announcesPieces: true,
+                bindsList: false
+            ),
+            RangeSource(content: Self.content, behaviour: .honest, announcesPieces: true),
+        ]
+        defer { for source in sources { source.stop() } }
+        let liars = Liars()
+        _ = try downloadSavesTheFile(from: sources, in: temporary, liars: liars)
+        #expect(sources[0].requests.isEmpty, "asked \(sources[0].requests)")
+        #expect(liars.all[PeerIdentity(address: .loopback, port: sources[0].port)!]?.contains("piece list") == true)
+        #expect(sources[1].sentBytes == Self.content.count)
     }
 
     @Test func whenEverySourceFailsNothingIsSavedAndTheStartIsKept() throws {

@@ -6,10 +6,11 @@ import Synchronization
 /// A fake pplus2 peer that serves one file by the extension's ranges
 /// (`\u{1}get OFFSET LENGTH SHA256 NAME` on its port p+2), honestly or not:
 /// it can reset in the middle of its first range, stall on every range, or
-/// send wrong bytes. With `announcesPieces`, it also answers `\u{1}pieces`
-/// with the piece hashes of what it serves: the true ones of its content, or,
-/// for `sendsInstead`, those of the other bytes (a liar whose lie holds
-/// together until the whole file's SHA-256). For tests of multi-source downloads.
+/// send wrong bytes. With `announcesPieces`, it also answers `\u{1}chain`
+/// with the piece list of what it serves: the true one of its content, or,
+/// for `sendsInstead`, the chaining values of the other bytes ending at the
+/// content's SHA-256 (the strongest liar: its lie holds together up to its
+/// last piece). For tests of multi-source downloads.
 public final class RangeSource: @unchecked Sendable {
     public enum Behaviour: Sendable {
         case honest
@@ -35,7 +36,7 @@ public final class RangeSource: @unchecked Sendable {
     public var requests: [Range<Int64>] { asked.withLock { $0 } }
 
     private let behaviour: Behaviour
-    /// The lines of its `\u{1}pieces` answer after the header; nil if it gives none.
+    /// The lines of its `\u{1}chain` answer after the header; nil if it gives none.
     private let pieceLines: [String]?
     private let stopped = Atomic(false)
     private let sent = Atomic(0)
@@ -43,7 +44,9 @@ public final class RangeSource: @unchecked Sendable {
     private let asked = Mutex<[Range<Int64>]>([])
     private var threads: [ThreadHandle] = []
 
-    public init(content: [UInt8], behaviour: Behaviour, announcesPieces: Bool = false) throws {
+    /// `bindsList: false` makes the list of `sendsInstead` end at the other
+    /// bytes' SHA-256 (a naive liar, found out before a byte).
+    public init(content: [UInt8], behaviour: Behaviour, announcesPieces: Bool = false, bindsList: Bool = true) throws {
         let silent = try SilentPeer()
         port = silent.port
         self.content = content
@@ -55,8 +58,13 @@ public final class RangeSource: @unchecked Sendable {
         var announced = content
         if case .sendsInstead(let other) = behaviour { announced = other }
         announced.withUnsafeBytes { hasher.update($0) }
-        pieceLines =
-            announcesPieces ? hasher.finish(size: Int64(content.count)).map { Extension.pieceLines($0.pieces) } : nil
+        let list = hasher.finish(size: Int64(content.count)).flatMap { hashed in
+            // Bound to the content's SHA-256 whatever bytes it stands for.
+            bindsList
+                ? PieceList(size: hashed.pieces.size, chain: hashed.pieces.chain.dropLast() + [SHA256.hash(content)])
+                : hashed.pieces
+        }
+        pieceLines = announcesPieces ? list.map(Extension.pieceLines) : nil
         let listener = silent.sockets[2]
         let thread = ThreadHandle()
         try thread.start(name: "range-source") { [self] in serve(listener, keeping: silent) }

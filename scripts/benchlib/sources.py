@@ -26,7 +26,7 @@ def wait_for_hash_cache(folder, files, timeout=120):
     while time.monotonic() < deadline:
         try:
             with open(os.path.join(folder, ".pplus2-hashes"), "rb") as lines:
-                if sum(1 for line in lines if not line.startswith(b"+")) == files + 1:  # "+" lines: piece hashes
+                if sum(1 for line in lines if not line.startswith(b"+")) == files + 1:  # "+" lines: piece lists
                     return
         except OSError:
             pass
@@ -141,10 +141,13 @@ def multi_source(binary, work, runs):
 def liar_after_hashing(binary, folder, name, consistent=False):
     """A pplus2 peer sharing `name` in `folder` hashes it and stops; one byte of
     each MiB of the file is then changed in place and its modification time put
-    back, so that, restarted, it announces the old SHA-256 and piece hashes from
+    back, so that, restarted, it announces the old SHA-256 and piece list from
     its cache and serves other bytes: a liar that does not know it lies. With
-    `consistent`, the cache's piece hashes are replaced by those of the changed
-    bytes: a liar whose list holds together until the whole file's SHA-256."""
+    `consistent`, the cache's piece list is replaced by the chaining values of
+    the changed bytes, ending at the old SHA-256 (a list must end at the
+    content's SHA-256 to be used at all): the strongest liar, whose lie holds
+    together up to its last piece. The values are computed by a pplus2 peer
+    sharing a copy of the changed file (hashlib cannot give a midstate)."""
     peer = Peer(binary, folder, "--gossip-interval", "3600")
     wait_for_hash_cache(folder, 1)
     peer.stop()
@@ -158,14 +161,21 @@ def liar_after_hashing(binary, folder, name, consistent=False):
             data.write(bytes([byte[0] ^ 0xFF]))
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
     if consistent:
+        scratch = folder.rstrip("/") + "-chain"
+        os.makedirs(scratch, exist_ok=True)
+        shutil.copyfile(path, os.path.join(scratch, name))
+        hasher = Peer(binary, scratch, "--gossip-interval", "3600")
+        wait_for_hash_cache(scratch, 1)
+        hasher.stop()
+        with open(os.path.join(scratch, ".pplus2-hashes"), "rb") as lines:
+            chain = [line for line in lines if line.startswith(b"+")]
+        shutil.rmtree(scratch)
         cache = os.path.join(folder, ".pplus2-hashes")
         with open(cache, "rb") as lines:
             kept = [line for line in lines if not line.startswith(b"+")]
-        with open(path, "rb") as data:
-            pieces = [hashlib.sha256(block).hexdigest() for block in iter(lambda: data.read(MIB), b"")]
-        assert before.st_size <= 256 * MIB, "pieces of 1 MiB up to 256 MiB"
+        old_sha256 = kept[1].split(b" ")[3]
         with open(cache, "wb") as out:
-            out.write(b"".join(kept) + "".join(f"+{piece}\n" for piece in pieces).encode())
+            out.write(b"".join(kept) + b"".join(chain[:-1]) + b"+" + old_sha256 + b"\n")
     return Peer(binary, folder, "--gossip-interval", "3600")
 
 
@@ -179,7 +189,7 @@ def liar_cost(binary, work, runs):
     """A 256 MiB download from pplus2 peers on loopback: 3 honest ones; 2 honest
     and a liar whose file changed after it was hashed (pieces unlike its list);
     2 honest and a liar whose list holds together (outvoted); that liar and 1
-    honest peer (a tie, settled by the whole file) against 1 honest peer. Each:
+    honest peer (a tie, settled by the liar's last piece) against 1 honest peer. Each:
     median seconds and the MiB the liar sent, each download by a fresh console."""
     name = "liar.bin"
     original = os.path.join(work, "liars", "original", name)

@@ -2,13 +2,15 @@
 /// (`HiddenFile.hashCache`): a header line, then one line a file version,
 /// `SIZE MODIFIED INODE SHA256 NAME` (modification time in nanoseconds since
 /// the epoch; the name is the rest of the line), followed, for a file of more
-/// than one piece, by one `+PIECESHA256` line a piece (`PieceList`). A version
+/// than one piece, by one `+CHAINVALUE` line a piece (`PieceList`). A version
 /// is the whole key: an entry is only ever used for a file whose size, time
-/// and inode all match. A cache of version 1 (no piece lines) is still read:
-/// its files of several pieces are hashed again for their pieces.
+/// and inode all match. A cache of an older format is still read for its
+/// hashes: version 1 had no piece lines, and version 2's held each piece's
+/// own SHA-256 (not chaining values), dropped as read; their files of several
+/// pieces are hashed again once for their pieces.
 public enum HashCacheFormat {
-    public static let header = "pplus2-hashes 2"
-    static let olderHeader = "pplus2-hashes 1"
+    public static let header = "pplus2-hashes 3"
+    static let olderHeaders = ["pplus2-hashes 1", "pplus2-hashes 2"]
 
     /// One cached hash.
     public struct Entry: Equatable, Sendable {
@@ -17,7 +19,7 @@ public enum HashCacheFormat {
         public let modified: Int64
         public let inode: UInt64
         public let sha256: SHA256Digest
-        /// The hash of each piece, for a file of more than one piece; else empty.
+        /// The piece list's chaining values, for a file of more than one piece; else empty.
         public var pieces: [SHA256Digest]
 
         public init(
@@ -59,7 +61,7 @@ public enum HashCacheFormat {
         public var description: String {
             switch self {
             case .noHeader: "it does not start with \"\(header)\""
-            case .badLine(let number): "line \(number) is not SIZE MODIFIED INODE SHA256 NAME or +PIECESHA256"
+            case .badLine(let number): "line \(number) is not SIZE MODIFIED INODE SHA256 NAME or +CHAINVALUE"
             }
         }
     }
@@ -78,6 +80,8 @@ public enum HashCacheFormat {
     public struct Decoder: Sendable {
         private var framer = LineFramer(maxLineBytes: 512, overlong: .drop)
         private var lineNumber = 0
+        /// Whether the piece lines are chaining values (version 3), else dropped.
+        private var keepsPieces = true
         /// The last entry read, given to `body` once its piece lines are read.
         private var pending: Entry?
 
@@ -103,14 +107,16 @@ public enum HashCacheFormat {
                 throw lineNumber == 1 ? .noHeader : .badLine(lineNumber)
             }
             if lineNumber == 1 {
-                guard line.elementsEqual(header.utf8) || line.elementsEqual(olderHeader.utf8) else { throw .noHeader }
+                if line.elementsEqual(header.utf8) { return }
+                guard olderHeaders.contains(where: { line.elementsEqual($0.utf8) }) else { throw .noHeader }
+                keepsPieces = false
                 return
             }
             if line.isEmpty { return }
             if line.first == UInt8(ascii: "+") {
                 guard pending != nil, let piece = SHA256Digest(hex: String(decoding: line.dropFirst(), as: UTF8.self))
                 else { throw .badLine(lineNumber) }
-                pending?.pieces.append(piece)
+                if keepsPieces { pending?.pieces.append(piece) }
                 return
             }
             guard let entry = parse(line) else { throw .badLine(lineNumber) }
@@ -123,7 +129,7 @@ public enum HashCacheFormat {
         private mutating func flush(_ body: (Entry) -> Void) throws(Corruption) {
             guard let entry = pending else { return }
             pending = nil
-            guard entry.pieces.isEmpty || PieceList(size: entry.size, hashes: entry.pieces) != nil else {
+            guard entry.pieces.isEmpty || PieceList(size: entry.size, chain: entry.pieces) != nil else {
                 throw .badLine(lineNumber)
             }
             body(entry)

@@ -19,6 +19,24 @@ public struct SHA256: Sendable {
         pending.reserveCapacity(64)
     }
 
+    /// Goes on from `value`, the chaining value after the first `length`
+    /// bytes of a message (a multiple of 64): hashing the rest from here gives
+    /// the SHA-256 of the whole message, as if it had been fed from its start.
+    /// What lets a piece of a file be checked alone (`PieceList`).
+    public init(continuingFrom value: SHA256Digest, after length: Int64, blockFunction: @escaping BlockFunction) {
+        precondition(length >= 0 && length % 64 == 0, "a chaining value falls on a block boundary")
+        self.init(blockFunction: blockFunction)
+        state = value.words
+        self.length = UInt64(length)
+    }
+
+    /// The chaining value after the bytes fed so far, when they are a whole
+    /// number of 64-byte blocks (nil otherwise): the state `finish` would pad
+    /// and compress, and where `init(continuingFrom:after:)` goes on.
+    public var chainingValue: SHA256Digest? {
+        pending.isEmpty ? SHA256Digest(words: state) : nil
+    }
+
     /// The hash of `bytes` in one call.
     public static func hash(
         _ bytes: some Collection<UInt8>,
@@ -87,6 +105,11 @@ public struct SHA256Digest: Hashable, Sendable, CustomStringConvertible {
     /// The 32 bytes, big-endian words in order.
     public var bytes: [UInt8] {
         [a, b, c, d].flatMap { word in (0..<8).map { UInt8(truncatingIfNeeded: word >> (56 - 8 * $0)) } }
+    }
+
+    /// The eight 32-bit words (a chaining value's state).
+    var words: [UInt32] {
+        [a, b, c, d].flatMap { [UInt32(truncatingIfNeeded: $0 >> 32), UInt32(truncatingIfNeeded: $0)] }
     }
 
     init(words: [UInt32]) {

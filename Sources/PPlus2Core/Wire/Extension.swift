@@ -5,8 +5,9 @@
 /// ```
 /// p+1:  \u{1}find QUERY                        ->  \u{1}P+2x/1, then SIZE SHA256 NAME lines
 /// p+2:  \u{1}get OFFSET LENGTH SHA256 NAME     ->  \u{1}P+2x/1 SIZE SHA256, then the bytes
-/// p+2:  \u{1}pieces SHA256 NAME                ->  \u{1}P+2x/1 SIZE SHA256, then PIECESIZE COUNT
-///                                                 and COUNT lines of one piece's SHA-256 each
+/// p+2:  \u{1}chain SHA256 NAME                 ->  \u{1}P+2x/1 SIZE SHA256, then PIECESIZE COUNT
+///                                                 and COUNT lines: the SHA-256 chaining value at
+///                                                 the end of each piece (`PieceList`)
 /// ```
 /// Numbers are decimal without sign or leading zero (`0` alone), at most 19
 /// digits; `LENGTH` may be `-` (to the end); `SHA256` is 64 lowercase hex
@@ -24,7 +25,7 @@ public enum Extension {
         /// Bytes `offset` up to `offset + length` (nil: to the end) of `name`,
         /// if its hash is `sha256` (nil: any version).
         case get(offset: Int64, length: Int64?, sha256: SHA256Digest?, name: String)
-        /// The SHA-256 of each piece of `name` (`PieceList`), if its hash is `sha256`.
+        /// The piece list of `name` (`PieceList`), if its hash is `sha256`.
         case pieces(sha256: SHA256Digest, name: String)
     }
 
@@ -39,7 +40,7 @@ public enum Extension {
         guard isExtended(line) else { return nil }
         let body = line.utf8.dropFirst()
         if let query = body.dropPrefix("find ") { return .find(query: String(decoding: query, as: UTF8.self)) }
-        if let rest = body.dropPrefix("pieces ") {
+        if let rest = body.dropPrefix("chain ") {
             let fields = rest.split(separator: UInt8(ascii: " "), maxSplits: 1, omittingEmptySubsequences: false)
             guard fields.count == 2, let sha256 = hash(fields[0])?.value, !fields[1].isEmpty else { return nil }
             return .pieces(sha256: sha256, name: String(decoding: fields[1], as: UTF8.self))
@@ -74,22 +75,22 @@ public enum Extension {
     }
 
     public static func piecesRequest(sha256: SHA256Digest, name: String) -> String {
-        "\u{1}pieces \(sha256) \(name)"
+        "\u{1}chain \(sha256) \(name)"
     }
 
-    /// The lines of a `pieces` answer after its header: `PIECESIZE COUNT`,
-    /// then one piece's SHA-256 a line.
+    /// The lines of a `chain` answer after its header: `PIECESIZE COUNT`,
+    /// then the chaining value at the end of each piece, a line each.
     public static func pieceLines(_ pieces: PieceList) -> [String] {
-        ["\(pieces.pieceSize) \(pieces.count)"] + pieces.hashes.map(\.description)
+        ["\(pieces.pieceSize) \(pieces.count)"] + pieces.chain.map(\.description)
     }
 
-    /// The most bytes a `pieces` answer's body can hold for a file of `size`
+    /// The most bytes a `chain` answer's body can hold for a file of `size`
     /// bytes (a reader stops there).
     public static func maxPieceLinesBytes(forSize size: Int64) -> Int {
         42 + 65 * PieceList.count(forSize: size)
     }
 
-    /// The piece list in the body of a `pieces` answer (what follows the
+    /// The piece list in the body of a `chain` answer (what follows the
     /// header) for a file of `size` bytes; nil unless it is exactly the lines
     /// `pieceLines` writes, with the piece size and count that size implies.
     public static func parsePieceLines(_ body: some Collection<UInt8>, size: Int64) -> PieceList? {
@@ -100,13 +101,13 @@ public enum Extension {
             pieceSize == PieceList.pieceSize(forSize: size), count == PieceList.count(forSize: size),
             lines.count == Int(count) + 2
         else { return nil }
-        var hashes: [SHA256Digest] = []
-        hashes.reserveCapacity(Int(count))
+        var chain: [SHA256Digest] = []
+        chain.reserveCapacity(Int(count))
         for line in lines.dropFirst().dropLast() {
-            guard let digest = hash(line)?.value else { return nil }
-            hashes.append(digest)
+            guard let value = hash(line)?.value else { return nil }
+            chain.append(value)
         }
-        return PieceList(size: size, hashes: hashes)
+        return PieceList(size: size, chain: chain)
     }
 
     /// One line of a `find` answer.

@@ -26,7 +26,7 @@ extension Downloader {
         from sources: [Search.Match],
         size: Int64,
         into partial: PartialFile,
-        pieces: PieceList?,
+        pieces: CheckedPieces?,
         follower: HashFollower?,
         report: (Event) -> Void
     ) throws(DownloadError) -> Fetched? {
@@ -83,7 +83,7 @@ extension Downloader {
         from source: Search.Match,
         size: Int64,
         into partial: PartialFile,
-        pieces: PieceList?,
+        pieces: CheckedPieces?,
         follower: HashFollower?,
         maxFailures: Int,
         failed record: (DownloadError) -> Void,
@@ -94,7 +94,7 @@ extension Downloader {
         var proven = false
         var failed = 0
         while failed < maxFailures,
-            let range = plan.next(onePieceOf: proven ? nil : pieces?.pieceSize)
+            let range = plan.next(onePieceOf: proven ? nil : pieces?.pieces.pieceSize)
         {
             var written = range.lowerBound
             do throws(DownloadError) {
@@ -167,7 +167,7 @@ extension Downloader {
         of size: Int64,
         from source: Search.Match,
         into partial: PartialFile,
-        checking pieces: PieceList?,
+        checking pieces: CheckedPieces?,
         progress: (Int64) -> Void
     ) throws(DownloadError) -> (SHA256Digest?, proved: Bool) {
         let peer = source.peer
@@ -185,7 +185,9 @@ extension Downloader {
             throw .changed(peer, size: header.size, sha256: header.sha256)
         }
         guard header.body.count <= range.count else { throw .tooLong(peer, size: size) }
-        let check = pieces.flatMap { PieceCheck(pieces: $0, range: range, file: partial.file, peer: peer) }
+        let check = pieces.flatMap {
+            PieceCheck(pieces: $0.pieces, range: range, file: partial.file, peer: peer, ledger: $0)
+        }
         var finished = false
         defer { if !finished { check?.abandon() } }
         var written = range.lowerBound

@@ -99,37 +99,50 @@ public struct Downloader: Sendable {
         }
         try admit(first)
         guard let size = first.size else { return try downloadPlain(first.name, from: first.peer, report: report) }
+        let before = liars.all
         let candidates = sources(among: honest, size: size)
         // Every source's piece list, asked at once: the bytes are checked
         // against the list most of them announce, and only sources that
         // announced it are used (a source without a list could be checked
         // only at the end, when others give one).
-        let vote = PieceVote(pieceLists(of: candidates, size: size))
+        let vote = PieceVote(boundLists(of: candidates, size: size, name: first.name))
         let chosen = vote.chosen.map { group in Array(group.sources.map { candidates[$0] }) }
-        let before = liars.all
-        // A failure names the peer at fault itself.
-        switch try download(first, size: size, from: chosen ?? candidates, pieces: vote.chosen?.list, report: report) {
-        case .done(let outcome):
-            // The file is the content: a source whose list differs announced false piece hashes.
+        let voted = liars.all.count
+        do throws(DownloadError) {
+            // A failure names the peer at fault itself.
+            let outcome = try download(
+                first,
+                size: size,
+                from: chosen ?? candidates,
+                pieces: vote.chosen?.list,
+                report: report
+            )
+            // The file is the content: a source whose list differs announced false values.
             for group in vote.groups.dropFirst() {
                 for index in group.sources { liars.recordFalsePieces(candidates[index].peer, name: first.name) }
             }
             reportCaught(since: before, report: report)
             return outcome
-        case .listWasFalse(let mismatch):
-            // Everyone who announced it lied; the others, if any, are tried.
-            for source in chosen ?? [] { liars.recordFalsePieces(source.peer, name: first.name) }
+        } catch {
             reportCaught(since: before, report: report)
-            guard honest.contains(where: { !liars.contains($0.peer) }) else { throw mismatch }
+            // Liars caught and others left (another list, more copies): they
+            // are tried, the partial kept checked against their list.
+            let caught = liars.all.count > voted
+            guard caught, honest.contains(where: { !liars.contains($0.peer) }) else { throw error }
             return try download(copies: honest, report: report)
         }
     }
 
-    /// How one attempt at the content ended.
-    private enum Attempt {
-        case done(Outcome)
-        /// Every piece matched the list and the whole file is not the content.
-        case listWasFalse(DownloadError)
+    /// Each source's piece list, `nil` for a source that gave none; a list
+    /// that does not end at the content's SHA-256 is not that content's: its
+    /// source lied, is recorded, and counts as giving none.
+    private func boundLists(of sources: [Search.Match], size: Int64, name: String) -> [PieceList?] {
+        zip(sources, pieceLists(of: sources, size: size)).map { source, list in
+            guard let list, let sha256 = source.sha256 else { return nil }
+            if list.isBound(to: sha256) { return list }
+            liars.recordFalsePieces(source.peer, name: name)
+            return nil
+        }
     }
 
     /// Fetches the content of `first` from `sources`, each byte checked
@@ -139,12 +152,15 @@ public struct Downloader: Sendable {
         _ first: Search.Match,
         size: Int64,
         from sources: [Search.Match],
-        pieces: PieceList?,
+        pieces list: PieceList?,
         report: (Event) -> Void
-    ) throws(DownloadError) -> Attempt {
-        let (partial, kept) = try startPartial(first, size: size, pieces: pieces, report: report)
+    ) throws(DownloadError) -> Outcome {
+        let (partial, kept) = try startPartial(first, size: size, pieces: list, report: report)
         let plan = plan(kept.missing, size: size, sources: sources.count)
-        let follower = try? HashFollower(file: partial.file, written: plan.writtenEnd)
+        // With a list, the pieces' checks are the file's hash; without, a follower hashes it.
+        let pieces = list.map(CheckedPieces.init)
+        for index in kept.goodPieces { pieces?.mark(index) }
+        let follower = pieces == nil ? try? HashFollower(file: partial.file, written: plan.writtenEnd) : nil
         defer {
             follower?.stop()  // a download that failed: the follower ends here, joined, never left behind
             follower?.join()
@@ -161,36 +177,44 @@ public struct Downloader: Sendable {
             )
             guard let fetched else {
                 folder.setAside(partial)  // what a resume brought stays for another peer
-                return .done(.notOffered)
+                return .notOffered
             }
             // The check: the hash listed, else the one the header announced, else the size alone.
             var check = Check.sizeOnly
             if let expected = first.sha256 ?? fetched.announced {
-                let actual = follower?.finish() ?? hashWhole(partial)
+                let actual = hash(partial, checking: pieces, expected: expected, follower: follower)
                 guard let actual else { throw .local(.verifying, folder: folder.path, .wroteNothing) }
                 guard actual == expected else {
                     let mismatch = DownloadError.hashMismatch(sources[0].peer, expected: expected, actual: actual)
-                    return try mismatched(
-                        mismatch,
-                        partial,
-                        kept: kept,
-                        pieces: pieces,
-                        sources: sources,
-                        report: report
-                    )
+                    return try mismatched(mismatch, partial, sources: sources, report: report)
                 }
                 check = .verified(actual)
             }
             try sync(partial)
             try checkNotCancelled(bytes: size, from: first.peer)
             let savedName = try folder.commit(partial, as: first.name)
-            if case .verified(let digest) = check { verified?(savedName, digest, pieces) }
-            return .done(.saved(savedName: savedName, bytes: size, check: check))
+            if case .verified(let digest) = check { verified?(savedName, digest, list) }
+            return .saved(savedName: savedName, bytes: size, check: check)
         } catch {
             liars.record(error, name: first.name)
             keepOrDiscard(partial, upTo: plan.contiguousEnd, kept: kept, error: error, report: report)
             throw error
         }
+    }
+
+    /// The SHA-256 of the partial. With a list bound to `expected`, it is
+    /// `expected` when every piece went from its start value to its end value
+    /// (those not checked as they landed are checked now), so no byte is
+    /// hashed twice; else, or if one did not, the whole file's hash, from the
+    /// follower or read back.
+    private func hash(
+        _ partial: PartialFile,
+        checking pieces: CheckedPieces?,
+        expected: SHA256Digest,
+        follower: HashFollower?
+    ) -> SHA256Digest? {
+        if let pieces, pieces.pieces.isBound(to: expected), pieces.allGood(in: partial.file) { return expected }
+        return follower?.finish() ?? hashWhole(partial)
     }
 
     /// One source: each missing stretch as one range. Several: ranges of
@@ -200,30 +224,19 @@ public struct Downloader: Sendable {
         return RangePlan(missing: missing, size: size, rangeSize: step, sources: sources)
     }
 
-    /// The whole file is not the content. Checked against a piece list: the
-    /// list was false, the kept bytes go back as they were and only the
-    /// liars' bytes go. Without one, from one source: that source lied; from
-    /// several: each is tried alone.
+    /// The whole file is not the content (checked as it landed against a
+    /// list, a piece could not be: no check thread). From one source: that
+    /// source lied; from several: each is tried alone.
     private func mismatched(
         _ mismatch: DownloadError,
         _ partial: PartialFile,
-        kept: KeptPieces,
-        pieces: PieceList?,
         sources: [Search.Match],
         report: (Event) -> Void
-    ) throws(DownloadError) -> Attempt {
-        if pieces != nil {
-            if kept.restore(into: partial.file), folder.setAside(partial) {
-                report(.kept(bytes: kept.keptEnd))
-            } else {
-                folder.discard(partial)
-            }
-            return .listWasFalse(mismatch)
-        }
+    ) throws(DownloadError) -> Outcome {
         guard sources.count > 1 else { throw mismatch }  // caught by the caller: recorded, the partial discarded
         folder.discard(partial)
         report(.mismatch(sources: sources.count))
-        return .done(try downloadOneByOne(sources, report: report))
+        return try downloadOneByOne(sources, report: report)
     }
 
     /// Tells of each peer caught lying since `before`, by name and why.

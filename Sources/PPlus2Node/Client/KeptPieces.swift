@@ -9,9 +9,11 @@ import PPlus2POSIX
 /// the kept end is fetched again from its start, so every byte of the file
 /// is checked against the list as it lands.
 ///
-/// A list can lie. Before a kept piece is written over, its old bytes are
-/// saved here, and put back if the whole file then fails its SHA-256 (the
-/// list was false): a lying list never costs the bytes a kept partial held.
+/// A list can lie between its ends (it must end at the content's SHA-256 to
+/// be used at all). Before a kept piece is written over, its old bytes are
+/// saved here, and put back if the download then fails (the list's
+/// announcers caught by pieces that could not match it): a lying list never
+/// costs the bytes a kept partial held.
 /// The bytes saved are bounded (`maxSavedBytes`); a list that calls more of
 /// the kept bytes bad than that is not used on this partial.
 struct KeptPieces {
@@ -23,6 +25,8 @@ struct KeptPieces {
     private(set) var missing: [Range<Int64>] = []
     /// How many kept pieces were bad.
     private(set) var badPieces = 0
+    /// The kept pieces found good, by index.
+    private(set) var goodPieces: [Int] = []
     /// The old bytes of kept pieces that will be written over.
     private var saved: [(offset: Int64, bytes: [UInt8])] = []
     /// The bytes the partial held when the download started.
@@ -51,7 +55,10 @@ struct KeptPieces {
             let piece = pieces.range(ofPiece: index)
             guard piece.lowerBound < kept else { break }
             let isCut = piece.upperBound > kept
-            if !isCut && FileDigest.piece(piece, of: file, matches: pieces.hashes[index], buffer: &buffer) { continue }
+            if !isCut && FileDigest.piece(index, of: pieces, in: file, buffer: &buffer) {
+                goodPieces.append(index)
+                continue
+            }
             let old = piece.lowerBound..<min(piece.upperBound, kept)
             savedBytes += old.count
             guard savedBytes <= Self.maxSavedBytes, let bytes = Self.read(old, of: file) else { return nil }
@@ -67,7 +74,7 @@ struct KeptPieces {
     }
 
     /// Puts the saved bytes back and cuts the partial to what it held: the
-    /// list that judged them proved false.
+    /// download that judged them with its list failed.
     func restore(into file: FileDescriptor) -> Bool {
         for (offset, bytes) in saved {
             let written: Void? = bytes.withUnsafeBytes { try? FileWriting.writeAll(file, $0, at: offset) }

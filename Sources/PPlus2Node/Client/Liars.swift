@@ -22,7 +22,7 @@ public final class Liars: Sendable {
             case .badPiece(let peer, let piece, let count):
                 (
                     peer,
-                    "sent piece \(piece + 1) of \(count) of \(VisibleName.text(name)) unlike the SHA-256 it announced for it"
+                    "sent piece \(piece + 1) of \(count) of \(VisibleName.text(name)) unlike the piece list it announced"
                 )
             case .tooLong(let peer, let size):
                 (peer, "sent more of \(VisibleName.text(name)) than the \(size) bytes it announced")
@@ -33,11 +33,11 @@ public final class Liars: Sendable {
         return true
     }
 
-    /// Records `peer` as having announced piece hashes of `name` that are not
-    /// the content's: the file checked against them did not have its
-    /// SHA-256, or the file that did had other pieces.
+    /// Records `peer` as having announced a piece list of `name` that is not
+    /// the content's: it does not end at the content's SHA-256, or the file
+    /// saved verified has another.
     func recordFalsePieces(_ peer: PeerIdentity, name: String) {
-        let reason = "announced piece hashes of \(VisibleName.text(name)) that are not those of its SHA-256"
+        let reason = "announced a piece list of \(VisibleName.text(name)) that is not its SHA-256's"
         caught.withLock { $0[peer] = $0[peer] ?? reason }
     }
 

@@ -3,22 +3,24 @@ import PPlus2POSIX
 
 /// Checks the pieces of one range as its bytes land in the partial, against
 /// the piece list the download trusts (`PieceVote`): a piece whose bytes do
-/// not have the SHA-256 of the list proves its source a liar, and nobody
-/// else. Only pieces wholly inside the range are judged (a piece cut by the
-/// range's start or end holds bytes of another source or of a kept partial);
-/// the whole-file SHA-256 still checks every byte at the end.
+/// not go from the list's value at its start to its value at its end proves
+/// its source a liar, and nobody else. Only pieces wholly inside the range
+/// are judged (a piece cut by the range's start or end holds bytes of another
+/// source or of a kept partial); each good one is marked in the download's
+/// `CheckedPieces`, and the pieces left unmarked are checked at the end.
 ///
 /// The hashing runs on a thread of its own, beside the range's receiving
-/// (which must not wait for it: the socket would fill and the sender stall)
-/// and the whole file's `HashFollower`: on two cores the two hashes of each
-/// byte run side by side. The receiving side learns of a bad piece at its
-/// next `advance`, at most a piece or two later; `finish` waits for the last
+/// (which must not wait for it: the socket would fill and the sender stall).
+/// It is the only hash of those bytes: the pieces' values chain into the whole
+/// file's SHA-256. The receiving side learns of a bad piece at its next
+/// `advance`, at most a piece or two later; `finish` waits for the last
 /// piece, so a range ends checked.
 final class PieceCheck: @unchecked Sendable {
     let pieces: PieceList
     let range: Range<Int64>
     let peer: PeerIdentity
     private let file: FileDescriptor
+    private let ledger: CheckedPieces
     private let thread = ThreadHandle()
     private let lock = ConditionLock()
     // Guarded by `lock`.
@@ -29,9 +31,10 @@ final class PieceCheck: @unchecked Sendable {
     private var isAbandoned = false
 
     /// Starts checking `range` of `file`; nil if no thread could be started
-    /// (the range is then left to the whole file's check).
-    init?(pieces: PieceList, range: Range<Int64>, file: FileDescriptor, peer: PeerIdentity) {
+    /// (its pieces are then checked at the end, read back).
+    init?(pieces: PieceList, range: Range<Int64>, file: FileDescriptor, peer: PeerIdentity, ledger: CheckedPieces) {
         self.pieces = pieces
+        self.ledger = ledger
         self.range = range
         self.file = file
         self.peer = peer
@@ -98,7 +101,8 @@ final class PieceCheck: @unchecked Sendable {
                 }
             }
             guard let (piece, index) = next else { return }
-            let good = FileDigest.piece(piece, of: file, matches: pieces.hashes[index], buffer: &buffer)
+            let good = FileDigest.piece(index, of: pieces, in: file, buffer: &buffer)
+            if good { ledger.mark(index) }
             lock.withLock {
                 if good {
                     checked = piece.upperBound
@@ -109,5 +113,30 @@ final class PieceCheck: @unchecked Sendable {
                 lock.broadcast()
             }
         }
+    }
+}
+
+/// Which pieces of one download were checked good against its piece list:
+/// by a `PieceCheck` as they landed, or among a kept partial's (`KeptPieces`).
+/// At the end the rest are checked, read back; when every piece is good the
+/// file has the list's SHA-256, each byte hashed once.
+final class CheckedPieces: Sendable {
+    let pieces: PieceList
+    private let good: Locked<[Bool]>
+
+    init(_ pieces: PieceList) {
+        self.pieces = pieces
+        good = Locked(Array(repeating: false, count: pieces.count))
+    }
+
+    func mark(_ index: Int) {
+        good.withLock { $0[index] = true }
+    }
+
+    /// Whether every piece of `file` is good: those not marked are checked now.
+    func allGood(in file: FileDescriptor) -> Bool {
+        let unchecked = good.withLock { marks in marks.indices.filter { !marks[$0] } }
+        var buffer: [UInt8] = []
+        return unchecked.allSatisfy { FileDigest.piece($0, of: pieces, in: file, buffer: &buffer) }
     }
 }

@@ -4,8 +4,8 @@ import PPlus2POSIX
 /// Port p+2: the raw bytes of one offered file; and the extension's
 /// `\u{1}get OFFSET LENGTH SHA256 NAME`: a header with the file's size and
 /// hash, then the asked range. The event loop streams the range with
-/// non-blocking `sendfile(2)`. And `\u{1}pieces SHA256 NAME`: the same header,
-/// then the file's piece hashes (`PieceList`) when that version's are known.
+/// non-blocking `sendfile(2)`. And `\u{1}chain SHA256 NAME`: the same header,
+/// then the file's piece list (`PieceList`) when that version's are known.
 ///
 /// Anything that is not an offered file gets no byte at all. An offered file
 /// that cannot be opened now (no descriptor left) is refused with a reset.

@@ -48,16 +48,17 @@ enum FileDigest {
         return nil
     }
 
-    /// Whether `range` of `file` (one piece) has the SHA-256 `expected`;
-    /// false if it cannot be read whole.
+    /// Whether piece `index` of `file` goes from where `pieces` says it starts
+    /// to where it says it ends (`PieceList`); false if it cannot be read whole.
     static func piece(
-        _ range: Range<Int64>,
-        of file: FileDescriptor,
-        matches expected: SHA256Digest,
+        _ index: Int,
+        of pieces: PieceList,
+        in file: FileDescriptor,
         buffer: inout [UInt8]
     ) -> Bool {
         if buffer.isEmpty { buffer = [UInt8](repeating: 0, count: 1 << 20) }
-        var hasher = SHA256(blockFunction: sha256BlockFunction)
+        let range = pieces.range(ofPiece: index)
+        var hasher = pieces.hasher(forPiece: index, blockFunction: sha256BlockFunction)
         var offset = range.lowerBound
         while offset < range.upperBound {
             let wanted = Int(min(Int64(buffer.count), range.upperBound - offset))
@@ -73,6 +74,6 @@ enum FileDigest {
             buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
             offset += Int64(count)
         }
-        return hasher.finish() == expected
+        return pieces.ends(&hasher, piece: index)
     }
 }

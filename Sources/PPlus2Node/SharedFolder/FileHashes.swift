@@ -23,7 +23,7 @@ final class FileHashes: ThreadOwner {
     /// content (a name is not needed: a renamed file keeps its hash, and two
     /// names Unicode calls equal are two inodes). Small: no name a file.
     private let table = Locked(HashTable())
-    /// The piece hashes of the files of more than one piece, by version.
+    /// The piece lists (chaining values) of the files of more than one piece, by version.
     private let pieceTable = Locked<[FileStatus: [SHA256Digest]]>([:])
     /// Hashes adopted from verified downloads since the cache was saved.
     private let adoptedSinceSave = Locked(false)
@@ -42,12 +42,12 @@ final class FileHashes: ThreadOwner {
         table.withLock { $0[status] }
     }
 
-    /// The piece hashes of the file if they are known for exactly this version.
+    /// The piece list of the file if it is known for exactly this version.
     func pieces(of status: FileStatus) -> PieceList? {
         guard PieceList.count(forSize: status.size) > 1 else {
-            return sha256(of: status).flatMap { PieceList(size: status.size, hashes: [$0]) }
+            return sha256(of: status).flatMap { PieceList(size: status.size, chain: [$0]) }
         }
-        return pieceTable.withLock { $0[status] }.flatMap { PieceList(size: status.size, hashes: $0) }
+        return pieceTable.withLock { $0[status] }.flatMap { PieceList(size: status.size, chain: $0) }
     }
 
     /// A file this peer just saved from a verified download: its SHA-256 and
@@ -57,7 +57,7 @@ final class FileHashes: ThreadOwner {
     func adopt(_ status: FileStatus, sha256: SHA256Digest, pieces: PieceList?) {
         table.withLock { $0.insert(sha256, for: status) }
         if let pieces, pieces.size == status.size, pieces.count > 1 {
-            pieceTable.withLock { $0[status] = pieces.hashes }
+            pieceTable.withLock { $0[status] = pieces.chain }
         }
         adoptedSinceSave.withLock { $0 = true }
     }
@@ -131,7 +131,7 @@ final class FileHashes: ThreadOwner {
             guard let hashed = hash(index.name(at: position), expecting: status, with: &buffer) else { continue }
             hashedCount.withLock { $0 += 1 }
             table.withLock { $0.insert(hashed.sha256, for: status) }
-            if hashed.pieces.count > 1 { pieceTable.withLock { $0[status] = hashed.pieces.hashes } }
+            if hashed.pieces.count > 1 { pieceTable.withLock { $0[status] = hashed.pieces.chain } }
             changed = true
         }
         return changed
