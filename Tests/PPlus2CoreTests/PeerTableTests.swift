@@ -263,7 +263,9 @@ struct PeerTablePoisoningTests {
     @Test func oneSourceFillsOnlyItsShare() {
         var table = makeTable()
         let first = table.learnSecondHand(junk(1000, from: 0x0B00_0000), from: .peer(hostile), now: 0)
-        #expect(first == 64)
+        // A peer we asked: a quarter of the table; a caller's address: 64.
+        #expect(first == table.policy.quota(of: .peer(hostile)) && first == 250)
+        #expect(table.policy.quota(of: .caller(hostile.address)) == 64)
         // Another source still teaches its own.
         let other = table.learnSecondHand(junk(10, from: 0x0C00_0000), from: .peer(honest), now: 0)
         #expect(other == 10)
@@ -288,13 +290,17 @@ struct PeerTablePoisoningTests {
         #expect(table.contains(PeerIdentity("10.7.7.7:5000")!))
         #expect(!table.contains(junk(1, from: 0x0B00_0000)[0]))  // the heaviest source's oldest went
         #expect(table.contains(junk(1, from: 0x0C00_0000)[0]))
-        // Second-hand peers never push anything out.
-        let refused = table.learnSecondHand(
+        // Second-hand news from a source that holds fewer than the heaviest
+        // pushes out the heaviest's; the heaviest's own news pushes out nothing.
+        let fair = table.learnSecondHand(
             junk(5, from: 0x0E00_0000),
             from: .peer(PeerIdentity("10.6.6.6:5000")!),
             now: 1
         )
-        #expect(refused == 0)
+        #expect(fair == 5 && table.count == 100)
+        #expect(table.entries.count { $0.source == .peer(hostile) } == 58)
+        #expect(table.entries.count { $0.source == .peer(honest) } == 36)
+        #expect(table.learnSecondHand(junk(5, from: 0x0F00_0000), from: .peer(hostile), now: 1) == 0)
     }
 
     @Test func answersRelayAtMostOneSourcesShareOfItsJunk() {
@@ -308,7 +314,7 @@ struct PeerTablePoisoningTests {
         let answer = table.answer(excluding: nil)
         #expect(Set(verified).isSubset(of: Set(answer)))
         // One source holds at most its share of the table, so that is all it can get relayed.
-        #expect(answer.count == 100 + table.policy.maxPerSource)
+        #expect(answer.count == 100 + table.policy.quota(of: .peer(hostile)))
     }
 
     @Test func verifiedPeersGetEveryFourthContact() {
@@ -383,29 +389,33 @@ struct PeerTablePoisoningTests {
             let neighbour = PeerIdentity(address: IPv4Address(0x0A01_0000 + UInt32(source)), port: 5000)!
             table.learnSecondHand(junk(64, from: 0x0B00_0000 + UInt32(source) << 8), from: .peer(neighbour), now: 0)
         }
-        #expect(table.policy.maxUnverifiedRelayed < 640)
+        for source in 0..<10 {
+            let caller = IPv4Address(0x0A02_0000 + UInt32(source))
+            table.learnSecondHand(junk(30, from: 0x0C00_0000 + UInt32(source) << 8), from: .caller(caller), now: 0)
+        }
+        #expect(table.policy.maxUnverifiedRelayed < 940)
         let answer = table.answer(excluding: nil)
         #expect(answer.contains(honest))
         #expect(answer.count == 1 + table.policy.maxUnverifiedRelayed)
         // Taken in turn from each source: every neighbour's news travels a little.
         let relayedSources = Set(answer.compactMap { table.entry(for: $0)?.source })
-        #expect(relayedSources.count == 10)
+        #expect(relayedSources.count == 20)
     }
 
     @Test func successiveAnswersPassOnEveryKnownPeerAFewAtATime() {
         var table = makeTable()
-        for source in 0..<5 {
+        for source in 0..<4 {
             let neighbour = PeerIdentity(address: IPv4Address(0x0A01_0000 + UInt32(source)), port: 5000)!
-            table.learnSecondHand(junk(40, from: 0x0B00_0000 + UInt32(source) << 8), from: .peer(neighbour), now: 0)
+            table.learnSecondHand(junk(200, from: 0x0B00_0000 + UInt32(source) << 8), from: .peer(neighbour), now: 0)
         }
         var relayed = Set<PeerIdentity>()
-        for _ in 0..<4 {
+        for _ in 0..<2 {
             let answer = table.answer(excluding: nil)
             #expect(answer.count == table.policy.maxUnverifiedRelayed)
             relayed.formUnion(answer)
         }
-        // 200 unverified peers, 64 an answer: four answers pass on every one.
-        #expect(relayed.count == 200)
+        // 800 unverified peers, 512 an answer: two answers pass on every one.
+        #expect(relayed.count == 800)
     }
 
     @Test func aClaimFindsRoomInATableFullOfJunkFromManyAddresses() {

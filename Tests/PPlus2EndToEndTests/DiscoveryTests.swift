@@ -183,7 +183,8 @@ struct DiscoveryTests {
                     time.sleep(0.003)  # paced: a burst would only fill the socket buffer
             """
         _ = try runCommand("/usr/sbin/ip", ["netns", "exec", network.hosts[1], "python3", "-c", flood])
-        let relayed = PeerTable.Policy(gossipInterval: 10).maxUnverifiedRelayed
+        // Every instance the browser tracks, up to what an answer relays.
+        let relayed = min(PeerTable.Policy(gossipInterval: 10).maxUnverifiedRelayed, MulticastDNSBrowser.maxInstances)
         var list = ""
         _ = waitUntil(timeout: 10) {
             list = (try? network.probe(host: 0, port: 5000, line: "")) ?? ""
@@ -191,8 +192,8 @@ struct DiscoveryTests {
         }
         let peers = list.split(separator: "\n")
         // Discovered peers are unverified until they answer a contact of ours:
-        // an answer relays at most `maxUnverifiedRelayed` of them (the browser
-        // itself tracks at most 256 instances; the RSS bound below holds it to that).
+        // the browser tracks at most `maxInstances` of them and an answer
+        // relays at most `maxUnverifiedRelayed` (the RSS bound below holds too).
         #expect(peers.count == relayed, "an answer relays at most \(relayed) unverified peers")
         #expect(peers.allSatisfy { $0.hasPrefix("10.") && $0.hasSuffix(":5000") })
         let status = (try? String(contentsOfFile: "/proc/\(peer.pid)/status", encoding: .utf8)) ?? ""

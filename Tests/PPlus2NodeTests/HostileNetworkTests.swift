@@ -38,7 +38,8 @@ struct HostileNetworkTests {
         a.gossip(with: PeerIdentity(address: .loopback, port: hostile.port)!)
         let known = a.peers.identities
         // One source fills at most its share of the table, however long its list.
-        #expect(known.count == PeerTable.Policy(gossipInterval: 1).maxPerSource)
+        let hostileSource = PeerTable.Source.peer(PeerIdentity(address: .loopback, port: hostile.port)!)
+        #expect(known.count == PeerTable.Policy(gossipInterval: 1).quota(of: hostileSource))
         #expect(Set(known).count == known.count)
         #expect(!known.contains(a.identity))
         #expect(known.allSatisfy { $0.address.isUnicastDestination && (1...65533).contains($0.port) })

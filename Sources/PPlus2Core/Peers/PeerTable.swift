@@ -19,9 +19,12 @@
 ///   address is the caller's source address, and for at most
 ///   `maxClaimsPerAddress` identities an address; any other claim is
 ///   second-hand news from that address. One source (a peer whose answer we
-///   read, or a caller's address) has at most `maxPerSource` unverified peers
-///   in the table; a newcomer that finds the table full pushes out an
-///   unverified peer of the source that has the most, never a verified one;
+///   read, or a caller's address) has at most its quota of unverified peers
+///   in the table (`Policy.quota(of:)`: 64 for a caller's address, 256 for
+///   a peer we asked); a first-hand newcomer that finds the table full, or
+///   second-hand news from a source that holds fewer than the source that
+///   holds the most, pushes out an unverified peer of that heaviest source,
+///   never a verified one;
 ///   an answer relays every verified peer and at most `maxUnverifiedRelayed`
 ///   unverified ones in all, taken in turn from each source, so junk that
 ///   comes back through honest neighbours stays bounded; gossip spends every
@@ -30,13 +33,19 @@ public struct PeerTable: Sendable {
     public struct Policy: Sendable {
         public var capacity = 1000
         public var dropAfterFailures = 3
-        /// Unverified peers one source may have in the table at once.
+        /// Unverified peers one caller's address may have in the table at once.
         public var maxPerSource = 64
+        /// Unverified peers the answer of one peer we contacted may have in
+        /// the table at once, at most a quarter of the capacity: more than a
+        /// caller's, since we chose to ask it and it answered (a caller can be
+        /// anyone, from any address). What lets a large swarm converge: a
+        /// peer of 500 learns its neighbours from two or three answers.
+        public var maxPerAnsweringPeer = 256
         /// Identities one caller address is believed for first-hand (a machine
         /// may run several peers): the contract's "a few, at most 8".
         public var maxClaimsPerAddress = 8
         /// Unverified peers one answer relays, whatever their sources.
-        public var maxUnverifiedRelayed = 128
+        public var maxUnverifiedRelayed = 512
         /// Seconds before a dropped peer may be learned second-hand again.
         public var quarantineSeconds: Double
         /// Back-off after the first failure; it doubles with each further one.
@@ -51,6 +60,14 @@ public struct PeerTable: Sendable {
             self.quarantineSeconds = max(10 * gossipInterval, 60)
             self.firstBackoffSeconds = gossipInterval
             self.maxBackoffSeconds = max(32 * gossipInterval, 60)
+        }
+
+        /// The unverified peers `source` may have in the table at once.
+        public func quota(of source: Source) -> Int {
+            switch source {
+            case .peer: max(maxPerSource, min(maxPerAnsweringPeer, capacity / 4))
+            case .caller: maxPerSource
+            }
         }
     }
 
@@ -156,7 +173,7 @@ public struct PeerTable: Sendable {
             return false
         }
         let claims = entries.count { $0.origin == .contactedUs && $0.source == source }
-        guard claims < policy.maxClaimsPerAddress, perSource[source, default: 0] < policy.maxPerSource,
+        guard claims < policy.maxClaimsPerAddress, perSource[source, default: 0] < policy.quota(of: source),
             insert(peer, origin: .contactedUs)
         else { return false }
         entries[entries.count - 1].source = source
@@ -196,12 +213,12 @@ public struct PeerTable: Sendable {
     ) -> Int {
         var added = 0
         for peer in peers {
-            if let source, perSource[source, default: 0] >= policy.maxPerSource { break }
+            if let source, perSource[source, default: 0] >= policy.quota(of: source) { break }
             if let until = quarantine[peer] {
                 if now < until { continue }
                 quarantine[peer] = nil
             }
-            guard positions[peer] == nil, insert(peer, origin: .gossip) else { continue }
+            guard positions[peer] == nil, insert(peer, origin: .gossip, source: source) else { continue }
             added += 1
             if let source {
                 entries[entries.count - 1].source = source
@@ -327,10 +344,17 @@ public struct PeerTable: Sendable {
         pruneQuarantine(now: now)
     }
 
-    private mutating func insert(_ peer: PeerIdentity, origin: Origin) -> Bool {
+    private mutating func insert(_ peer: PeerIdentity, origin: Origin, source: Source? = nil) -> Bool {
         guard positions[peer] == nil, !selfFilter.isSelf(peer) else { return false }
-        // A first-hand peer always finds room: an unverified one makes way.
-        if entries.count >= policy.capacity, origin != .gossip { evictUnverified() }
+        if entries.count >= policy.capacity {
+            // A first-hand peer always finds room: an unverified one makes way.
+            // Second-hand news finds room when another source holds more than
+            // its own: one source's junk never crowds out the news of others.
+            let heaviest = perSource.values.max() ?? 0
+            if origin != .gossip || (source.map { heaviest > perSource[$0, default: 0] + 1 } ?? false) {
+                evictUnverified()
+            }
+        }
         guard entries.count < policy.capacity else { return false }
         dropped.removeAll { $0.identity == peer }
         positions[peer] = entries.count
