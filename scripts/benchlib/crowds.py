@@ -92,3 +92,101 @@ def search_memory(binary, work, peers, names):
         for fake in fakes:
             fake.stop()
     return growth, seconds, line
+
+
+class FakeSwarm:
+    """`len(kinds)` plain P+2 peers on loopback served by one thread (selectors): each listens on its ports p
+    (an empty peer list) and p+1, where its kind answers a query: "answering" sends one name with the query's
+    word in it and closes; "silent" accepts and never answers; "dripping" sends a name one byte a second."""
+
+    def __init__(self, kinds):
+        import selectors
+        self.kinds, self.selector, self.stopped = kinds, selectors.DefaultSelector(), False
+        self.base = free_port_range(3 * len(kinds))
+        self.listeners, self.held, self.drips = [], [], []
+        for index in range(len(kinds)):
+            for offset in (0, 1):
+                server = socket.socket()
+                server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                server.bind(("127.0.0.1", self.base + 3 * index + offset))
+                server.listen(64)
+                server.setblocking(False)
+                self.selector.register(server, selectors.EVENT_READ, ("listen", index, offset))
+                self.listeners.append(server)
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def identity(self, index):
+        return f"127.0.0.1:{self.base + 3 * index}"
+
+    def run(self):
+        import selectors
+        while not self.stopped:
+            for key, _ in self.selector.select(timeout=0.05):
+                what, index, offset = key.data
+                if what == "listen":
+                    try:
+                        connection, _ = key.fileobj.accept()
+                    except OSError:
+                        continue
+                    connection.setblocking(False)
+                    self.selector.register(connection, selectors.EVENT_READ, ("request", index, offset))
+                    continue
+                connection = key.fileobj
+                try:
+                    request = connection.recv(4096)
+                except OSError:
+                    request = b""
+                kind = self.kinds[index]
+                if not request or offset == 0 or request.startswith(b"\x01") or kind == "answering":
+                    self.selector.unregister(connection)
+                    if request and offset == 1 and not request.startswith(b"\x01") and kind == "answering":
+                        try:
+                            connection.send(b"common-answer-%04d.txt\n" % index)
+                        except OSError:
+                            pass
+                    connection.close()
+                    continue
+                self.selector.unregister(connection)  # silent or dripping: held, never read again
+                self.held.append(connection)
+                if kind == "dripping":
+                    self.drips.append([connection, b"common-drip-%04d.txt\n" % index, 0, time.monotonic()])
+            now = time.monotonic()
+            for drip in self.drips:
+                connection, name, sent, due = drip
+                if sent < len(name) and now >= due:
+                    try:
+                        connection.send(name[sent:sent + 1])
+                    except OSError:
+                        drip[2] = len(name)
+                        continue
+                    drip[2], drip[3] = sent + 1, due + 1.0
+
+    def stop(self):
+        self.stopped = True
+        self.thread.join(timeout=5)
+        for sock in self.listeners + self.held:
+            sock.close()
+
+
+def search_mixed(binary, work, answering, silent, dripping):
+    """One console search of a crowd of fake plain peers, the silent and dripping ones listed before the answering
+    ones: the seconds from the query to the result line, the matches listed, and how many answering peers' names
+    are among them (every one is the goal, within the search's deadline of 2 x --timeout)."""
+    bad = ["silent"] * silent + ["dripping"] * dripping
+    kinds = bad[: len(bad) // 2] + ["answering"] * answering + bad[len(bad) // 2:]
+    swarm = FakeSwarm(kinds)
+    bootstraps = [argument for index in range(len(kinds)) for argument in ("--bootstrap", swarm.identity(index))]
+    console = Peer(binary, os.path.join(work, "mixed-searcher"), "--gossip-interval", "3600", "--timeout", "5",
+                   *bootstraps, console=True)
+    try:
+        time.sleep(1.0)
+        started = time.monotonic()
+        console.send("common")
+        at, line = console.wait_for(r"match(es)? \(asked|no matches", timeout=60)
+        seconds = at - started
+        listed = int(line.split()[0]) if line.split()[0].isdigit() else 0
+    finally:
+        console.stop()
+        swarm.stop()
+    return seconds, listed, line

@@ -22,20 +22,23 @@ from .harness import *  # noqa: F401,F403
 # ---------------------------------------------------------------- the rows
 
 
-def serve(binary, tools, work, runs):
+def serve(binary, tools, work, runs, name="big.bin", size=GIB, peer=None):
+    """Serving `name` (`size` bytes) from the folder work/serve, by a pplus2 peer (started here unless given)
+    and by a C sendfile(2) server, a raw C client reading to nowhere: best throughput and median CPU of each."""
     folder = os.path.join(work, "serve")
-    peer = Peer(binary, folder)
+    if peer is None:
+        peer = Peer(binary, folder)
     c_port = free_port()
-    server = spawn([tools["sendfile_server"], str(c_port), os.path.join(folder, "big.bin")],
+    server = spawn([tools["sendfile_server"], str(c_port), os.path.join(folder, name)],
                    stdout=subprocess.PIPE)
     server.stdout.readline()
-    wait_until_hashed(peer.port, 1)  # the background hashing must not share the measurement
+    wait_until_hashed(peer.port, len(os.listdir(folder)))  # the background hashing must not share the measurement
 
     def once(port, pid):
         before = cpu_seconds(pid)
-        out = subprocess.run([tools["sink_client"], str(port), "big.bin"], check=True, capture_output=True,
+        out = subprocess.run([tools["sink_client"], str(port), name], check=True, capture_output=True,
                              text=True, timeout=60).stdout.split()
-        assert int(out[0]) == GIB, out
+        assert int(out[0]) == size, out
         return int(out[0]) / float(out[1]), cpu_seconds(pid) - before
 
     once(c_port, server.pid)  # warm the page cache
