@@ -2,6 +2,7 @@
 each answer ten thousand long names: what the event loops hold, in time, memory and threads."""
 
 import os
+import random
 import socket
 import subprocess
 import threading
@@ -69,6 +70,10 @@ class FakeNamePeer:
 
     def stop(self):
         for server in self.servers:
+            try:
+                server.shutdown(socket.SHUT_RDWR)  # wakes the thread in accept(): else the port stays bound
+            except OSError:
+                pass
             server.close()
 
 
@@ -102,22 +107,36 @@ class FakeSwarm:
     def __init__(self, kinds):
         import selectors
         self.kinds, self.selector, self.stopped = kinds, selectors.DefaultSelector(), False
-        self.base = free_port_range(3 * len(kinds))
-        self.listeners, self.held, self.drips = [], [], []
+        self.listeners, self.held, self.drips, self.ports = [], [], [], []
         for index in range(len(kinds)):
-            for offset in (0, 1):
-                server = socket.socket()
-                server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                server.bind(("127.0.0.1", self.base + 3 * index + offset))
-                server.listen(64)
-                server.setblocking(False)
+            pair = self.listen_pair()
+            self.ports.append(pair[0].getsockname()[1])
+            for offset, server in enumerate(pair):
                 self.selector.register(server, selectors.EVENT_READ, ("listen", index, offset))
                 self.listeners.append(server)
         self.thread = threading.Thread(target=self.run, daemon=True)
         self.thread.start()
 
+    @staticmethod
+    def listen_pair():
+        """Two listeners on consecutive free ports (p and p+1), below the ephemeral range."""
+        while True:
+            base = random.randrange(10000, 32000)
+            pair = []
+            try:
+                for port in (base, base + 1):
+                    server = socket.socket()
+                    pair.append(server)
+                    server.bind(("127.0.0.1", port))
+                    server.listen(64)
+                    server.setblocking(False)
+                return pair
+            except OSError:
+                for server in pair:
+                    server.close()
+
     def identity(self, index):
-        return f"127.0.0.1:{self.base + 3 * index}"
+        return f"127.0.0.1:{self.ports[index]}"
 
     def run(self):
         import selectors

@@ -32,7 +32,8 @@ def serve(binary, tools, work, runs, name="big.bin", size=GIB, peer=None):
     server = spawn([tools["sendfile_server"], str(c_port), os.path.join(folder, name)],
                    stdout=subprocess.PIPE)
     server.stdout.readline()
-    wait_until_hashed(peer.port, len(os.listdir(folder)))  # the background hashing must not share the measurement
+    shared = [entry for entry in os.listdir(folder) if not entry.startswith(".")]
+    wait_until_hashed(peer.port, len(shared))  # the background hashing must not share the measurement
 
     def once(port, pid):
         before = cpu_seconds(pid)

@@ -125,11 +125,11 @@ public struct Downloader: Sendable {
             return outcome
         } catch {
             reportCaught(since: before, report: report)
-            // Liars caught and others left (another list, more copies): they
-            // are tried, the partial kept checked against their list.
-            let caught = liars.all.count > voted
-            guard caught, honest.contains(where: { !liars.contains($0.peer) }) else { throw error }
-            return try download(copies: honest, report: report)
+            // Liars caught and other copies of this content left (another
+            // list, more copies): they are tried, the partial kept checked against their list.
+            let others = honest.filter { $0.hasSameContent(as: first) && !liars.contains($0.peer) }
+            guard liars.all.count > voted, !others.isEmpty else { throw error }
+            return try download(copies: others, report: report)
         }
     }
 
