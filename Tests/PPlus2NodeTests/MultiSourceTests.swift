@@ -206,8 +206,9 @@ import Testing
     }
 
     /// One liar against one honest source, the liar first: a tie the vote
-    /// cannot settle. The liar's list is tried; its last piece cannot reach
-    /// the content's SHA-256, which proves it a liar, and the honest source is used.
+    /// cannot settle. The liar's list is tried, and its first piece asked is
+    /// the last one, which cannot reach the content's SHA-256: it is caught
+    /// having sent that one piece, and the honest source is used.
     @Test func aTieOfPieceListsIsSettledByTheLastPiece() throws {
         let temporary = try TemporaryFolder()
         defer { temporary.remove() }
@@ -218,6 +219,8 @@ import Testing
         #expect(liars.contains(PeerIdentity(address: .loopback, port: sources[0].port)!))
         #expect(!liars.contains(PeerIdentity(address: .loopback, port: sources[1].port)!))
         #expect(sources[1].sentBytes == Self.content.count, "the honest source sent the file once")
+        let pieceSize = Int(PieceList.pieceSize(forSize: Int64(Self.content.count)))
+        #expect(sources[0].sentBytes <= pieceSize, "the liar sent \(sources[0].sentBytes) bytes")
     }
 
     /// A list that does not end at the content's SHA-256 is not that

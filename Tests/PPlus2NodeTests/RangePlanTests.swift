@@ -28,15 +28,15 @@ import Testing
         #expect(taken == [13..<20, 20..<30, 30..<40, 40..<45])
     }
 
-    /// A source not yet proven honest takes one piece at a time; the rest of
-    /// the range stays first in line for whoever asks next.
-    @Test func anUnprovenSourceTakesOnePieceAtATime() {
-        let plan = RangePlan(from: 0, size: 40, rangeSize: 20, sources: 2)
-        #expect(plan.next(onePieceOf: 4) == 0..<4)
-        #expect(plan.next() == 4..<20, "a proven source takes the rest of the range")
-        #expect(plan.next(onePieceOf: 8) == 20..<24, "up to the end of the piece it starts in")
-        #expect(plan.next(onePieceOf: 8) == 24..<32)
-        #expect(plan.next(onePieceOf: 64) == 32..<40, "never past the range")
+    /// A source not yet proven honest takes one piece at a time, the last
+    /// one still waiting (the piece whose check reaches the file's SHA-256);
+    /// a proven source takes ranges from the front.
+    @Test func anUnprovenSourceTakesTheLastPieceFirst() {
+        let plan = RangePlan(from: 0, size: 38, rangeSize: 20, sources: 2)
+        #expect(plan.next(onePieceOf: 4) == 36..<38, "the last piece, shorter")
+        #expect(plan.next() == 0..<20, "a proven source takes the first range")
+        #expect(plan.next(onePieceOf: 8) == 32..<36, "the last piece still waiting, cut where the range was")
+        #expect(plan.next(onePieceOf: 64) == 20..<32, "never past the range")
     }
 
     @Test func aFailedRangeKeepsWhatWasWrittenAndGoesBackFirst() {

@@ -60,19 +60,20 @@ final class RangePlan: @unchecked Sendable {
     }
 
     /// The next range for a source; nil when none is left to fetch. With
-    /// `pieceSize`, at most up to the end of the piece it starts in (a source
-    /// not yet proven honest has one piece in flight at most); the rest waits.
+    /// `pieceSize` (a source not yet proven honest), one piece only, the last
+    /// one still waiting: the piece whose check must reach the file's SHA-256
+    /// (`PieceList`), so a list that goes through other bytes than the
+    /// content's is found out at its source's first piece. Else the first range.
     func next(onePieceOf pieceSize: Int64? = nil) -> Range<Int64>? {
         lock.withLock {
             while waiting.isEmpty && inFlight > 0 { _ = lock.wait() }
             guard !waiting.isEmpty else { return nil }
             inFlight += 1
-            let range = waiting.removeFirst()
-            guard let pieceSize, pieceSize > 0 else { return range }
-            let end = (range.lowerBound / pieceSize + 1) * pieceSize
-            guard end < range.upperBound else { return range }
-            waiting.insert(end..<range.upperBound, at: 0)
-            return range.lowerBound..<end
+            guard let pieceSize, pieceSize > 0 else { return waiting.removeFirst() }
+            let range = waiting.removeLast()
+            let pieceStart = max(range.lowerBound, (max(range.upperBound - 1, 0) / pieceSize) * pieceSize)
+            if pieceStart > range.lowerBound { waiting.append(range.lowerBound..<pieceStart) }
+            return pieceStart..<range.upperBound
         }
     }
 
