@@ -6,10 +6,10 @@ import PPlus2POSIX
 // partial at its offset and, with the download's piece list, each piece
 // checked as it lands (`PieceCheck`): a bad piece is fetched again from
 // another source and its sender recorded as a liar. One thread a source
-// takes ranges from the plan until
-// none is left (a faster source takes more of them); a range whose source
-// fails goes back to the others with what was written kept; a source that
-// failed twice (once, when it is the only one) stops asking.
+// takes ranges from the plan until none is left (a faster source takes more
+// of them; one not yet proven honest, one piece: the last still to fetch); a
+// range whose source fails goes back to the others with what was written
+// kept; a source that failed twice (once, when it is the only one) stops asking.
 
 extension Downloader {
     /// What the ranges told beside their bytes.

@@ -13,10 +13,13 @@ import PPlus2POSIX
 ///    ranges of `rangeSize` shared out by a `RangePlan`; each range is one
 ///    connection (`DownloadStream`: request, header, body into the partial at
 ///    its offset, clean end), each piece checked as it lands against the
-///    piece list most sources announced (`PieceVote`, `PieceCheck`), while a
-///    `HashFollower` hashes behind the checked writes; a kept partial is
-///    checked piece by piece first (`KeptPieces`);
-/// 4. the check: exactly the announced size, and the announced SHA-256;
+///    piece list most sources announced (`PieceVote`, `PieceCheck`), a
+///    source not yet proven honest asked for the last piece first; a kept
+///    partial is checked piece by piece first (`KeptPieces`);
+/// 4. the check: exactly the announced size, and the announced SHA-256:
+///    with a list, the checked pieces chain into it (`CheckedPieces`: each
+///    byte hashed once); without one, a `HashFollower` hashes the file
+///    behind the writes;
 /// 5. the commit: synced, then renamed to its name (or `name (1).ext`...);
 ///    a break-off keeps the partial to resume, anything else discards it.
 ///

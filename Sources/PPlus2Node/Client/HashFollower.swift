@@ -1,7 +1,8 @@
 import PPlus2Core
 import PPlus2POSIX
 
-/// Hashes a file while a download writes it: a thread of its own reads the
+/// Hashes a file while a download writes it, when no piece list checks it
+/// (a source without one, a size-only check): a thread of its own reads the
 /// bytes back from the page cache right behind the writer, so the check at the
 /// end waits only for the tail. One 1 MiB buffer, whatever the file's size.
 final class HashFollower: ThreadOwner, @unchecked Sendable {
