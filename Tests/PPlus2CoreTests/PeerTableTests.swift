@@ -330,6 +330,39 @@ struct PeerTablePoisoningTests {
         #expect(walk.filter { $0 == honest }.count == 2)  // contacts 4 and 8
     }
 
+    /// Peers that called us from their own address share one contact in
+    /// eight with verified peers, newest never contacted first; another
+    /// eighth stays with verified peers alone, so first-hand claims from many
+    /// addresses never take every contact; the other six go to peers heard
+    /// of second-hand.
+    @Test func callersShareOneTurnInEightAndVerifiedPeersKeepAnother() {
+        var table = makeTable()
+        table.learnClaim(honest, from: honest.address, now: 0)
+        table.recordSuccess(honest, now: 0)
+        var callers: [PeerIdentity] = []
+        for address in 0..<5 {
+            for port in 0..<8 {
+                let caller = PeerIdentity(
+                    address: IPv4Address(0x0C00_0000 + UInt32(address)),
+                    port: UInt16(6000 + port)
+                )!
+                let learned = table.learnClaim(caller, from: caller.address, now: 0)
+                #expect(learned)
+                callers.append(caller)
+            }
+        }
+        table.learnSecondHand(junk(64, from: 0x0B00_0000), from: .peer(hostile), now: 0)
+        var walk: [PeerIdentity] = []
+        for step in 0..<16 {
+            if let next = table.nextToContact(now: Double(step)) { walk.append(next) }
+        }
+        #expect(walk.count == 16)
+        #expect(walk[7] == honest && walk[15] == honest, "\(walk)")  // contacts 8 and 16
+        #expect(walk[3] == callers.last && walk[11] == callers[callers.count - 2], "the newest caller first")
+        let secondHand = walk.indices.filter { $0 % 4 != 3 }.map { walk[$0] }
+        #expect(secondHand.allSatisfy { $0.address.value >> 24 == 0x0B }, "\(secondHand)")
+    }
+
     @Test func searchesAskVerifiedPeersFirstAndFewUnverifiedOnes() {
         var table = makeTable()
         table.learnSecondHand(junk(100, from: 0x0B00_0000), from: .peer(hostile), now: 0)

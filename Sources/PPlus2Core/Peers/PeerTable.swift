@@ -28,7 +28,8 @@
 ///   an answer relays every verified peer and at most `maxUnverifiedRelayed`
 ///   unverified ones in all, taken in turn from each source, so junk that
 ///   comes back through honest neighbours stays bounded; gossip spends every
-///   fourth contact on a verified peer, so junk can never take every contact.
+///   eighth contact on a verified peer alone, so junk can never take every
+///   contact (`nextToContact`).
 public struct PeerTable: Sendable {
     public struct Policy: Sendable {
         public var capacity = 1000
@@ -122,7 +123,7 @@ public struct PeerTable: Sendable {
     private var quarantine: [PeerIdentity: Double] = [:]
     /// Unverified peers in the table, by the source that taught them (bounded by the table).
     private var perSource: [Source: Int] = [:]
-    /// Gossip contacts so far: every fourth goes to a verified peer.
+    /// Gossip contacts so far: they take turns (`nextToContact`).
     private var contacts = 0
     /// Where the next answer's unverified peers start in the turn by source.
     var relayCursor = 0
@@ -238,21 +239,25 @@ public struct PeerTable: Sendable {
     /// 40 peers to converge; this order, about 5: see scripts/bench.)
     public mutating func nextToContact(now: Double) -> PeerIdentity? {
         contacts += 1
-        // Every fourth contact goes to a verified peer (junk can never take every
-        // contact), the others to an unverified one; each side in the same
-        // order: the newest never contacted, else the least recently contacted.
-        // Pulling from the newest reaches the far side of the swarm; the
-        // stalest verified peer has learned the most since we last asked it.
-        // (Against a random verified peer: the convergence rows of scripts/bench.)
-        // A peer that claimed itself to us has had our list; what it knows we
-        // have not heard yet, but a peer heard of second-hand is likelier far
-        // away: the unverified turns ask those first (a swarm of 40 started at
-        // once took 31-40 intervals with claims asked first, 8 this way).
-        let verifiedTurn = contacts % 4 == 0
-        let index =
-            verifiedTurn
-            ? nextIndex(now: now, .verified) ?? nextIndex(now: now, .heardOf) ?? nextIndex(now: now, .claimed)
-            : nextIndex(now: now, .heardOf) ?? nextIndex(now: now, .claimed) ?? nextIndex(now: now, .verified)
+        // Six contacts in eight go to a peer heard of second-hand (likelier far
+        // away than one that called us, which has had our list: a swarm of 40
+        // started at once took 31-40 intervals with callers asked first, 8 this
+        // way). Every eighth goes to a verified peer alone, so junk, however
+        // many addresses it claims from, never takes every contact. The one in
+        // between goes to a verified peer or one that called us from its own
+        // address (a first-hand claim), newest never contacted first: callers
+        // carry the news of the far side of a swarm that has not reached us
+        // second-hand yet. (With callers among the second-hand turns instead,
+        // a swarm of 40 took 7.3 intervals, median of 10; this way, 6.3.)
+        // Each kind in the same order: the newest never contacted, else the
+        // least recently contacted; the stalest verified peer has learned the
+        // most since we last asked it.
+        let index: Int?
+        switch contacts % 8 {
+        case 0: index = nextIndex(now: now, [.verified]) ?? nextIndex(now: now, [.claimed, .heardOf])
+        case 4: index = nextIndex(now: now, [.verified, .claimed]) ?? nextIndex(now: now, [.heardOf])
+        default: index = nextIndex(now: now, [.heardOf]) ?? nextIndex(now: now, [.verified, .claimed])
+        }
         guard let index else { return nil }
         markContacting(index, now: now)
         return entries[index].identity
@@ -273,12 +278,12 @@ public struct PeerTable: Sendable {
         return entry.origin == .contactedUs ? .claimed : .heardOf
     }
 
-    /// The next due peer of a kind: never contacted first (newest first),
+    /// The next due peer of the `wanted` kinds: never contacted first (newest first),
     /// then the least recently contacted.
-    private func nextIndex(now: Double, _ wanted: Kind) -> Int? {
+    private func nextIndex(now: Double, _ wanted: Set<Kind>) -> Int? {
         var oldest: Int?
         for index in entries.indices.reversed()
-        where entries[index].notBefore <= now && kind(of: entries[index]) == wanted {
+        where entries[index].notBefore <= now && wanted.contains(kind(of: entries[index])) {
             guard let contacted = entries[index].lastContact else { return index }
             if let current = oldest, entries[current].lastContact! < contacted { continue }
             oldest = index

@@ -3,9 +3,10 @@ import PPlus2POSIX
 
 /// Keeps the peer list alive: one contact per interval for the whole peer.
 ///
-/// Each turn takes the peer the table names (`PeerTable.nextToContact`: every
-/// fourth turn a verified peer, the others an unverified one, newest first;
-/// those in back-off skipped), sends it our identity on its port p, and merges
+/// Each turn takes the peer the table names (`PeerTable.nextToContact`: six
+/// turns of eight a peer heard of second-hand, newest first; one a verified
+/// peer alone; one a verified peer or a caller; those in back-off skipped),
+/// sends it our identity on its port p, and merges
 /// the answer into our list;
 /// a failed contact counts towards dropping that peer. The next turn starts
 /// one interval after this one started, however long the contact took.
