@@ -240,18 +240,14 @@ public struct PeerTable: Sendable {
     public mutating func nextToContact(now: Double) -> PeerIdentity? {
         contacts += 1
         // Six contacts in eight go to a peer heard of second-hand (likelier far
-        // away than one that called us, which has had our list: a swarm of 40
-        // started at once took 31-40 intervals with callers asked first, 8 this
-        // way). Every eighth goes to a verified peer alone, so junk, however
-        // many addresses it claims from, never takes every contact. The one in
-        // between goes to a verified peer or one that called us from its own
-        // address (a first-hand claim), newest never contacted first: callers
-        // carry the news of the far side of a swarm that has not reached us
-        // second-hand yet. (With callers among the second-hand turns instead,
-        // a swarm of 40 took 7.3 intervals, median of 10; this way, 6.3.)
-        // Each kind in the same order: the newest never contacted, else the
-        // least recently contacted; the stalest verified peer has learned the
-        // most since we last asked it.
+        // away than a caller, which has had our list: callers first, a swarm of
+        // 40 started at once took 31-40 intervals). Every eighth goes to a
+        // verified peer alone: junk, from however many addresses, never takes
+        // every contact. The one in between goes to a verified peer or a caller
+        // from its own address: callers carry the far side of a swarm (asked
+        // after the second-hand peers instead, 40 took 7.3 intervals, median of
+        // 10; this way 6.3). Each kind newest never contacted first, else the
+        // least recently contacted (the stalest has learned the most).
         let index: Int?
         switch contacts % 8 {
         case 0: index = nextIndex(now: now, [.verified]) ?? nextIndex(now: now, [.claimed, .heardOf])
