@@ -39,6 +39,17 @@ import Testing
         #expect(plan.next(onePieceOf: 64) == 20..<32, "never past the range")
     }
 
+    /// The last piece of a liar goes back first in line; the next source not
+    /// yet proven is still asked for the file's last piece, not a middle one.
+    @Test func aFailedLastPieceIsStillTheFirstAnUnprovenSourceTakes() {
+        let plan = RangePlan(from: 0, size: 40, rangeSize: 20, sources: 2)
+        let last = plan.next(onePieceOf: 4)
+        #expect(last == 36..<40)
+        plan.failed(36..<40, writtenUpTo: 36)
+        #expect(plan.next(onePieceOf: 4) == 36..<40)
+        #expect(plan.next() == 0..<20, "a proven source still takes from the front")
+    }
+
     @Test func aFailedRangeKeepsWhatWasWrittenAndGoesBackFirst() {
         let plan = RangePlan(from: 0, size: 30, rangeSize: 10, sources: 2)
         let first = plan.next()!

@@ -70,9 +70,11 @@ final class RangePlan: @unchecked Sendable {
             guard !waiting.isEmpty else { return nil }
             inFlight += 1
             guard let pieceSize, pieceSize > 0 else { return waiting.removeFirst() }
-            let range = waiting.removeLast()
+            // The furthest range waiting: a failed range goes back first in line, wherever it lies.
+            let furthest = waiting.indices.max { waiting[$0].upperBound < waiting[$1].upperBound }!
+            let range = waiting.remove(at: furthest)
             let pieceStart = max(range.lowerBound, (max(range.upperBound - 1, 0) / pieceSize) * pieceSize)
-            if pieceStart > range.lowerBound { waiting.append(range.lowerBound..<pieceStart) }
+            if pieceStart > range.lowerBound { waiting.insert(range.lowerBound..<pieceStart, at: furthest) }
             return pieceStart..<range.upperBound
         }
     }
