@@ -20,8 +20,8 @@
 ///   `maxClaimsPerAddress` identities an address; any other claim is
 ///   second-hand news from that address. One source (a peer whose answer we
 ///   read, or a caller's address) has at most its quota of unverified peers
-///   in the table (`Policy.quota(of:)`: 64 for a caller's address, 256 for
-///   a peer we asked); a first-hand newcomer that finds the table full, or
+///   in the table (`Policy.quota(of:)`: 64 for a caller's address, a
+///   quarter of the table for a peer we asked); a first-hand newcomer that finds the table full, or
 ///   second-hand news from a source that holds fewer than the source that
 ///   holds the most, pushes out an unverified peer of that heaviest source,
 ///   never a verified one;
@@ -174,12 +174,8 @@ public struct PeerTable: Sendable {
             return false
         }
         let claims = entries.count { $0.origin == .contactedUs && $0.source == source }
-        guard claims < policy.maxClaimsPerAddress, perSource[source, default: 0] < policy.quota(of: source),
-            insert(peer, origin: .contactedUs)
-        else { return false }
-        entries[entries.count - 1].source = source
-        perSource[source, default: 0] += 1
-        return true
+        return claims < policy.maxClaimsPerAddress && perSource[source, default: 0] < policy.quota(of: source)
+            && insert(peer, origin: .contactedUs, source: source)
     }
 
     /// A peer found on the LAN by discovery: first-hand news too (it
@@ -221,10 +217,6 @@ public struct PeerTable: Sendable {
             }
             guard positions[peer] == nil, insert(peer, origin: .gossip, source: source) else { continue }
             added += 1
-            if let source {
-                entries[entries.count - 1].source = source
-                perSource[source, default: 0] += 1
-            }
         }
         return added
     }
@@ -345,6 +337,8 @@ public struct PeerTable: Sendable {
         pruneQuarantine(now: now)
     }
 
+    /// Adds `peer`, taught by `source` (counted against its quota while the
+    /// peer is unverified), making room as the table's rules allow.
     private mutating func insert(_ peer: PeerIdentity, origin: Origin, source: Source? = nil) -> Bool {
         guard positions[peer] == nil, !selfFilter.isSelf(peer) else { return false }
         if entries.count >= policy.capacity {
@@ -359,7 +353,8 @@ public struct PeerTable: Sendable {
         guard entries.count < policy.capacity else { return false }
         dropped.removeAll { $0.identity == peer }
         positions[peer] = entries.count
-        entries.append(Entry(identity: peer, origin: origin))
+        entries.append(Entry(identity: peer, origin: origin, source: source))
+        if let source { perSource[source, default: 0] += 1 }
         return true
     }
 

@@ -94,7 +94,7 @@ extension Downloader {
         var proven = false
         var failed = 0
         while failed < maxFailures,
-            let range = plan.next(onePieceOf: proven ? nil : pieces?.pieces.pieceSize)
+            let range = plan.next(onePieceOf: proven ? nil : pieces?.list.pieceSize)
         {
             var written = range.lowerBound
             do throws(DownloadError) {
@@ -185,9 +185,7 @@ extension Downloader {
             throw .changed(peer, size: header.size, sha256: header.sha256)
         }
         guard header.body.count <= range.count else { throw .tooLong(peer, size: size) }
-        let check = pieces.flatMap {
-            PieceCheck(pieces: $0.pieces, range: range, file: partial.file, peer: peer, ledger: $0)
-        }
+        let check = pieces.flatMap { PieceCheck($0, range: range, file: partial.file, peer: peer) }
         var finished = false
         defer { if !finished { check?.abandon() } }
         var written = range.lowerBound

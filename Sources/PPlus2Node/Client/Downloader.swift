@@ -216,7 +216,7 @@ public struct Downloader: Sendable {
         expected: SHA256Digest,
         follower: HashFollower?
     ) -> SHA256Digest? {
-        if let pieces, pieces.pieces.isBound(to: expected), pieces.allGood(in: partial.file) { return expected }
+        if let pieces, pieces.list.isBound(to: expected), pieces.allGood(in: partial.file) { return expected }
         return follower?.finish() ?? hashWhole(partial)
     }
 

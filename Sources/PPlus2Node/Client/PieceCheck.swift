@@ -16,11 +16,11 @@ import PPlus2POSIX
 /// `advance`, at most a piece or two later; `finish` waits for the last
 /// piece, so a range ends checked.
 final class PieceCheck: @unchecked Sendable {
-    let pieces: PieceList
     let range: Range<Int64>
     let peer: PeerIdentity
     private let file: FileDescriptor
     private let ledger: CheckedPieces
+    private var pieces: PieceList { ledger.list }
     private let thread = ThreadHandle()
     private let lock = ConditionLock()
     // Guarded by `lock`.
@@ -30,10 +30,10 @@ final class PieceCheck: @unchecked Sendable {
     private var bad: Int?
     private var isAbandoned = false
 
-    /// Starts checking `range` of `file`; nil if no thread could be started
-    /// (its pieces are then checked at the end, read back).
-    init?(pieces: PieceList, range: Range<Int64>, file: FileDescriptor, peer: PeerIdentity, ledger: CheckedPieces) {
-        self.pieces = pieces
+    /// Starts checking `range` of `file` against `ledger`'s list, marking the
+    /// good pieces there; nil if no thread could be started (its pieces are
+    /// then checked at the end, read back).
+    init?(_ ledger: CheckedPieces, range: Range<Int64>, file: FileDescriptor, peer: PeerIdentity) {
         self.ledger = ledger
         self.range = range
         self.file = file
@@ -121,12 +121,12 @@ final class PieceCheck: @unchecked Sendable {
 /// At the end the rest are checked, read back; when every piece is good the
 /// file has the list's SHA-256, each byte hashed once.
 final class CheckedPieces: Sendable {
-    let pieces: PieceList
+    let list: PieceList
     private let good: Locked<[Bool]>
 
-    init(_ pieces: PieceList) {
-        self.pieces = pieces
-        good = Locked(Array(repeating: false, count: pieces.count))
+    init(_ list: PieceList) {
+        self.list = list
+        good = Locked(Array(repeating: false, count: list.count))
     }
 
     func mark(_ index: Int) {
@@ -137,6 +137,6 @@ final class CheckedPieces: Sendable {
     func allGood(in file: FileDescriptor) -> Bool {
         let unchecked = good.withLock { marks in marks.indices.filter { !marks[$0] } }
         var buffer: [UInt8] = []
-        return unchecked.allSatisfy { FileDigest.piece($0, of: pieces, in: file, buffer: &buffer) }
+        return unchecked.allSatisfy { FileDigest.piece($0, of: list, in: file, buffer: &buffer) }
     }
 }
