@@ -3,6 +3,7 @@ each answer ten thousand long names: what the event loops hold, in time, memory 
 
 import os
 import random
+import selectors
 import socket
 import subprocess
 import threading
@@ -105,7 +106,6 @@ class FakeSwarm:
     word in it and closes; "silent" accepts and never answers; "dripping" sends a name one byte a second."""
 
     def __init__(self, kinds):
-        import selectors
         self.kinds, self.selector, self.stopped = kinds, selectors.DefaultSelector(), False
         self.listeners, self.held, self.drips, self.ports = [], [], [], []
         for index in range(len(kinds)):
@@ -139,7 +139,6 @@ class FakeSwarm:
         return f"127.0.0.1:{self.ports[index]}"
 
     def run(self):
-        import selectors
         while not self.stopped:
             for key, _ in self.selector.select(timeout=0.05):
                 what, index, offset = key.data

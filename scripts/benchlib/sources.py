@@ -93,9 +93,7 @@ def multi_source(binary, work, runs):
     tag = f"pp{os.getpid() % 100000}"
     downloader, sources = f"{tag}d", [f"{tag}s{k}" for k in (1, 2, 3)]
     name = "multi.bin"
-    original = os.path.join(work, "multi", "original", name)
-    os.makedirs(os.path.dirname(original), exist_ok=True)
-    make_file(original, 256 * MIB)
+    original = original_file(work, "multi", name)
 
     processes = []
     try:
@@ -136,6 +134,14 @@ def multi_source(binary, work, runs):
             subprocess.run(["ip", "netns", "delete", namespace], stderr=subprocess.DEVNULL)
 
 
+
+
+def original_file(work, group, name, size=256 * MIB):
+    """The file `name` of `size` bytes that the peers of one group of rows share (hard links of it)."""
+    original = os.path.join(work, group, "original", name)
+    os.makedirs(os.path.dirname(original), exist_ok=True)
+    make_file(original, size)
+    return original
 
 
 def liar_after_hashing(binary, folder, name, consistent=False):
@@ -192,19 +198,20 @@ def liar_cost(binary, work, runs):
     honest peer (a tie, settled by the liar's last piece) against 1 honest peer. Each:
     median seconds and the MiB the liar sent, each download by a fresh console."""
     name = "liar.bin"
-    original = os.path.join(work, "liars", "original", name)
-    os.makedirs(os.path.dirname(original), exist_ok=True)
-    make_file(original, 256 * MIB)
-    peers = []
+    original = original_file(work, "liars", name)
+    peers, honest = [], []
+
+    def start_honest(k):
+        folder = os.path.join(work, "liars", f"honest-{k}")
+        os.makedirs(folder, exist_ok=True)
+        os.link(original, os.path.join(folder, name))
+        peers.append(Peer(binary, folder, "--gossip-interval", "3600"))
+        wait_for_hash_cache(folder, 1)
+        honest.append(f"127.0.0.1:{peers[-1].port}")
+
     try:
-        honest = []
         for k in range(2):
-            folder = os.path.join(work, "liars", f"honest-{k}")
-            os.makedirs(folder, exist_ok=True)
-            os.link(original, os.path.join(folder, name))
-            peers.append(Peer(binary, folder, "--gossip-interval", "3600"))
-            wait_for_hash_cache(folder, 1)
-            honest.append(f"127.0.0.1:{peers[-1].port}")
+            start_honest(k)
         liars = {}
         for kind in ("pieces", "consistent"):
             folder = os.path.join(work, "liars", f"liar-{kind}")
@@ -212,12 +219,7 @@ def liar_cost(binary, work, runs):
             shutil.copyfile(original, os.path.join(folder, name))
             peers.append(liar_after_hashing(binary, folder, name, consistent=kind == "consistent"))
             liars[kind] = peers[-1]
-        third = os.path.join(work, "liars", "honest-2")
-        os.makedirs(third, exist_ok=True)
-        os.link(original, os.path.join(third, name))
-        peers.append(Peer(binary, third, "--gossip-interval", "3600"))
-        wait_for_hash_cache(third, 1)
-        honest.append(f"127.0.0.1:{peers[-1].port}")
+        start_honest(2)
 
         def case(label, bootstraps, liar=None):
             times, sent = [], []
